@@ -1,0 +1,42 @@
+"""Append-only audit trail: who changed what, when, with the state before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from crisisdesk.models import AuditRecord
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """Write one audit row. Call it inside the same transaction as the change it records."""
+    return AuditRecord.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        object_repr=str(target)[:200],
+        before=before or {},
+        after=after or {},
+    )
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The JSON-safe values of ``fields`` on ``instance``, for an audit row's before/after."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(instance, name)
+        if isinstance(value, models.Model):
+            value = value.pk
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        values[name] = value
+    return values

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("crisisdesk.web_urls")),
+    path("incidents/", include("incidents.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("playbooks/", include("playbooks.urls")),
+    path("api/", include("crisisdesk.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("django-admin/", admin.site.urls),
+]

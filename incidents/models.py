@@ -1,0 +1,394 @@
+"""Response: incidents, their timeline, tasks, drafts, evidence, replies, review and notifications."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.models import Severity
+from playbooks.models import Phase, TemplateKind
+
+
+class Status(models.TextChoices):
+    DETECTED = "detected", "Detected"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESPONDING = "responding", "Responding"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+# An incident is "open" until it is resolved: new signals for its watch attach to it.
+OPEN_STATUSES = (Status.DETECTED, Status.ACKNOWLEDGED, Status.RESPONDING, Status.MONITORING)
+
+
+class Incident(models.Model):
+    title = models.CharField(max_length=200)
+    watch = models.ForeignKey("monitoring.Watch", on_delete=models.PROTECT, related_name="incidents")
+    scenario = models.ForeignKey(
+        "playbooks.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    scenario_hint = models.CharField(max_length=32, blank=True, help_text="Suggested by scoring.")
+    playbook = models.ForeignKey(
+        "playbooks.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.SEV3)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.DETECTED)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_incidents"
+    )
+    summary = models.TextField(blank=True)
+    first_signal_at = models.DateTimeField(null=True, blank=True, help_text="Earliest pre-crisis signal.")
+    detected_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responding_at = models.DateTimeField(null=True, blank=True)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        default=60, help_text="Target for answering each negative mention."
+    )
+    escalation_tier = models.PositiveSmallIntegerField(default=1, help_text="Notification tier reached.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["watch"],
+                condition=Q(status__in=["detected", "acknowledged", "responding", "monitoring"]),
+                name="incident_one_open_per_watch",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-detected_at", "-id"], name="incident_newest_idx"),
+            models.Index(fields=["status", "-detected_at"], name="incident_status_time_idx"),
+            models.Index(fields=["severity", "-detected_at"], name="incident_severity_time_idx"),
+            models.Index(fields=["watch", "-detected_at"], name="incident_watch_time_idx"),
+        ]
+        permissions = [
+            ("triage_incident", "Can acknowledge, assign and work incidents"),
+            ("close_incident", "Can close incidents"),
+            ("manage_notifications", "Can configure notification channels"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TimelineEvent(models.Model):
+    """Append-only record of what happened, in the pre-crisis / during / post-crisis phases."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    phase = models.CharField(max_length=8, choices=Phase.choices)
+    kind = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    mention = models.ForeignKey(
+        "monitoring.Mention", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signal = models.ForeignKey(
+        "monitoring.Signal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    links = models.JSONField(default=list, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_at_idx")]
+
+    def __str__(self) -> str:
+        return f"[{self.phase}] {self.kind}: {self.text[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Timeline events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class RoleAssignment(models.Model):
+    """A team member holding a crisis role on one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assignments")
+    crisis_role = models.ForeignKey(
+        "playbooks.CrisisRole", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role_name = models.CharField(max_length=80, help_text="Snapshot of the role's name.")
+    responsibilities = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="crisis_roles"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["incident", "role_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "role_name"], name="assignment_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_name}: {self.user or 'unassigned'}"
+
+
+class Task(models.Model):
+    """A checklist item snapshotted into an incident when its playbook was activated."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    checklist_item = models.ForeignKey(
+        "playbooks.ChecklistItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phase = models.CharField(max_length=8, choices=Phase.choices, default=Phase.DURING)
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    role_name = models.CharField(max_length=80, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "phase", "order", "id"]
+        indexes = [models.Index(fields=["incident", "completed_at"], name="task_incident_open_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.completed_at is None and self.due_at is not None and self.due_at < timezone.now()
+
+
+class DraftStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+
+
+class Draft(models.Model):
+    """A message being prepared for an incident: draft → in review → approved → published."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="drafts")
+    template = models.ForeignKey(
+        "playbooks.MessageTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=12, choices=TemplateKind.choices, default=TemplateKind.UPDATE)
+    channel = models.CharField(max_length=40, default="all")
+    language = models.CharField(max_length=8, default="en")
+    title = models.CharField(max_length=160, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=DraftStatus.choices, default=DraftStatus.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_channel = models.CharField(max_length=40, blank=True)
+    published_url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["incident", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approver__isnull=True) | ~Q(approver=models.F("author")),
+                name="draft_author_is_not_approver",
+            ),
+        ]
+        permissions = [("approve_draft", "Can approve drafts for publishing")]
+
+    def __str__(self) -> str:
+        return self.title or self.body[:60]
+
+
+class Evidence(models.Model):
+    """An immutable snapshot of a mention, with the SHA-256 of its captured content."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    mention = models.ForeignKey("monitoring.Mention", null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    author = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(default=timezone.now)
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sha256 = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["incident", "captured_at"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "sha256"], name="evidence_unique_per_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"evidence {self.sha256[:12]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Evidence is immutable.")
+        super().save(*args, **kwargs)
+
+
+class Reply(models.Model):
+    """A public answer to a mention in the response queue. Mentions are never hidden or deleted."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="replies")
+    mention = models.ForeignKey("monitoring.Mention", on_delete=models.PROTECT, related_name="replies")
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["replied_at"]
+        verbose_name_plural = "replies"
+        constraints = [
+            models.CheckConstraint(condition=~Q(text="") | ~Q(url=""), name="reply_has_text_or_link"),
+        ]
+        indexes = [models.Index(fields=["incident", "mention"], name="reply_incident_mention_idx")]
+
+    def __str__(self) -> str:
+        return f"reply to {self.mention_id}"
+
+
+class Review(models.Model):
+    """The post-crisis review. KPIs are computed from the timeline and stored when saved."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    summary = models.TextField()
+    went_well = models.TextField(blank=True)
+    went_badly = models.TextField(blank=True)
+    lessons = models.TextField(blank=True)
+    kpis = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Review of {self.incident}"
+
+
+class ActionItem(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    playbook = models.ForeignKey(
+        "playbooks.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The playbook this action item asks to change.",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["review", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams incoming webhook"
+    WEBHOOK = "webhook", "Signed JSON webhook"
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class NotificationChannel(models.Model):
+    """Where the team is told. Routed by minimum severity, watches and escalation tier."""
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    config = models.JSONField(default=dict, blank=True, help_text="Addresses or webhook URL.")
+    secret = models.CharField(max_length=128, default=_new_secret)
+    min_severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices, default=Severity.SEV4, help_text="Notify for this severity or worse."
+    )
+    watches = models.ManyToManyField("monitoring.Watch", blank=True, help_text="Empty means every watch.")
+    tier = models.PositiveSmallIntegerField(default=1, help_text="1 = first responders; 2+ = escalation.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class NotificationDelivery(models.Model):
+    """One message to one channel about one incident event, with its retries."""
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60, help_text="e.g. opened, escalated-tier-2, severity-1.")
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "notification deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "incident", "event"], name="delivery_unique_event"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel}"

@@ -1,0 +1,64 @@
+"""Shared fixtures: personas for each access role, and a test-only Celery broker."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from crisisdesk.celery import app as celery_app
+
+# Unit tests never touch a real broker; the worker tests configure Redis themselves.
+celery_app.conf.broker_url = "memory://"
+celery_app.conf.broker_transport_options = {}
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_member(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.com")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def admin_member(db) -> User:
+    return make_member("alice-admin", "admin")
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return make_member("maria-manager", "manager")
+
+
+@pytest.fixture
+def manager2(db) -> User:
+    return make_member("mehmet-manager", "manager")
+
+
+@pytest.fixture
+def responder(db) -> User:
+    return make_member("rafal-responder", "responder")
+
+
+@pytest.fixture
+def responder2(db) -> User:
+    return make_member("rina-responder", "responder")
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    return make_member("vera-viewer", "viewer")
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` returns a test client signed in as ``user``."""
+
+    def _client_for(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return _client_for
