@@ -1,0 +1,49 @@
+"""Tests that need PostgreSQL, Redis or Chromium use them when present and otherwise skip —
+except under CI=true, where a missing one is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (laptop) or fail (CI=true) the calling test when ``what`` is missing."""
+    if available:
+        return
+    message = f"{what} is not available"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: required)")
+    pytest.skip(message)
+
+
+def redis_url() -> str:
+    """The Redis base URL for worker tests (db number is chosen per xdist worker)."""
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def require_redis() -> None:
+    require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    require(shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM), f"Chromium at {CHROMIUM}")
+
+
+def xdist_worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
