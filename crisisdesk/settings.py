@@ -13,7 +13,24 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+class _StrictEnv(environ.Env):
+    """django-environ reads any unknown word as False; here ``DEBUG=maybe`` is an error, not a guess."""
+
+    _FALSE_STRINGS = ("false", "off", "no", "n", "0", "")
+
+    def bool(self, var, default=environ.Env.NOTSET):
+        raw = self.get_value(var, cast=str, default=default)
+        if isinstance(raw, bool):
+            return raw
+        word = raw.strip().lower()
+        if word in self.BOOLEAN_TRUE_STRINGS:
+            return True
+        if word in self._FALSE_STRINGS:
+            return False
+        raise environ.ImproperlyConfigured(f"{var}={raw!r} is not a boolean: use true or false.")
+
+
+env = _StrictEnv()
 # A local .env is a convenience for developers; real deployments pass the environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 

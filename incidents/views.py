@@ -1,13 +1,146 @@
+"""Incident pages: the triage list (with its live htmx fragment), the incident page and its actions."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Callable
 
-from crisisdesk.roles import VIEW_INCIDENTS, require
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
+from incidents import selectors, services
+from incidents.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
+
+# Panels other parts add to the incident page: template names included in order, each rendered
+# with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
+# playbook/tasks/drafts/response-queue/evidence panels and the review panel (main column, above the
+# timeline) or crisis roles and notification deliveries (sidebar, under the actions).
+INCIDENT_PANELS: list[str] = [
+]
+INCIDENT_SIDE_PANELS: list[str] = [
+]
+# Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
+INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = []
+
+
+def _get_incident(pk: int) -> Incident:
+    try:
+        return selectors.incident_get(pk)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
 
 
 @require(VIEW_INCIDENTS)
+@require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    incidents = Incident.objects.select_related("watch").order_by("-detected_at", "-id")[:200]
-    return render(request, "incidents/incident_list.html", {"incidents": incidents})
+    form = IncidentFilterForm(request.GET or None)
+    filters = form.filters()
+    incidents = list(selectors.incident_list(**filters))
+    context = {
+        "form": form,
+        "filters": filters,
+        "incidents": incidents,
+        "query": request.GET.urlencode(),
+        "open_count": sum(1 for incident in incidents if incident.is_open),
+    }
+    if request.htmx:
+        # The live fragment: the table body only, refreshed every 10 s.
+        return render(request, "incidents/_incident_rows.html", context)
+    return render(request, "incidents/incident_list.html", context)
+
+
+@require(VIEW_INCIDENTS)
+@require_GET
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    context = {
+        "incident": incident,
+        "timeline": selectors.incident_timeline(incident),
+        "signals": selectors.incident_signals(incident),
+        "mentions": selectors.incident_recent_mentions(incident),
+        "transitions": selectors.allowed_transitions(incident, request.user),
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "owner_form": OwnerForm(initial={"owner": incident.owner_id}),
+        "incident_panels": INCIDENT_PANELS,
+        "incident_side_panels": INCIDENT_SIDE_PANELS,
+    }
+    for extra in INCIDENT_PANEL_CONTEXT:
+        context.update(extra(request, incident))
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def _first_error(form) -> str:
+    for name, errors in form.errors.items():
+        return f"{name}: {errors[0]}" if name != "__all__" else errors[0]
+    return "Invalid input."
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return " ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("incidents:detail", pk=pk)
+    try:
+        services.incident_transition(
+            incident=incident, to_status=form.cleaned_data["to_status"], by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Incident is now {incident.get_status_display().lower()}.")
+    return redirect("incidents:detail", pk=pk)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_severity(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = SeverityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("incidents:detail", pk=pk)
+    try:
+        services.incident_change_severity(
+            incident=incident, severity=form.cleaned_data["severity"], reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, _validation_message(exc))
+    else:
+        messages.success(request, f"Severity is now SEV{incident.severity}.")
+    return redirect("incidents:detail", pk=pk)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = OwnerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("incidents:detail", pk=pk)
+    try:
+        services.incident_assign_owner(incident=incident, owner=form.cleaned_data["owner"], by=request.user)
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, _validation_message(exc))
+    else:
+        messages.success(request, "Owner updated.")
+    return redirect("incidents:detail", pk=pk)

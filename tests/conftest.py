@@ -62,3 +62,12 @@ def client_for():
         return client
 
     return _client_for
+
+
+@pytest.fixture
+def recorded_server():
+    """A real HTTP server on 127.0.0.1 serving scripted replies (see ``tests/recorded_server.py``)."""
+    from tests.recorded_server import RecordedServer
+
+    with RecordedServer() as server:
+        yield server

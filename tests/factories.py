@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from monitoring.models import Mention, Rule, Source, Watch
-from playbooks.models import Playbook, Scenario
+from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
 
 
 class WatchFactory(factory.django.DjangoModelFactory):
@@ -69,6 +69,39 @@ class PlaybookFactory(factory.django.DjangoModelFactory):
 
     scenario = factory.SubFactory(ScenarioFactory)
     name = factory.LazyAttribute(lambda o: f"{o.scenario.name} playbook")
+
+
+class CrisisRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrisisRole
+
+    playbook = factory.SubFactory(PlaybookFactory)
+    name = factory.Sequence(lambda n: f"Crisis role {n}")
+    responsibilities = "Keeps the response moving."
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChecklistItem
+
+    playbook = factory.SubFactory(PlaybookFactory)
+    phase = "during"
+    title = factory.Sequence(lambda n: f"Checklist step {n}")
+    due_offset_minutes = 60
+
+
+class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    """A draft template; pass ``approval_state="approved"`` (and ``author=None``) for a usable one."""
+
+    class Meta:
+        model = MessageTemplate
+
+    playbook = factory.SubFactory(PlaybookFactory)
+    kind = "holding"
+    channel = "all"
+    language = "en"
+    title = factory.Sequence(lambda n: f"Holding statement {n}")
+    body = "We are aware of reports about {issue} at {brand} and are looking into it. Next update: {next_update}."
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):

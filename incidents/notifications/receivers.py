@@ -1,0 +1,17 @@
+"""The ``incident_event`` receiver: turns incident changes into notification deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from incidents.notifications.services import notify_incident_event
+from incidents.signals import incident_event
+
+
+@receiver(incident_event, dispatch_uid="incidents.notifications.on_incident_event")
+def on_incident_event(sender: Any, *, incident: Any, event: str, actor: Any = None, **kwargs: Any) -> None:
+    """Runs inside the transaction that changed the incident: the delivery rows commit (or roll
+    back) with the change, and sending waits for the commit."""
+    notify_incident_event(incident=incident, event=event)

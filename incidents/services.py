@@ -1,0 +1,227 @@
+"""Incident writes: status transitions, severity changes and ownership.
+
+Every change here locks the incident row (``select_for_update``), re-checks the rules against the
+locked state, and writes the incident fields, a timeline event and an audit row in one
+transaction, then sends ``incident_event`` (receivers defer outside effects to on_commit). Two
+responders clicking "Acknowledge" at once therefore produce one acknowledgement and one clear
+"already acknowledged" refusal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.roles import CLOSE_INCIDENTS, TRIAGE_INCIDENTS
+from incidents.models import Incident, Status
+from incidents.selectors import closing_blockers
+from incidents.signals import incident_event
+from incidents.timeline import timeline_add
+from monitoring.models import Severity
+
+# The allowed graph: from-status -> the statuses it may move to.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.DETECTED: (Status.ACKNOWLEDGED,),
+    Status.ACKNOWLEDGED: (Status.RESPONDING, Status.RESOLVED),
+    Status.RESPONDING: (Status.MONITORING, Status.RESOLVED),
+    Status.MONITORING: (Status.RESOLVED, Status.RESPONDING),  # relapse
+    Status.RESOLVED: (Status.CLOSED, Status.RESPONDING),  # close, or reopen
+    Status.CLOSED: (),
+}
+
+# Button labels and timeline wording, keyed by (from, to) where the wording depends on both.
+ACTION_LABELS: dict[str, str] = {
+    Status.ACKNOWLEDGED: "Acknowledge",
+    Status.RESPONDING: "Start responding",
+    Status.MONITORING: "Move to monitoring",
+    Status.RESOLVED: "Resolve",
+    Status.CLOSED: "Close",
+}
+
+_AUDITED_FIELDS = [
+    "status", "acknowledged_at", "acknowledged_by", "responding_at", "monitoring_at",
+    "resolved_at", "resolved_by", "closed_at", "closed_by",
+]
+
+
+class TransitionError(Exception):
+    """A change the rules refuse in the incident's current state (shown to users; 409 in the API)."""
+
+
+def transition_permission(to_status: str) -> str:
+    """The permission a move into ``to_status`` needs: closing is for managers and up."""
+    return CLOSE_INCIDENTS if to_status == Status.CLOSED else TRIAGE_INCIDENTS
+
+
+def transition_label(from_status: str, to_status: str) -> str:
+    if from_status == Status.RESOLVED and to_status == Status.RESPONDING:
+        return "Reopen"
+    if from_status == Status.MONITORING and to_status == Status.RESPONDING:
+        return "Relapse: back to responding"
+    return ACTION_LABELS.get(to_status, to_status)
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _refresh_caller_copy(incident: Incident, locked: Incident) -> None:
+    """Keep the caller's instance in step with what was saved."""
+    for field in incident._meta.concrete_fields:
+        setattr(incident, field.attname, getattr(locked, field.attname))
+
+
+@transaction.atomic
+def incident_transition(
+    *, incident: Incident, to_status: str, by: AbstractBaseUser, note: str = ""
+) -> Incident:
+    """Move ``incident`` to ``to_status`` if the graph, the role and the locked state allow it.
+
+    Raises ``PermissionDenied`` for a role that may not make this move and ``TransitionError``
+    for a move the current state does not allow (including one a colleague just made).
+    """
+    if to_status not in Status.values:
+        raise TransitionError(f"Unknown status “{to_status}”.")
+    if not by.has_perm(transition_permission(to_status)):
+        raise PermissionDenied(f"Your role may not move an incident to {Status(to_status).label.lower()}.")
+
+    locked = _lock(incident)
+    from_status = locked.status
+    if from_status == to_status:
+        raise TransitionError(f"This incident is already {locked.get_status_display().lower()}.")
+    if to_status not in TRANSITIONS[from_status]:
+        raise TransitionError(
+            f"An incident that is {locked.get_status_display().lower()} cannot be moved to "
+            f"{Status(to_status).label.lower()}."
+        )
+    if to_status == Status.CLOSED:
+        blockers = closing_blockers(locked)
+        if blockers:
+            raise TransitionError("This incident cannot be closed yet: " + " ".join(blockers))
+
+    before = snapshot(locked, _AUDITED_FIELDS)
+    now = timezone.now()
+    locked.status = to_status
+    if to_status == Status.ACKNOWLEDGED:
+        locked.acknowledged_at, locked.acknowledged_by = now, by
+    elif to_status == Status.RESPONDING:
+        if from_status == Status.RESOLVED:
+            # Reopened: the crisis is back on, so later events are "during" again.
+            locked.resolved_at, locked.resolved_by = None, None
+        locked.responding_at = locked.responding_at or now
+    elif to_status == Status.MONITORING:
+        locked.monitoring_at = now
+    elif to_status == Status.RESOLVED:
+        locked.resolved_at, locked.resolved_by = now, by
+    elif to_status == Status.CLOSED:
+        locked.closed_at, locked.closed_by = now, by
+
+    try:
+        # A savepoint, so a reopen refused by "one open incident per watch" leaves the outer
+        # transaction usable for the caller's error handling.
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        raise TransitionError(
+            "Another incident is already open for this watch; work that one instead of reopening this."
+        ) from exc
+
+    label = transition_label(from_status, to_status)
+    text = f"{label}: {Status(from_status).label} → {Status(to_status).label}"
+    if note:
+        text = f"{text}. {note}"
+    timeline_add(
+        incident=locked, kind=f"status:{to_status}", text=text, actor=by, at=now,
+        data={"from": from_status, "to": to_status, "note": note},
+    )
+    audit_record(
+        actor=by, action=f"incident.status.{to_status}", target=locked,
+        before=before, after={**snapshot(locked, _AUDITED_FIELDS), "note": note},
+    )
+    event = "acknowledged" if to_status == Status.ACKNOWLEDGED else f"status:{to_status}"
+    incident_event.send(sender=Incident, incident=locked, event=event, actor=by)
+    _refresh_caller_copy(incident, locked)
+    return incident
+
+
+def incident_acknowledge(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+    """The first human response: someone has seen it and is on it."""
+    return incident_transition(incident=incident, to_status=Status.ACKNOWLEDGED, by=by)
+
+
+def incident_resolve(*, incident: Incident, by: AbstractBaseUser, note: str = "") -> Incident:
+    return incident_transition(incident=incident, to_status=Status.RESOLVED, by=by, note=note)
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident, severity: int, reason: str, by: AbstractBaseUser
+) -> Incident:
+    """Raise or lower the severity; the reason is required because others will ask why."""
+    if not by.has_perm(TRIAGE_INCIDENTS):
+        raise PermissionDenied("Your role may not change the severity.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the severity changes."})
+    try:
+        severity = int(severity)
+    except (TypeError, ValueError):
+        raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."}) from None
+    if severity not in Severity.values:
+        raise ValidationError({"severity": "Choose a severity from SEV1 to SEV4."})
+
+    locked = _lock(incident)
+    if locked.status == Status.CLOSED:
+        raise TransitionError("A closed incident's severity cannot change.")
+    if locked.severity == severity:
+        raise TransitionError(f"The severity is already SEV{severity}.")
+    before = snapshot(locked, ["severity"])
+    direction = "raised" if severity < locked.severity else "lowered"
+    old = locked.severity
+    locked.severity = severity
+    locked.save(update_fields=["severity", "updated_at"])
+    timeline_add(
+        incident=locked, kind="severity", actor=by,
+        text=f"Severity {direction} from SEV{old} to SEV{severity}: {reason}",
+        data={"from": old, "to": severity, "reason": reason},
+    )
+    audit_record(
+        actor=by, action="incident.severity", target=locked,
+        before=before, after={"severity": severity, "reason": reason},
+    )
+    incident_event.send(sender=Incident, incident=locked, event=f"severity:{severity}", actor=by)
+    _refresh_caller_copy(incident, locked)
+    return incident
+
+
+@transaction.atomic
+def incident_assign_owner(
+    *, incident: Incident, owner: Any | None, by: AbstractBaseUser
+) -> Incident:
+    """Make ``owner`` (an active member who may triage) the incident's owner; None clears it."""
+    if not by.has_perm(TRIAGE_INCIDENTS):
+        raise PermissionDenied("Your role may not assign incidents.")
+    if owner is not None and not (owner.is_active and owner.has_perm(TRIAGE_INCIDENTS)):
+        raise ValidationError({"owner": "The owner must be an active responder, manager or admin."})
+
+    locked = _lock(incident)
+    if locked.status == Status.CLOSED:
+        raise TransitionError("A closed incident cannot be reassigned.")
+    if locked.owner_id == (owner.pk if owner else None):
+        raise TransitionError("That member already owns this incident." if owner else "Nobody owns it already.")
+    before = snapshot(locked, ["owner"])
+    locked.owner = owner
+    locked.save(update_fields=["owner", "updated_at"])
+    text = f"Owner set to {owner.get_username()}" if owner else "Owner cleared"
+    timeline_add(incident=locked, kind="owner", text=text, actor=by,
+                 data={"owner": owner.pk if owner else None})
+    audit_record(actor=by, action="incident.owner", target=locked, before=before,
+                 after=snapshot(locked, ["owner"]))
+    incident_event.send(sender=Incident, incident=locked, event="owner", actor=by)
+    _refresh_caller_copy(incident, locked)
+    return incident

@@ -1,0 +1,139 @@
+"""Per-watch 5-minute counters. Detection reads these instead of scanning mentions.
+
+Counts are *added* set-based with one ``INSERT … ON CONFLICT (watch_id, start) DO UPDATE SET
+volume = monitoring_bucket.volume + excluded.volume, …`` per chunk: an increment that two workers
+may run at once for the same bucket, which ``bulk_create(update_conflicts=…)`` cannot express (it
+overwrites). The same statement runs on SQLite (≥ 3.24) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+
+from monitoring.models import Bucket
+
+WIDTH = Bucket.WIDTH
+_WIDTH_SECONDS = int(WIDTH.total_seconds())
+# Rows per statement: 9 parameters each stays far below SQLite's variable limit.
+CHUNK = 400
+
+
+def bucket_start(moment: datetime) -> datetime:
+    """The start of the 5-minute bucket holding ``moment`` (aware UTC)."""
+    moment = moment.astimezone(UTC)
+    seconds = int(moment.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % _WIDTH_SECONDS, tz=UTC)
+
+
+@dataclass
+class BucketDelta:
+    """What one batch adds to one (watch, start) bucket."""
+
+    watch_id: int
+    start: datetime
+    volume: int = 0
+    negative: int = 0
+    positive: int = 0
+    reach: int = 0
+    risk_sum: float = 0.0
+    risk_max: float = 0.0
+    crisis_term_hits: int = 0
+
+    def add(
+        self,
+        *,
+        label: str,
+        reach: int,
+        risk: float,
+        has_crisis_terms: bool,
+    ) -> None:
+        self.volume += 1
+        if label == "negative":
+            self.negative += 1
+        elif label == "positive":
+            self.positive += 1
+        self.reach += int(reach or 0)
+        risk = float(risk or 0.0)
+        self.risk_sum += risk
+        self.risk_max = max(self.risk_max, risk)
+        if has_crisis_terms:
+            self.crisis_term_hits += 1
+
+
+def deltas_for(rows: Iterable[tuple[int, datetime, str, int, float, bool]]) -> list[BucketDelta]:
+    """Aggregate ``(watch_id, published_at, label, reach, risk, has_crisis_terms)`` into deltas."""
+    deltas: dict[tuple[int, datetime], BucketDelta] = {}
+    for watch_id, published_at, label, reach, risk, has_terms in rows:
+        start = bucket_start(published_at)
+        delta = deltas.get((watch_id, start))
+        if delta is None:
+            delta = deltas[(watch_id, start)] = BucketDelta(watch_id=watch_id, start=start)
+        delta.add(label=label, reach=reach, risk=risk, has_crisis_terms=has_terms)
+    # A fixed order keeps two concurrent upserts from locking the same rows in opposite orders.
+    return sorted(deltas.values(), key=lambda d: (d.watch_id, d.start))
+
+
+def buckets_add(*, deltas: list[BucketDelta]) -> int:
+    """Add ``deltas`` to their buckets (creating missing ones). Returns the number of buckets touched.
+
+    Call inside the transaction that marks the counted mentions as scored, so a mention is counted
+    exactly when it leaves the ``new`` state.
+    """
+    if not deltas:
+        return 0
+    table = connection.ops.quote_name(Bucket._meta.db_table)
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    columns = "watch_id, start, volume, negative, positive, reach, risk_sum, risk_max, crisis_term_hits"
+    update = ", ".join(
+        [
+            f"{name} = {table}.{name} + excluded.{name}"
+            for name in ("volume", "negative", "positive", "reach", "risk_sum", "crisis_term_hits")
+        ]
+        + [f"risk_max = {greatest}({table}.risk_max, excluded.risk_max)"]
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for offset in range(0, len(deltas), CHUNK):
+            chunk = deltas[offset : offset + CHUNK]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params: list = []
+            for d in chunk:
+                params.extend(
+                    [
+                        d.watch_id,
+                        adapt(d.start),
+                        d.volume,
+                        d.negative,
+                        d.positive,
+                        d.reach,
+                        d.risk_sum,
+                        d.risk_max,
+                        d.crisis_term_hits,
+                    ]
+                )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
+                f"ON CONFLICT (watch_id, start) DO UPDATE SET {update}",
+                params,
+            )
+    return len(deltas)
+
+
+def window_bounds(now: datetime, window_minutes: int) -> tuple[datetime, datetime]:
+    """``(first bucket start, end)`` of the window of ``window_minutes`` that ends in ``now``'s bucket."""
+    current = bucket_start(now)
+    n = max(1, window_minutes // 5)
+    return current - WIDTH * (n - 1), current + WIDTH
+
+
+def bucket_range(start: datetime, end: datetime) -> Iterable[datetime]:
+    """Bucket starts from ``start`` (inclusive) to ``end`` (exclusive)."""
+    moment = bucket_start(start)
+    while moment < end:
+        yield moment
+        moment += WIDTH
+

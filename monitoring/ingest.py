@@ -1,0 +1,220 @@
+"""Ingest: every source (pull or push) stores its mentions through ``ingest_items``.
+
+Strangers write what arrives here, so everything is normalised before it is stored: markup becomes
+plain text, lengths are capped, only http(s) URLs survive, timestamps become aware UTC and are never
+in the future. Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
+two workers racing over the same items never create a second row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from monitoring.models import Mention, MentionState, Source
+from monitoring.sources.base import Item
+
+logger = logging.getLogger(__name__)
+
+TEXT_MAX = 10_000
+AUTHOR_MAX = 255
+URL_MAX = 2_000
+EXTERNAL_ID_MAX = 255
+BIGINT_MAX = 2**63 - 1
+# Rows per INSERT / per ``IN (…)`` lookup: small enough for SQLite's variable limit, large enough
+# that 10,000 items take a handful of statements.
+CHUNK = 500
+
+_WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+@dataclass
+class IngestResult:
+    """What one ingest call did. ``mention_ids`` are the rows this call created."""
+
+    created: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    mention_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.dropped += other.dropped
+        self.mention_ids.extend(other.mention_ids)
+
+
+def plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
+    """Markup → plain text: tags removed (script/style with their content), entities decoded.
+
+    The result may still contain ``<`` (``I <3 Acme``): it is text, and every page escapes it.
+    A text that was *only* a script (``<script>alert(1)</script>``) keeps its inner words rather
+    than vanishing, so a stranger's attempt stays visible as inert text.
+    """
+    if not value:
+        return ""
+    value = _CONTROL.sub("", str(value))
+    if "<" in value or "&" in value:
+        cleaned = nh3.clean(value, tags=set(), clean_content_tags={"script", "style"})
+        if not cleaned.strip():
+            cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
+        value = html.unescape(cleaned)
+        value = _CONTROL.sub("", value)
+    lines = [_WHITESPACE.sub(" ", line).strip() for line in value.splitlines()]
+    value = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    return value
+
+
+def safe_url(value: str | None) -> str:
+    """The URL if it is an absolute http(s) URL of sane length, else ``""`` (never a link)."""
+    if not value:
+        return ""
+    value = str(value).strip()
+    if len(value) > URL_MAX or any(ch.isspace() for ch in value):
+        return ""
+    try:
+        _url_validator(value)
+    except ValidationError:
+        return ""
+    return value
+
+
+def language_tag(value: str | None) -> str:
+    """A platform tag like ``en-US``/``pt_BR``/``TR`` → its primary subtag (``en``), or ``""``."""
+    if not value:
+        return ""
+    match = _LANGUAGE.match(str(value).strip().lower())
+    return match.group(1) if match else ""
+
+
+def utc_datetime(value: datetime | None, *, now: datetime) -> datetime:
+    """Aware UTC; naive values are taken as UTC; the future is clamped to ``now``."""
+    if value is None:
+        return now
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return min(value, now)
+
+
+def stable_external_id(value: str) -> str:
+    """External ids longer than the column keep a readable prefix and a hash of the whole."""
+    value = str(value).strip()
+    if len(value) <= EXTERNAL_ID_MAX:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    return f"{value[: EXTERNAL_ID_MAX - 66]}#{digest}"
+
+
+def _count(value: int | None) -> int:
+    try:
+        return max(0, min(int(value or 0), BIGINT_MAX))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _excluded(text: str, terms: list[str]) -> bool:
+    folded = text.casefold()
+    return any(term and term.casefold() in folded for term in terms)
+
+
+def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _nudge_scoring() -> None:
+    # Imported lazily: the scoring task lives in monitoring.tasks, which imports this module.
+    try:
+        from monitoring.tasks import score_new_mentions
+    except ImportError:  # pragma: no cover - only while the task does not exist yet
+        logger.warning("monitoring.tasks.score_new_mentions is missing; the sweeper will score later")
+        return
+    score_new_mentions.delay()
+
+
+@transaction.atomic
+def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
+    """Normalise and store ``items`` for ``source``; never a duplicate row, never a refused spike.
+
+    Items that normalise to nothing, that contain one of the watch's ``exclude_terms`` or whose
+    platform language tag is not one of the watch's ``languages`` are counted as ``dropped``.
+    Rows created by *this* call are told apart from rows a concurrent call created first by their
+    ``fetched_at`` stamp, which is unique to the call.
+    """
+    result = IngestResult()
+    watch = source.watch
+    now = timezone.now()
+    exclude_terms = [str(term) for term in (watch.exclude_terms or []) if str(term).strip()]
+    languages = {language_tag(code) for code in (watch.languages or [])} - {""}
+
+    rows: dict[str, Mention] = {}
+    for item in items:
+        text = plain_text(item.text)
+        external_id = stable_external_id(item.external_id or "")
+        language = language_tag(item.language)
+        if not text or not external_id:
+            result.dropped += 1
+            continue
+        if exclude_terms and _excluded(text, exclude_terms):
+            result.dropped += 1
+            continue
+        if language and languages and language not in languages:
+            result.dropped += 1
+            continue
+        if external_id in rows:  # the same item twice in one batch
+            result.duplicates += 1
+            continue
+        rows[external_id] = Mention(
+            source=source,
+            watch=watch,
+            external_id=external_id,
+            url=safe_url(item.url),
+            author=plain_text(item.author, limit=AUTHOR_MAX),
+            author_reach=_count(item.author_reach),
+            engagement=_count(item.engagement),
+            text=text,
+            language=language,
+            language_from_source=bool(language),
+            published_at=utc_datetime(item.published_at, now=now),
+            fetched_at=now,
+            state=MentionState.NEW,
+            raw=item.raw or {},
+        )
+
+    for chunk in _chunks(list(rows)):
+        Mention.objects.bulk_create([rows[key] for key in chunk], batch_size=CHUNK, ignore_conflicts=True)
+        created_ids = list(
+            Mention.objects.filter(source=source, external_id__in=chunk, fetched_at=now)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        result.created += len(created_ids)
+        result.duplicates += len(chunk) - len(created_ids)
+        result.mention_ids.extend(created_ids)
+
+    if result.created:
+        Source.objects.filter(pk=source.pk).filter(
+            Q(last_mention_at__isnull=True) | Q(last_mention_at__lt=now)
+        ).update(last_mention_at=now)
+        source.last_mention_at = now
+        transaction.on_commit(_nudge_scoring, robust=True)
+    return result

@@ -1,0 +1,281 @@
+"""Project-maintained sentiment lexicons for Turkish, Polish and Malay/Indonesian, plus emoji.
+
+A VADER-style scorer: each sentiment word contributes its valence (−4…+4), modified by nearby
+intensifiers/dampeners, negators (before the word, or after it for Turkish "değil"/"yok"),
+morphology (Turkish negative verb suffixes and the privative -sız; Polish "nie-" prefix;
+Indonesian suffixes, ter- superlatives, ke-…-an "too …") and contrast words ("ama", "ale",
+"tapi": what follows counts more). The sum is squashed to [−1, 1] with VADER's normalisation, so
+thresholds mean the same in every language. The lexicon files are documented in docs/scoring.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .matcher import Term, TermMatcher, parse_term
+from .text import fold, tokens
+
+LEXICON_DIR = Path(__file__).parent / "lexicons"
+LEXICON_LANGUAGES = ("tr", "pl", "id")
+
+NEGATION_SCALAR = -0.74  # VADER's N_SCALAR: "not good" is less negative than "bad" is
+MORPH_NEGATION_SCALAR = -0.8  # a negated verb form ("beğenmedim") is a firm statement
+NEGATION_WINDOW = 3
+ALPHA = 15.0  # VADER's normalisation constant
+EXCLAMATION_BOOST = 0.292
+CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
+
+# Turkish negative verb suffix right after the stem: -ma/-me (not -mak/-mek infinitive, not -malı
+# necessitative), -mıyor/-miyor/-muyor/-müyor, and -(y)ama/-(y)eme "cannot". Text is folded (ı→i, ü→u).
+_TR_NEG_VERB = re.compile(r"(?:y?[ae])?m(?:[ae](?!k|li)|[iu]yor)")
+_TR_PRIVATIVE = re.compile(r"s[iu]z")
+_ID_SUFFIX = re.compile(r"(?:nya|lah|kah|pun|ku|mu)$")
+
+
+def _read_sections(path: Path) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, [])
+            continue
+        sections.setdefault(current, []).append(line)
+    return sections
+
+
+def _pairs(lines: list[str]) -> list[tuple[str, float]]:
+    out = []
+    for line in lines:
+        term, _, value = line.rpartition(" ")
+        out.append((term.strip(), float(value)))
+    return out
+
+
+def _words(lines: list[str]) -> set[str]:
+    return {fold(w.replace("_", " ")) for line in lines for w in ([line] if "_" in line else line.split())}
+
+
+@dataclass
+class Lexicon:
+    language: str
+    sentiment: TermMatcher
+    negators: set[str]
+    negators_after: set[str]
+    intensifiers: dict[str, float]
+    intensifiers_after: dict[str, float]
+    contrast: set[str]
+    stopwords: set[str]
+    words: set[str] = field(default_factory=set)  # every sentiment word/stem, for short-text routing
+    modifiers: set[str] = field(default_factory=set)  # negators etc. that carry no valence themselves
+
+    def __post_init__(self) -> None:
+        modifiers = self.negators | self.negators_after | self.contrast | set(self.intensifiers)
+        self.modifiers = {w for w in modifiers if self.sentiment.lookup_word(w) is None}
+
+    @classmethod
+    def load(cls, language: str) -> Lexicon:
+        sections = _read_sections(LEXICON_DIR / f"{language}.txt")
+        terms: list[Term] = []
+        for raw, valence in _pairs(sections.get("sentiment", [])):
+            term = parse_term(raw, valence)
+            if term is not None:
+                terms.append(term)
+        intensifiers = {fold(w): v for w, v in _pairs(sections.get("intensifiers", []))}
+        intensifiers.update({fold(w): v for w, v in _pairs(sections.get("dampeners", []))})
+        return cls(
+            language=language,
+            sentiment=TermMatcher(terms),
+            negators=_words(sections.get("negators", [])),
+            negators_after=_words(sections.get("negators_after", [])),
+            intensifiers=intensifiers,
+            intensifiers_after={fold(w): v for w, v in _pairs(sections.get("intensifiers_after", []))},
+            contrast=_words(sections.get("contrast", [])),
+            stopwords=_words(sections.get("stopwords", [])),
+            words={t.words[0] for t in terms if len(t.words) == 1 and t.value},
+        )
+
+    # --- morphology -------------------------------------------------------------------------
+    def _word_valence(self, tok: str) -> float | None:
+        """Valence of a single token that matched no phrase, using language morphology."""
+        found = self.sentiment.lookup_word(tok)
+        if found is not None:
+            term, stem_len = found
+            valence = float(term.value)
+            rest = tok[stem_len:]
+            if rest and self.language == "tr":
+                if term.verb and _TR_NEG_VERB.match(rest):
+                    return valence * MORPH_NEGATION_SCALAR
+                if not term.verb and _TR_PRIVATIVE.match(rest):
+                    return valence * MORPH_NEGATION_SCALAR
+            return valence
+        lang = self.language
+        if lang == "pl" and len(tok) > 5 and tok.startswith("nie"):
+            inner = self.sentiment.lookup_word(tok[3:])
+            if inner is not None:
+                return float(inner[0].value) * MORPH_NEGATION_SCALAR
+        elif lang == "id" and len(tok) > 4:
+            return self._id_valence(tok)
+        return None
+
+    def _id_valence(self, tok: str) -> float | None:
+        lookup = self.sentiment.lookup_word
+        base = tok.rstrip("2")
+        stripped = _ID_SUFFIX.sub("", base)
+        for candidate in (base, stripped):
+            if candidate != tok and len(candidate) >= 3:
+                found = lookup(candidate)
+                if found is not None:
+                    return float(found[0].value)
+        if stripped.startswith("ter") and len(stripped) > 5:  # terbaik, termahal: superlative
+            found = lookup(stripped[3:])
+            if found is not None:
+                return float(found[0].value) * 1.2
+        if stripped.startswith("ke") and stripped.endswith("an") and len(stripped) > 6:  # kemahalan
+            found = lookup(stripped[2:-2])
+            if found is not None:
+                return float(found[0].value) * 1.1
+        return None
+
+    # --- scoring ----------------------------------------------------------------------------
+    def valence_sum(self, toks: list[str]) -> float:
+        """Sum of modified valences of the sentiment words in ``toks``."""
+        hits: list[tuple[int, float]] = []
+        n = len(toks)
+        i = 0
+        best = self.sentiment.best
+        skip = self.modifiers
+        while i < n:
+            tok = toks[i]
+            span = 1
+            found = best(toks, i)
+            valence: float | None
+            if found is not None and len(found[0].words) > 1:
+                valence = float(found[0].value)
+                span = len(found[0].words)
+            elif tok in skip:
+                valence = None
+            else:
+                valence = self._word_valence(tok)
+            if valence:
+                hits.append((i, self._modify(toks, i, i + span, valence)))
+            i += span
+        if not hits:
+            return 0.0
+        contrast_at = next((j for j, t in enumerate(toks) if t in self.contrast), -1)
+        total = 0.0
+        for pos, valence in hits:
+            if contrast_at >= 0:
+                valence *= CONTRAST_AFTER if pos > contrast_at else CONTRAST_BEFORE
+            total += valence
+        return total
+
+    def _modify(self, toks: list[str], start: int, end: int, valence: float) -> float:
+        sign = 1.0 if valence > 0 else -1.0
+        negated = False
+        for distance in range(1, NEGATION_WINDOW + 1):
+            j = start - distance
+            if j < 0:
+                break
+            word = toks[j]
+            boost = self.intensifiers.get(word)
+            if boost is not None:
+                valence += sign * boost * (1.0 - 0.05 * (distance - 1))
+            elif word in self.negators:
+                negated = True
+        for j in (end, end + 1):
+            if j >= len(toks):
+                break
+            word = toks[j]
+            if word in self.negators_after:
+                negated = True
+                break
+            boost = self.intensifiers_after.get(word)
+            if boost is not None:
+                valence += sign * boost
+        return valence * NEGATION_SCALAR if negated else valence
+
+
+# --- emoji --------------------------------------------------------------------------------------
+_EMOJI_HINT = re.compile("[\u2600-\u27bf\u2b50\U0001f000-\U0001faff]")
+_EMOTICON_HINT = re.compile(r"[:;=<>]|-_-|[xX]D")
+
+
+@dataclass
+class EmojiTable:
+    pattern: re.Pattern[str] | None
+    valences: dict[str, float]
+    emoticons: re.Pattern[str] | None
+
+    @classmethod
+    def load(cls) -> EmojiTable:
+        sections = _read_sections(LEXICON_DIR / "emoji.txt")
+        valences: dict[str, float] = {}
+        for symbol, value in _pairs(sections.get("emoji", [])):
+            valences[symbol.replace("\ufe0f", "")] = value
+        emoticons = _pairs(sections.get("emoticons", []))
+        for symbol, value in emoticons:
+            valences[symbol] = value
+        symbols = sorted((s for s, _ in _pairs(sections.get("emoji", []))), key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(s.replace("\ufe0f", "")) for s in symbols))
+        faces = sorted((s for s, _ in emoticons), key=len, reverse=True)
+        # An emoticon stands alone or ends a word ("great:)"), never inside a URL or a time.
+        emoticon_re = re.compile(r"(?<![:/\w])(?:" + "|".join(re.escape(f) for f in faces) + r")(?![\w/])")
+        return cls(pattern=pattern, valences=valences, emoticons=emoticon_re)
+
+    def valences_in(self, text: str) -> list[float]:
+        found: list[float] = []
+        if _EMOJI_HINT.search(text) and self.pattern is not None:
+            cleaned = text.replace("\ufe0f", "")
+            found.extend(self.valences[m] for m in self.pattern.findall(cleaned))
+        if _EMOTICON_HINT.search(text) and self.emoticons is not None:
+            found.extend(self.valences[m] for m in self.emoticons.findall(text))
+        return found
+
+
+@lru_cache(maxsize=1)
+def emoji_table() -> EmojiTable:
+    return EmojiTable.load()
+
+
+@lru_cache(maxsize=None)
+def lexicon(language: str) -> Lexicon:
+    return Lexicon.load(language)
+
+
+def normalise(total: float) -> float:
+    """VADER's squashing of a valence sum into [−1, 1]."""
+    if not total:
+        return 0.0
+    score = total / math.sqrt(total * total + ALPHA)
+    return max(-1.0, min(1.0, score))
+
+
+def exclamation_emphasis(text: str, total: float) -> float:
+    if not total:
+        return total
+    marks = min(text.count("!"), 4) * EXCLAMATION_BOOST
+    return total + marks if total > 0 else total - marks
+
+
+def lexicon_sentiment(text: str, folded_tokens: list[str], language: str) -> float:
+    """Compound sentiment in [−1, 1] for a Turkish, Polish or Malay/Indonesian text."""
+    total = lexicon(language).valence_sum(folded_tokens)
+    total += sum(emoji_table().valences_in(text))
+    return round(normalise(exclamation_emphasis(text, total)), 4)
+
+
+def emoji_sentiment(text: str) -> float:
+    """Compound sentiment from emoji/emoticons alone (text with no usable words)."""
+    total = sum(emoji_table().valences_in(text))
+    return round(normalise(exclamation_emphasis(text, total)), 4)
+
+
+__all__ = ["LEXICON_LANGUAGES", "emoji_sentiment", "emoji_table", "lexicon", "lexicon_sentiment", "tokens"]

@@ -1,0 +1,610 @@
+"""Writes for playbooks: scenarios, versions, crisis roles, checklists and message templates.
+
+Versioning rules (DESIGN.md §2: activating a playbook snapshots it, so history must stay readable):
+
+* A **draft** playbook is edited in place.
+* Editing the *structure* (crisis roles, checklist) of an **active** playbook first creates a new
+  version (``playbook_new_version``: roles, checklist and every template version are copied) which
+  becomes active, and retires the old one. The edit is then applied to the copy; the caller gets the
+  edited copy back and should follow ``result.playbook``.
+* **Retired** versions are history and cannot be edited.
+* Name/description edits and message templates do not bump the playbook: templates carry their own
+  versions and approval (editing an approved template makes version+1 awaiting approval; the approved
+  one stays in use until the new one is approved, then is superseded).
+
+Every change writes an audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from crisisdesk.audit import audit_record, snapshot
+from playbooks.models import (
+    ApprovalState,
+    ChecklistItem,
+    CrisisRole,
+    MessageTemplate,
+    Phase,
+    Playbook,
+    PlaybookStatus,
+    Scenario,
+)
+from playbooks.rendering import validate_template_body
+
+SCENARIO_FIELDS = ["type", "name", "guidance", "engagement_approach", "trigger_terms", "channels"]
+PLAYBOOK_FIELDS = ["scenario", "name", "description", "version", "status", "previous"]
+ROLE_FIELDS = ["playbook", "name", "responsibilities", "order"]
+ITEM_FIELDS = ["playbook", "phase", "order", "title", "description", "role", "due_offset_minutes"]
+TEMPLATE_FIELDS = [
+    "playbook", "family", "version", "kind", "channel", "language", "title", "body",
+    "approval_state", "author", "approved_by", "approved_at",
+]  # fmt: skip
+
+SCENARIO_EDITABLE = {"name", "guidance", "engagement_approach", "trigger_terms", "channels"}
+PLAYBOOK_EDITABLE = {"name", "description"}
+ROLE_EDITABLE = {"name", "responsibilities", "order"}
+ITEM_EDITABLE = {"phase", "order", "title", "description", "role", "due_offset_minutes"}
+TEMPLATE_EDITABLE = {"kind", "channel", "language", "title", "body"}
+
+
+class PlaybookError(Exception):
+    """A playbook change that is not allowed; the message is shown to the member as is."""
+
+
+class TemplateApprovalError(PlaybookError):
+    """An approval that breaks the four-eyes rule or the approval order."""
+
+
+def _check_changes(changes: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(
+            f"Cannot change {', '.join(sorted(unknown))}; editable: {', '.join(sorted(allowed))}."
+        )
+
+
+def _apply(instance: Any, changes: dict[str, Any]) -> list[str]:
+    """Set the fields that really change; return their names."""
+    changed = []
+    for name, value in changes.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scenario_create(
+    *,
+    by: Any,
+    type: str,  # the model field's name: this is the scenario type
+    name: str,
+    guidance: str = "",
+    engagement_approach: str = "",
+    trigger_terms: dict[str, list[str]] | None = None,
+    channels: list[str] | None = None,
+) -> Scenario:
+    """Create the scenario of ``type`` (one per type, enforced by the database)."""
+    if Scenario.objects.filter(type=type).exists():
+        raise PlaybookError("That scenario type already exists; edit it instead.")
+    scenario = Scenario.objects.create(
+        type=type,
+        name=name,
+        guidance=guidance,
+        engagement_approach=engagement_approach,
+        trigger_terms=trigger_terms or {},
+        channels=channels or [],
+    )
+    audit_record(
+        actor=by, action="scenario.created", target=scenario, after=snapshot(scenario, SCENARIO_FIELDS)
+    )
+    return scenario
+
+
+@transaction.atomic
+def scenario_update(*, scenario: Scenario, by: Any, **changes: Any) -> Scenario:
+    """Edit a scenario's guidance, engagement approach, trigger terms or channels in place."""
+    _check_changes(changes, SCENARIO_EDITABLE)
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    before = snapshot(scenario, SCENARIO_FIELDS)
+    changed = _apply(scenario, changes)
+    if changed:
+        scenario.save(update_fields=changed)
+        audit_record(
+            actor=by, action="scenario.updated", target=scenario, before=before,
+            after=snapshot(scenario, SCENARIO_FIELDS),
+        )  # fmt: skip
+    return scenario
+
+
+# --- Playbooks and versions ----------------------------------------------------------------
+
+
+def _next_version(scenario: Scenario) -> int:
+    return (scenario.playbooks.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+def _retire_active(scenario: Scenario, by: Any, *, except_pk: int | None = None) -> None:
+    for old in Playbook.objects.select_for_update().filter(scenario=scenario, status=PlaybookStatus.ACTIVE):
+        if old.pk == except_pk:
+            continue
+        old.status = PlaybookStatus.RETIRED
+        old.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=by, action="playbook.retired", target=old,
+            before={"status": PlaybookStatus.ACTIVE}, after={"status": PlaybookStatus.RETIRED},
+        )  # fmt: skip
+
+
+@transaction.atomic
+def playbook_create(*, scenario: Scenario, by: Any, name: str, description: str = "") -> Playbook:
+    """A new playbook for ``scenario``: active if the scenario has none, otherwise a draft to activate."""
+    Scenario.objects.select_for_update().get(pk=scenario.pk)  # serialise version numbers per scenario
+    has_active = scenario.playbooks.filter(status=PlaybookStatus.ACTIVE).exists()
+    playbook = Playbook.objects.create(
+        scenario=scenario,
+        name=name,
+        description=description,
+        version=_next_version(scenario),
+        status=PlaybookStatus.DRAFT if has_active else PlaybookStatus.ACTIVE,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=by, action="playbook.created", target=playbook, after=snapshot(playbook, PLAYBOOK_FIELDS)
+    )
+    return playbook
+
+
+@transaction.atomic
+def playbook_update(*, playbook: Playbook, by: Any, **changes: Any) -> Playbook:
+    """Rename or re-describe a playbook in place (not a structural change, so no new version)."""
+    _check_changes(changes, PLAYBOOK_EDITABLE)
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    if playbook.status == PlaybookStatus.RETIRED:
+        raise PlaybookError("This version is retired and kept as history; edit the current version.")
+    before = snapshot(playbook, PLAYBOOK_FIELDS)
+    changed = _apply(playbook, changes)
+    if changed:
+        playbook.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            actor=by, action="playbook.updated", target=playbook, before=before,
+            after=snapshot(playbook, PLAYBOOK_FIELDS),
+        )  # fmt: skip
+    return playbook
+
+
+def _copy_structure(
+    source: Playbook, target: Playbook
+) -> tuple[dict[int, CrisisRole], dict[int, ChecklistItem]]:
+    """Copy roles, checklist and all template versions from ``source`` into ``target``.
+
+    Each template family gets a new family id in the copy (``family`` + ``version`` is unique), with
+    versions, approval states, authors and approvers preserved: an approved text stays approved.
+    """
+    role_map: dict[int, CrisisRole] = {}
+    for role in source.roles.all():
+        role_map[role.pk] = CrisisRole.objects.create(
+            playbook=target, name=role.name, responsibilities=role.responsibilities, order=role.order
+        )
+    item_map: dict[int, ChecklistItem] = {}
+    for item in source.checklist.all():
+        item_map[item.pk] = ChecklistItem.objects.create(
+            playbook=target,
+            phase=item.phase,
+            order=item.order,
+            title=item.title,
+            description=item.description,
+            role=role_map.get(item.role_id) if item.role_id else None,
+            due_offset_minutes=item.due_offset_minutes,
+        )
+    families: dict[uuid.UUID, uuid.UUID] = {}
+    copies = []
+    for template in source.templates.order_by("family", "version"):
+        copies.append(
+            MessageTemplate(
+                playbook=target,
+                family=families.setdefault(template.family, uuid.uuid4()),
+                version=template.version,
+                kind=template.kind,
+                channel=template.channel,
+                language=template.language,
+                title=template.title,
+                body=template.body,
+                approval_state=template.approval_state,
+                author_id=template.author_id,
+                approved_by_id=template.approved_by_id,
+                approved_at=template.approved_at,
+            )
+        )
+    MessageTemplate.objects.bulk_create(copies)
+    return role_map, item_map
+
+
+def _new_version(
+    playbook: Playbook, by: Any
+) -> tuple[Playbook, dict[int, CrisisRole], dict[int, ChecklistItem]]:
+    if playbook.status == PlaybookStatus.DRAFT:
+        raise PlaybookError("A draft is edited in place; activate it instead of versioning it.")
+    scenario = Scenario.objects.select_for_update().get(pk=playbook.scenario_id)
+    _retire_active(scenario, by)
+    new = Playbook.objects.create(
+        scenario=scenario,
+        name=playbook.name,
+        description=playbook.description,
+        version=_next_version(scenario),
+        status=PlaybookStatus.ACTIVE,
+        previous=playbook,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    role_map, item_map = _copy_structure(playbook, new)
+    audit_record(
+        actor=by, action="playbook.new_version", target=new,
+        before={"previous": playbook.pk, "version": playbook.version},
+        after=snapshot(new, PLAYBOOK_FIELDS),
+    )  # fmt: skip
+    return new, role_map, item_map
+
+
+@transaction.atomic
+def playbook_new_version(*, playbook: Playbook, by: Any) -> Playbook:
+    """Copy ``playbook`` (roles, checklist, templates) into version N+1, make it active, retire the old.
+
+    Works from the active version, or from a retired one to restore it as the current version.
+    """
+    locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    return _new_version(locked, by)[0]
+
+
+@transaction.atomic
+def playbook_activate(*, playbook: Playbook, by: Any) -> Playbook:
+    """Make a draft (or an old retired version) the scenario's active playbook, retiring the current one."""
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    if playbook.status == PlaybookStatus.ACTIVE:
+        return playbook
+    scenario = Scenario.objects.select_for_update().get(pk=playbook.scenario_id)
+    before = playbook.status
+    _retire_active(scenario, by, except_pk=playbook.pk)
+    playbook.status = PlaybookStatus.ACTIVE
+    playbook.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=by, action="playbook.activated", target=playbook,
+        before={"status": before}, after={"status": PlaybookStatus.ACTIVE},
+    )  # fmt: skip
+    return playbook
+
+
+@transaction.atomic
+def playbook_retire(*, playbook: Playbook, by: Any) -> Playbook:
+    """Retire a playbook version: it stays readable as history but is no longer offered."""
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    if playbook.status == PlaybookStatus.RETIRED:
+        raise PlaybookError("This version is already retired.")
+    before = playbook.status
+    playbook.status = PlaybookStatus.RETIRED
+    playbook.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=by, action="playbook.retired", target=playbook,
+        before={"status": before}, after={"status": PlaybookStatus.RETIRED},
+    )  # fmt: skip
+    return playbook
+
+
+def _editable(
+    playbook: Playbook, by: Any
+) -> tuple[Playbook, dict[int, CrisisRole], dict[int, ChecklistItem]]:
+    """The version a structural edit applies to: a draft itself, or a new version of an active one."""
+    locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    if locked.status == PlaybookStatus.RETIRED:
+        raise PlaybookError("This version is retired and kept as history; edit the current version.")
+    if locked.status == PlaybookStatus.ACTIVE:
+        return _new_version(locked, by)
+    return locked, {r.pk: r for r in locked.roles.all()}, {i.pk: i for i in locked.checklist.all()}
+
+
+# --- Crisis roles ---------------------------------------------------------------------------
+
+
+def _save_role(role: CrisisRole, **kwargs: Any) -> None:
+    try:
+        with transaction.atomic():
+            role.save(**kwargs)
+    except IntegrityError as exc:
+        raise PlaybookError(f"This playbook already has a role named “{role.name}”.") from exc
+
+
+@transaction.atomic
+def role_add(
+    *, playbook: Playbook, by: Any, name: str, responsibilities: str = "", order: int | None = None
+) -> CrisisRole:
+    """Add a crisis role (on a new version if ``playbook`` is active); follow ``role.playbook``."""
+    target, _, _ = _editable(playbook, by)
+    if order is None:
+        order = (target.roles.aggregate(o=Max("order"))["o"] or 0) + 1
+    role = CrisisRole(playbook=target, name=name.strip(), responsibilities=responsibilities, order=order)
+    _save_role(role)
+    audit_record(actor=by, action="crisisrole.added", target=role, after=snapshot(role, ROLE_FIELDS))
+    return role
+
+
+@transaction.atomic
+def role_edit(*, role: CrisisRole, by: Any, **changes: Any) -> CrisisRole:
+    """Change a role's name, responsibilities or order (on a new version if its playbook is active)."""
+    _check_changes(changes, ROLE_EDITABLE)
+    _, role_map, _ = _editable(role.playbook, by)
+    role = role_map[role.pk]
+    before = snapshot(role, ROLE_FIELDS)
+    changed = _apply(role, changes)
+    if changed:
+        _save_role(role, update_fields=changed)
+        audit_record(
+            actor=by,
+            action="crisisrole.edited",
+            target=role,
+            before=before,
+            after=snapshot(role, ROLE_FIELDS),
+        )
+    return role
+
+
+@transaction.atomic
+def role_remove(*, role: CrisisRole, by: Any) -> Playbook:
+    """Remove a role (its checklist items become unassigned). Returns the playbook version edited."""
+    target, role_map, _ = _editable(role.playbook, by)
+    victim = role_map[role.pk]
+    audit_record(actor=by, action="crisisrole.removed", target=victim, before=snapshot(victim, ROLE_FIELDS))
+    victim.delete()
+    return target
+
+
+# --- Checklist ------------------------------------------------------------------------------
+
+
+def _role_in(target: Playbook, role: CrisisRole | None, role_map: dict[int, CrisisRole]) -> CrisisRole | None:
+    if role is None:
+        return None
+    if role.pk not in role_map:
+        raise PlaybookError("That crisis role belongs to another playbook.")
+    return role_map[role.pk]
+
+
+@transaction.atomic
+def checklist_item_add(
+    *,
+    playbook: Playbook,
+    by: Any,
+    title: str,
+    phase: str = Phase.DURING,
+    description: str = "",
+    role: CrisisRole | None = None,
+    due_offset_minutes: int | None = None,
+    order: int | None = None,
+) -> ChecklistItem:
+    """Add a checklist step (on a new version if ``playbook`` is active); follow ``item.playbook``."""
+    target, role_map, _ = _editable(playbook, by)
+    if order is None:
+        order = (target.checklist.filter(phase=phase).aggregate(o=Max("order"))["o"] or 0) + 1
+    item = ChecklistItem.objects.create(
+        playbook=target,
+        phase=phase,
+        order=order,
+        title=title.strip(),
+        description=description,
+        role=_role_in(target, role, role_map),
+        due_offset_minutes=due_offset_minutes,
+    )
+    audit_record(actor=by, action="checklistitem.added", target=item, after=snapshot(item, ITEM_FIELDS))
+    return item
+
+
+@transaction.atomic
+def checklist_item_edit(*, item: ChecklistItem, by: Any, **changes: Any) -> ChecklistItem:
+    """Change a checklist step (on a new version if its playbook is active)."""
+    _check_changes(changes, ITEM_EDITABLE)
+    target, role_map, item_map = _editable(item.playbook, by)
+    item = item_map[item.pk]
+    if "role" in changes:
+        changes["role"] = _role_in(target, changes["role"], role_map)
+    before = snapshot(item, ITEM_FIELDS)
+    changed = _apply(item, changes)
+    if changed:
+        item.save(update_fields=changed)
+        audit_record(
+            actor=by,
+            action="checklistitem.edited",
+            target=item,
+            before=before,
+            after=snapshot(item, ITEM_FIELDS),
+        )
+    return item
+
+
+@transaction.atomic
+def checklist_item_remove(*, item: ChecklistItem, by: Any) -> Playbook:
+    """Remove a checklist step. Returns the playbook version edited."""
+    target, _, item_map = _editable(item.playbook, by)
+    victim = item_map[item.pk]
+    audit_record(
+        actor=by, action="checklistitem.removed", target=victim, before=snapshot(victim, ITEM_FIELDS)
+    )
+    victim.delete()
+    return target
+
+
+# --- Message templates ----------------------------------------------------------------------
+
+
+def _writable_playbook(playbook_id: int) -> Playbook:
+    playbook = Playbook.objects.get(pk=playbook_id)
+    if playbook.status == PlaybookStatus.RETIRED:
+        raise PlaybookError("This playbook version is retired; templates are edited on the current version.")
+    return playbook
+
+
+@transaction.atomic
+def template_create(
+    *,
+    playbook: Playbook,
+    by: Any,
+    kind: str,
+    language: str,
+    title: str,
+    body: str,
+    channel: str = "all",
+) -> MessageTemplate:
+    """A new template family at version 1, in draft: submit it, then another manager approves it."""
+    validate_template_body(body)
+    playbook = _writable_playbook(playbook.pk)
+    template = MessageTemplate.objects.create(
+        playbook=playbook,
+        kind=kind,
+        channel=channel,
+        language=language,
+        title=title.strip(),
+        body=body,
+        approval_state=ApprovalState.DRAFT,
+        author=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=by, action="template.created", target=template, after=snapshot(template, TEMPLATE_FIELDS)
+    )
+    return template
+
+
+@transaction.atomic
+def template_submit(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+    """Ask for approval: draft → pending (a conditional UPDATE, so a double click is harmless)."""
+    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.DRAFT).update(
+        approval_state=ApprovalState.PENDING
+    )
+    template.refresh_from_db()
+    if not updated:
+        if template.approval_state == ApprovalState.PENDING:
+            return template
+        raise PlaybookError(
+            f"Only a draft can be submitted; this version is {template.get_approval_state_display()}."
+        )
+    audit_record(
+        actor=by, action="template.submitted", target=template,
+        before={"approval_state": ApprovalState.DRAFT}, after={"approval_state": ApprovalState.PENDING},
+    )  # fmt: skip
+    return template
+
+
+@transaction.atomic
+def template_approve(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+    """Approve a pending version (``by`` must not be its author); older approved versions are superseded."""
+    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.author_id is not None and template.author_id == getattr(by, "pk", None):
+        raise TemplateApprovalError("You wrote this version, so another manager must approve it.")
+    if template.approval_state != ApprovalState.PENDING:
+        raise TemplateApprovalError(
+            f"Only a version awaiting approval can be approved; this one is {template.get_approval_state_display()}."
+        )
+    template.approval_state = ApprovalState.APPROVED
+    template.approved_by = by
+    template.approved_at = timezone.now()
+    try:
+        with transaction.atomic():
+            template.save(update_fields=["approval_state", "approved_by", "approved_at"])
+    except IntegrityError as exc:  # the database's author ≠ approver check, should a race get here
+        raise TemplateApprovalError("You wrote this version, so another manager must approve it.") from exc
+    audit_record(
+        actor=by, action="template.approved", target=template,
+        before={"approval_state": ApprovalState.PENDING},
+        after={"approval_state": ApprovalState.APPROVED, "approved_by": by.pk},
+    )  # fmt: skip
+    older = MessageTemplate.objects.select_for_update().filter(
+        playbook_id=template.playbook_id,
+        family=template.family,
+        version__lt=template.version,
+        approval_state=ApprovalState.APPROVED,
+    )
+    for old in older:
+        old.approval_state = ApprovalState.SUPERSEDED
+        old.save(update_fields=["approval_state"])
+        audit_record(
+            actor=by, action="template.superseded", target=old,
+            before={"approval_state": ApprovalState.APPROVED},
+            after={"approval_state": ApprovalState.SUPERSEDED, "by_version": template.version},
+        )  # fmt: skip
+    return template
+
+
+@transaction.atomic
+def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> MessageTemplate:
+    """Edit the latest version of a template.
+
+    A draft or pending version is edited in place (``by`` becomes its author, so they can't approve
+    their own words). An approved version is left untouched and in use: the edit becomes version+1,
+    awaiting approval. Returns the version that holds the edit.
+    """
+    _check_changes(changes, TEMPLATE_EDITABLE)
+    if "body" in changes:
+        validate_template_body(changes["body"])
+    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+    _writable_playbook(template.playbook_id)
+    latest = (
+        MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family)
+        .order_by("-version")
+        .first()
+    )
+    if latest.pk != template.pk:
+        raise PlaybookError(
+            f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."
+        )
+    if all(getattr(template, name) == value for name, value in changes.items()):
+        return template
+    before = snapshot(template, TEMPLATE_FIELDS)
+    if template.approval_state in (ApprovalState.DRAFT, ApprovalState.PENDING):
+        changed = _apply(template, changes)
+        template.author = by
+        template.save(update_fields=[*changed, "author"])
+        audit_record(
+            actor=by, action="template.edited", target=template, before=before,
+            after=snapshot(template, TEMPLATE_FIELDS),
+        )  # fmt: skip
+        return template
+    if template.approval_state != ApprovalState.APPROVED:
+        raise PlaybookError("A superseded version is history; edit the latest version.")
+    values = {name: getattr(template, name) for name in TEMPLATE_EDITABLE} | changes
+    new = MessageTemplate.objects.create(
+        playbook_id=template.playbook_id,
+        family=template.family,
+        version=template.version + 1,
+        approval_state=ApprovalState.PENDING,
+        author=by,
+        **values,
+    )
+    audit_record(
+        actor=by,
+        action="template.new_version",
+        target=new,
+        before=before,
+        after=snapshot(new, TEMPLATE_FIELDS),
+    )
+    return new
+
+
+@transaction.atomic
+def template_return_to_draft(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+    """Send a pending version back to its author as a draft (a reviewer's "not yet")."""
+    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.PENDING).update(
+        approval_state=ApprovalState.DRAFT
+    )
+    template.refresh_from_db()
+    if not updated:
+        raise PlaybookError("Only a version awaiting approval can be sent back.")
+    audit_record(
+        actor=by, action="template.returned", target=template,
+        before={"approval_state": ApprovalState.PENDING}, after={"approval_state": ApprovalState.DRAFT},
+    )  # fmt: skip
+    return template

@@ -1,0 +1,126 @@
+"""``manage.py seed_demo``: the laptop demo's users, watch, drill source and rules, idempotently;
+``--reset-drill`` restarts the drill; and it refuses what looks like a production database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.utils import timezone
+
+from crisisdesk.models import AuditRecord
+from crisisdesk.roles import ROLES, user_role
+from incidents.models import Incident, TimelineEvent
+from monitoring.models import Rule, RuleKind, Source, Watch
+from monitoring.sources import get_connector
+from tests.factories import IncidentFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    # --force: the test database may be PostgreSQL; the laptop-mode guard has its own test below.
+    call_command("seed_demo", "--force", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_creates_one_user_per_role_with_the_printed_password() -> None:
+    output = seed()
+
+    for role in ROLES:
+        assert f"{role:<10} password crisisdesk-{role}" in output
+        user = authenticate(username=role, password=f"crisisdesk-{role}")
+        assert user is not None, role
+        assert user_role(user) == role
+    assert User.objects.get(username="admin").is_staff
+
+
+@pytest.mark.django_db
+def test_it_seeds_the_acme_air_watch_with_a_drill_replay_and_rules() -> None:
+    seed()
+
+    watch = Watch.objects.get(name="Acme Air")
+    assert {"acme air", "@acmeair", "#acmeair"} <= set(watch.include_terms)
+    assert set(watch.languages) == {"en", "tr", "pl", "id", "ms"}
+    source = Source.objects.get(watch=watch, kind="drill")
+    assert source.is_active and source.poll_interval == 5
+    assert source.config["recording"] == "acme_air.jsonl" and source.config["speed"] == 20.0
+    # The drill connector accepts the config: the recording exists and the speed is valid.
+    get_connector("drill").validate_config(source.config)
+
+    rules = {rule.kind: rule for rule in Rule.objects.filter(watch=watch, is_active=True)}
+    assert set(rules) == set(RuleKind.values)
+    spike = rules[RuleKind.VOLUME_SPIKE]
+    assert spike.window_minutes == 15 and spike.baseline_hours == 24 and spike.min_count == 10
+
+
+@pytest.mark.django_db
+def test_running_it_again_changes_nothing() -> None:
+    seed()
+    user = User.objects.get(username="manager")
+    user.set_password("my-own-password-now")
+    user.save()
+    counts = [model.objects.count() for model in (User, Watch, Source, Rule, AuditRecord)]
+
+    seed()
+
+    assert [model.objects.count() for model in (User, Watch, Source, Rule, AuditRecord)] == counts
+    assert authenticate(username="manager", password="my-own-password-now") is not None
+
+
+@pytest.mark.django_db
+def test_every_seeded_object_leaves_an_audit_row() -> None:
+    seed()
+
+    actions = set(AuditRecord.objects.values_list("action", flat=True))
+    assert {"demo.user_created", "demo.watch_created", "demo.source_created", "demo.rule_created"} <= actions
+
+
+@pytest.mark.django_db
+def test_reset_drill_resolves_the_open_incident_and_rewinds_the_replay() -> None:
+    seed()
+    watch = Watch.objects.get(name="Acme Air")
+    source = Source.objects.get(watch=watch, kind="drill")
+    source.cursor = {"started_at": (timezone.now() - timedelta(hours=1)).isoformat(), "position": 150}
+    source.save()
+    Rule.objects.filter(watch=watch).update(last_fired_at=timezone.now())
+    incident = IncidentFactory(watch=watch, status="detected")
+
+    output = seed("--reset-drill")
+
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    assert f"#{incident.pk}" in output
+    assert TimelineEvent.objects.filter(incident=incident, kind="status:resolved").exists()
+    source.refresh_from_db()
+    assert source.cursor == {}
+    assert source.next_poll_at <= timezone.now()
+    assert not Rule.objects.filter(watch=watch, last_fired_at__isnull=False).exists()
+    assert AuditRecord.objects.filter(action="demo.drill_reset", object_id=str(source.pk)).exists()
+    assert not Incident.objects.filter(watch=watch, status__in=["detected", "acknowledged"]).exists()
+
+
+def test_it_refuses_a_production_database_without_force(tmp_path) -> None:
+    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DATABASE_URL")}
+    env.update(
+        DEBUG="false",
+        DATABASE_URL="postgres://crisisdesk@db.invalid:5432/crisisdesk",
+        CRISISDESK_VAR_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 1
+    assert "runs only in laptop mode" in done.stderr
+    assert "--force" in done.stderr
