@@ -29,4 +29,4 @@ RUN CRISISDESK_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput \
 USER crisisdesk
 
 EXPOSE 8000
-CMD ["gunicorn", "crisisdesk.wsgi", "--bind=0.0.0.0:8000", "--workers=3", "--threads=4", "--access-logfile=-"]
+CMD ["gunicorn", "crisisdesk.wsgi", "--bind=0.0.0.0:8000", "--workers=3", "--threads=4", "--access-logfile=-", "--no-control-socket"]

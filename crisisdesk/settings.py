@@ -231,6 +231,8 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=5 * 1024 * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
 FIRST_RESPONSE_MINUTES = env.int("FIRST_RESPONSE_MINUTES", default=60)
 # Where the drill recordings live (JSONL); the demo's lives in the repository.
+# Bluesky Jetstream endpoint for the long-running consumer (manage.py consume_jetstream).
+JETSTREAM_URL = env.str("JETSTREAM_URL", default="wss://jetstream2.us-east.bsky.network/subscribe")
 DRILL_DIR = Path(env.str("DRILL_DIR", default=str(BASE_DIR / "monitoring" / "drills")))
 
 LOGGING = {

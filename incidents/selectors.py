@@ -96,7 +96,7 @@ def _names(values: Any) -> list[str]:
             names.append(f"{value[0]} ({value[1]})" if len(value) > 1 else str(value[0]))
         elif isinstance(value, dict):
             name = value.get("term") or value.get("author") or value.get("name") or ""
-            count = value.get("count")
+            count = value.get("count", value.get("mentions"))
             names.append(f"{name} ({count})" if count is not None else str(name))
         else:
             names.append(str(value))

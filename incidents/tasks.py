@@ -5,7 +5,21 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from incidents import escalation
 from incidents.notifications import services as notification_services
+
+# --- Escalation -------------------------------------------------------------------------------
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=1, retry_backoff_max=10, retry_jitter=True,
+    max_retries=6, ignore_result=True,
+)
+def escalate_signal(signal_id: int) -> int | None:
+    """Open or attach the signal's incident; a duplicate message finds the signal claimed and stops."""
+    incident = escalation.escalate_signal(signal_id=signal_id)
+    return incident.pk if incident is not None else None
+
 
 # --- Notifications ----------------------------------------------------------------------------
 

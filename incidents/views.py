@@ -14,6 +14,7 @@ from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
 from incidents import selectors, services
 from incidents.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
+from incidents.notifications import selectors as notification_selectors
 
 # Panels other parts add to the incident page: template names included in order, each rendered
 # with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
@@ -22,9 +23,12 @@ from incidents.models import Incident
 INCIDENT_PANELS: list[str] = [
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
+    "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
-INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = []
+INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
+    notification_selectors.incident_panel_context,
+]
 
 
 def _get_incident(pk: int) -> Incident:

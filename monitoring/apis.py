@@ -11,6 +11,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -25,6 +26,10 @@ class WebhookCredentialThrottle(SimpleRateThrottle):
     """Per-source limit against abuse of one credential — generous, so a real spike is never refused."""
 
     scope = "webhook_credential"
+
+    def get_rate(self) -> str | None:
+        # Read at request time (not import time) so settings overrides apply.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": view.kwargs["source_id"]}

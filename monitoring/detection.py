@@ -27,7 +27,17 @@ from django.utils import timezone
 
 from crisisdesk.audit import audit_record
 from monitoring.buckets import WIDTH, bucket_start, window_bounds
-from monitoring.models import Bucket, Mention, MentionState, Rule, RuleKind, Sensitivity, Severity, Signal, Watch
+from monitoring.models import (
+    Bucket,
+    Mention,
+    MentionState,
+    Rule,
+    RuleKind,
+    Sensitivity,
+    Severity,
+    Signal,
+    Watch,
+)
 
 # --- Defaults -------------------------------------------------------------------------------------
 # These are the parameters ``default_rules_for`` gives a new watch, and the volume-spike ones are the
@@ -221,7 +231,7 @@ HighReachLookup = Callable[[datetime, datetime, int], int]
 class Context:
     series: Series
     # (window_start, window_end, min_reach) → number of negative mentions at or above min_reach
-    high_reach: HighReachLookup = lambda start, end, min_reach: 0  # noqa: E731
+    high_reach: HighReachLookup = field(default=lambda start, end, min_reach: 0)
 
 
 @dataclass
@@ -234,7 +244,7 @@ class Breach:
     severity: int
     detail: dict[str, Any] = field(default_factory=dict)
     # Which of the window's mentions this breach is about (linked to the signal).
-    keep: Callable[[Mention], bool] = lambda mention: True  # noqa: E731
+    keep: Callable[[Mention], bool] = field(default=lambda mention: True)
 
 
 def _sensitivity(rule: Rule) -> str:
@@ -434,10 +444,7 @@ def lookback(rules: Iterable[Rule]) -> timedelta:
 
 _WORD = re.compile(r"[#@]?\w[\w'’-]{3,}", re.UNICODE)
 _STOPWORDS = frozenset(
-    """this that with from have about your they their there were what when which would could should
-    just been into than them then very will also more some only over after before again because
-    http https www com dan yang untuk dengan tidak ini itu ada dari sudah bir için çok daha değil
-    gibi ama olan nie jest się oraz przez tylko jako może dla""".split()
+    ["this", "that", "with", "from", "have", "about", "your", "they", "their", "there", "were", "what", "when", "which", "would", "could", "should", "just", "been", "into", "than", "them", "then", "very", "will", "also", "more", "some", "only", "over", "after", "before", "again", "because", "http", "https", "www", "com", "dan", "yang", "untuk", "dengan", "tidak", "ini", "itu", "ada", "dari", "sudah", "bir", "için", "çok", "daha", "değil", "gibi", "ama", "olan", "nie", "jest", "się", "oraz", "przez", "tylko", "jako", "może", "dla"]
 )
 
 

@@ -61,26 +61,37 @@ class IngestResult:
 
 
 def plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
-    """Markup → plain text: tags removed (script/style with their content), entities decoded.
+    """Normalise text that is already plain: control characters out, whitespace folded, capped.
 
-    The result may still contain ``<`` (``I <3 Acme``): it is text, and every page escapes it.
-    A text that was *only* a script (``<script>alert(1)</script>``) keeps its inner words rather
-    than vanishing, so a stranger's attempt stays visible as inert text.
+    Markup is *not* removed here: a post saying ``I <3 Acme`` or ``<script>alert(1)</script>`` is
+    stored exactly as its author wrote it, and every page escapes it. Connectors whose payload is
+    HTML (feeds, Mastodon) convert it first with ``html_to_plain_text``.
     """
     if not value:
         return ""
     value = _CONTROL.sub("", str(value))
-    if "<" in value or "&" in value:
-        cleaned = nh3.clean(value, tags=set(), clean_content_tags={"script", "style"})
-        if not cleaned.strip():
-            cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
-        value = html.unescape(cleaned)
-        value = _CONTROL.sub("", value)
     lines = [_WHITESPACE.sub(" ", line).strip() for line in value.splitlines()]
     value = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
     if len(value) > limit:
         value = value[: limit - 1].rstrip() + "…"
     return value
+
+
+def html_to_plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
+    """Markup → plain text: tags removed (script/style with their content), entities decoded.
+
+    A text that was *only* a script (``<script>alert(1)</script>``) keeps its inner words rather
+    than vanishing, so a stranger's attempt stays visible as inert text.
+    """
+    if not value:
+        return ""
+    value = str(value)
+    if "<" in value or "&" in value:
+        cleaned = nh3.clean(value, tags=set(), clean_content_tags={"script", "style"})
+        if not cleaned.strip():
+            cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
+        value = html.unescape(cleaned)
+    return plain_text(value, limit=limit)
 
 
 def safe_url(value: str | None) -> str:

@@ -134,7 +134,12 @@ class JetstreamConsumer:
             url = subscribe_url(self.url, self._resume_cursor())
             try:
                 with connect(
-                    url, open_timeout=self.open_timeout, user_agent_header=USER_AGENT, compression=None
+                    url,
+                    open_timeout=self.open_timeout,
+                    user_agent_header=USER_AGENT,
+                    compression=None,
+                    # Room for a burst while a batch is being stored; beyond it TCP pushes back.
+                    max_queue=1024,
                 ) as websocket:
                     self.stats.connections += 1
                     logger.info("connected to %s", url)
@@ -147,7 +152,7 @@ class JetstreamConsumer:
                 message = f"Jetstream {urlsplit(self.url).netloc}: {type(exc).__name__}: {exc}"
                 logger.warning("%s; reconnecting in %.1fs", message, backoff)
                 self.stats.errors.append(message)
-                self._discard_unsaved()
+                self._store_or_discard(exc)
                 self._mark_health(SourceHealth.DEGRADED, reason=message)
                 self._pause(backoff * random.uniform(0.8, 1.2), deadline)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -238,6 +243,16 @@ class JetstreamConsumer:
             self._save_cursor(self._position)
         elif self._targets and self.clock() - self._saved_at >= self.cursor_seconds:
             self._heartbeat()
+
+    def _store_or_discard(self, exc: BaseException) -> None:
+        """After a dropped connection, store what was read; after a database error, forget it."""
+        if not isinstance(exc, DatabaseError):
+            try:
+                self._flush()
+                return
+            except DatabaseError:
+                logger.exception("could not store the buffered Jetstream matches; they will be replayed")
+        self._discard_unsaved()
 
     def _discard_unsaved(self) -> None:
         """After a failure, forget what was not stored: the saved cursor replays it on reconnect."""

@@ -72,7 +72,12 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
-            name = prefix if key == "non_field_errors" and prefix else (f"{prefix}.{key}" if prefix else key)
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"  # DRF reports list items by index
+            elif key == "non_field_errors" and prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else key
             for sub_key, messages in flatten_errors(value, name).items():
                 flat.setdefault(sub_key, []).extend(messages)
     elif isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):

@@ -442,6 +442,12 @@ def checklist_item_remove(*, item: ChecklistItem, by: Any) -> Playbook:
 # --- Message templates ----------------------------------------------------------------------
 
 
+def _template_snapshot(template: MessageTemplate) -> dict[str, Any]:
+    values = snapshot(template, TEMPLATE_FIELDS)
+    values["family"] = str(template.family)  # a UUID; audit rows hold JSON
+    return values
+
+
 def _writable_playbook(playbook_id: int) -> Playbook:
     playbook = Playbook.objects.get(pk=playbook_id)
     if playbook.status == PlaybookStatus.RETIRED:
@@ -474,7 +480,7 @@ def template_create(
         author=by if getattr(by, "is_authenticated", False) else None,
     )
     audit_record(
-        actor=by, action="template.created", target=template, after=snapshot(template, TEMPLATE_FIELDS)
+        actor=by, action="template.created", target=template, after=_template_snapshot(template)
     )
     return template
 
@@ -563,14 +569,14 @@ def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> Mess
         )
     if all(getattr(template, name) == value for name, value in changes.items()):
         return template
-    before = snapshot(template, TEMPLATE_FIELDS)
+    before = _template_snapshot(template)
     if template.approval_state in (ApprovalState.DRAFT, ApprovalState.PENDING):
         changed = _apply(template, changes)
         template.author = by
         template.save(update_fields=[*changed, "author"])
         audit_record(
             actor=by, action="template.edited", target=template, before=before,
-            after=snapshot(template, TEMPLATE_FIELDS),
+            after=_template_snapshot(template),
         )  # fmt: skip
         return template
     if template.approval_state != ApprovalState.APPROVED:
@@ -589,7 +595,7 @@ def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> Mess
         action="template.new_version",
         target=new,
         before=before,
-        after=snapshot(new, TEMPLATE_FIELDS),
+        after=_template_snapshot(new),
     )
     return new
 

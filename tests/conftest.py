@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
@@ -11,6 +12,9 @@ from crisisdesk.celery import app as celery_app
 # Unit tests never touch a real broker; the worker tests configure Redis themselves.
 celery_app.conf.broker_url = "memory://"
 celery_app.conf.broker_transport_options = {}
+
+# PBKDF2 costs ~0.5-2 s per password on our 2 cores; every persona sets one. Tests need a hash, not a slow one.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -71,3 +75,9 @@ def recorded_server():
 
     with RecordedServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas are created in nearly every test; real password hashing would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

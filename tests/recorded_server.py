@@ -48,7 +48,12 @@ class Reply:
     def fixture(cls, name: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
         """A recorded body from ``tests/fixtures/recorded/<name>``; content type from its extension."""
         path = RECORDED / name
-        return cls(status, path.read_bytes(), headers or {}, _CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+        return cls(
+            status,
+            path.read_bytes(),
+            headers or {},
+            _CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+        )
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -89,7 +94,10 @@ class RecordedServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="recorded-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="recorded-server",
+            daemon=True,
         )
 
     @property

@@ -8,6 +8,7 @@ Celery's filesystem transport. It always tears the whole process tree down.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -71,10 +72,8 @@ def _kill_tree(honcho: subprocess.Popen, log_path: Path) -> None:
     # honcho starts each Procfile process in its own session and logs "started with pid N".
     text = log_path.read_text(errors="replace") if log_path.exists() else ""
     for pid in {int(p) for p in re.findall(r"started with pid (\d+)", text)}:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 @pytest.fixture
@@ -130,6 +129,7 @@ def test_make_run_opens_the_drill_incident_within_90_seconds(laptop_stack) -> No
         time.sleep(2)
     elapsed = time.monotonic() - started
     assert incident, f"no open incident {DEADLINE_S}s after start; last log lines:\n{_log_tail(log_path)}"
+    print(f"incident #{incident[0]} {incident[1]!r} opened {elapsed:.0f}s after honcho started")
 
     # The responder sees it on the dashboard, through the real login form.
     with httpx.Client(base_url=base_url, follow_redirects=True, timeout=15) as client:

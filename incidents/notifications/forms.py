@@ -98,7 +98,8 @@ class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *DeliveryStatus.choices], required=False)
     channel = forms.ModelChoiceField(queryset=NotificationChannel.objects.order_by("name"), required=False,
                                      empty_label="Any channel")
-    incident = forms.IntegerField(required=False, min_value=1)
+    incident = forms.IntegerField(required=False, min_value=1, widget=forms.NumberInput(
+        attrs={"placeholder": "Incident #", "style": "width: 8rem"}))
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .matcher import Term, TermMatcher, parse_term
-from .text import fold, tokens
+from .text import PUNCTUATION, fold, tokens
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 LEXICON_LANGUAGES = ("tr", "pl", "id")
@@ -34,6 +34,8 @@ CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 _TR_NEG_VERB = re.compile(r"(?:y?[ae])?m(?:[ae](?!k|li)|[iu]yor)")
 _TR_PRIVATIVE = re.compile(r"s[iu]z")
 _ID_SUFFIX = re.compile(r"(?:nya|lah|kah|pun|ku|mu)$")
+_ID_ENDINGS = ("nya", "lah", "kah", "pun", "ku", "mu", "2")
+WORD_CACHE_SIZE = 50_000
 
 
 def _read_sections(path: Path) -> dict[str, list[str]]:
@@ -75,10 +77,14 @@ class Lexicon:
     stopwords: set[str]
     words: set[str] = field(default_factory=set)  # every sentiment word/stem, for short-text routing
     modifiers: set[str] = field(default_factory=set)  # negators etc. that carry no valence themselves
+    _cache: dict[str, float | None] = field(default_factory=dict, repr=False)
+    _seed: dict[str, None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         modifiers = self.negators | self.negators_after | self.contrast | set(self.intensifiers)
         self.modifiers = {w for w in modifiers if self.sentiment.lookup_word(w) is None}
+        self._seed = dict.fromkeys(self.modifiers | PUNCTUATION)
+        self._cache.update(self._seed)
 
     @classmethod
     def load(cls, language: str) -> Lexicon:
@@ -104,6 +110,17 @@ class Lexicon:
 
     # --- morphology -------------------------------------------------------------------------
     def _word_valence(self, tok: str) -> float | None:
+        """Valence of one token, memoised: word frequencies are Zipfian, so most lookups hit."""
+        cache = self._cache
+        if tok in cache:
+            return cache[tok]
+        if len(cache) >= WORD_CACHE_SIZE:
+            cache.clear()
+            cache.update(self._seed)
+        valence = cache[tok] = self._compute_valence(tok)
+        return valence
+
+    def _compute_valence(self, tok: str) -> float | None:
         """Valence of a single token that matched no phrase, using language morphology."""
         found = self.sentiment.lookup_word(tok)
         if found is not None:
@@ -121,7 +138,7 @@ class Lexicon:
             inner = self.sentiment.lookup_word(tok[3:])
             if inner is not None:
                 return float(inner[0].value) * MORPH_NEGATION_SCALAR
-        elif lang == "id" and len(tok) > 4:
+        elif lang == "id" and len(tok) > 4 and (tok.endswith(_ID_ENDINGS) or tok.startswith(("ter", "ke"))):
             return self._id_valence(tok)
         return None
 
@@ -148,25 +165,25 @@ class Lexicon:
     def valence_sum(self, toks: list[str]) -> float:
         """Sum of modified valences of the sentiment words in ``toks``."""
         hits: list[tuple[int, float]] = []
-        n = len(toks)
-        i = 0
-        best = self.sentiment.best
-        skip = self.modifiers
-        while i < n:
-            tok = toks[i]
+        phrases = self.sentiment.phrase_starts
+        cache = self._cache
+        covered = 0
+        for i, tok in enumerate(toks):
+            if i < covered:
+                continue
             span = 1
-            found = best(toks, i)
-            valence: float | None
-            if found is not None and len(found[0].words) > 1:
-                valence = float(found[0].value)
-                span = len(found[0].words)
-            elif tok in skip:
-                valence = None
-            else:
-                valence = self._word_valence(tok)
+            valence: float | None = None
+            if tok[:3] in phrases:
+                phrase = self.sentiment.phrase_at(toks, i)
+                if phrase is not None:
+                    valence = float(phrase.value)
+                    span = len(phrase.words)
+                    covered = i + span
+            if valence is None:
+                # Modifiers and punctuation are pre-seeded in the cache as None (no valence).
+                valence = cache[tok] if tok in cache else self._word_valence(tok)
             if valence:
                 hits.append((i, self._modify(toks, i, i + span, valence)))
-            i += span
         if not hits:
             return 0.0
         contrast_at = next((j for j, t in enumerate(toks) if t in self.contrast), -1)
@@ -185,6 +202,8 @@ class Lexicon:
             if j < 0:
                 break
             word = toks[j]
+            if word in PUNCTUATION:
+                break
             boost = self.intensifiers.get(word)
             if boost is not None:
                 valence += sign * boost * (1.0 - 0.05 * (distance - 1))
@@ -194,6 +213,8 @@ class Lexicon:
             if j >= len(toks):
                 break
             word = toks[j]
+            if word in PUNCTUATION:
+                break
             if word in self.negators_after:
                 negated = True
                 break
@@ -227,7 +248,7 @@ class EmojiTable:
         pattern = re.compile("|".join(re.escape(s.replace("\ufe0f", "")) for s in symbols))
         faces = sorted((s for s, _ in emoticons), key=len, reverse=True)
         # An emoticon stands alone or ends a word ("great:)"), never inside a URL or a time.
-        emoticon_re = re.compile(r"(?<![:/\w])(?:" + "|".join(re.escape(f) for f in faces) + r")(?![\w/])")
+        emoticon_re = re.compile(r"(?<![:/])(?:" + "|".join(re.escape(f) for f in faces) + r")(?![\w/])")
         return cls(pattern=pattern, valences=valences, emoticons=emoticon_re)
 
     def valences_in(self, text: str) -> list[float]:
@@ -245,7 +266,7 @@ def emoji_table() -> EmojiTable:
     return EmojiTable.load()
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(language: str) -> Lexicon:
     return Lexicon.load(language)
 

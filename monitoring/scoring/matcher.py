@@ -58,52 +58,83 @@ def parse_term(raw: str, value: Any) -> Term | None:
 
 
 class TermMatcher:
-    """Finds the longest term starting at each token position."""
+    """Finds the most specific term at a token position: a phrase, else the whole word, else the
+    longest stem. Single words are a dict lookup; stems and phrases are indexed by their first three
+    letters, so a miss (most tokens) costs two or three dict lookups."""
 
     def __init__(self, terms: list[Term]) -> None:
-        index: dict[str, list[Term]] = {}
+        exact: dict[str, Term] = {}
+        stems: dict[str, list[Term]] = {}
+        phrases: dict[str, list[Term]] = {}
         seen: set[tuple[tuple[str, ...], tuple[bool, ...]]] = set()
         for term in terms:
             key = (term.words, term.stems)
             if key in seen:  # first entry wins (folding can merge "kötü" and "kotu")
                 continue
             seen.add(key)
-            index.setdefault(term.words[0][:MIN_STEM], []).append(term)
-        # Longest first: more words, then a longer (more specific) first word.
-        for candidates in index.values():
+            if len(term.words) > 1:
+                phrases.setdefault(term.words[0][:MIN_STEM], []).append(term)
+            elif term.stems[0]:
+                stems.setdefault(term.words[0][:MIN_STEM], []).append(term)
+            else:
+                exact[term.words[0]] = term
+        for candidates in stems.values():
+            candidates.sort(key=lambda t: len(t.words[0]), reverse=True)
+        for candidates in phrases.values():
             candidates.sort(key=lambda t: (len(t.words), sum(map(len, t.words))), reverse=True)
-        self._index = index
+        self._exact = exact
+        self._stems = stems
+        self._phrases = phrases
+        self._word_cache: dict[str, Term | None] = {}
+        self.phrase_starts = frozenset(phrases)
         self.size = len(seen)
 
-    def best(self, toks: list[str], i: int) -> tuple[Term, int] | None:
-        """The most specific term matching at ``toks[i]`` and the stem length of its last word."""
-        candidates = self._index.get(toks[i][:MIN_STEM])
+    def phrase_at(self, toks: list[str], i: int) -> Term | None:
+        """The longest multi-word term starting at ``toks[i]``."""
+        candidates = self._phrases.get(toks[i][:MIN_STEM])
         if candidates:
             for term in candidates:
-                n = term.match(toks, i)
-                if n >= 0:
-                    return term, n
+                if term.match(toks, i) >= 0:
+                    return term
         return None
 
     def lookup_word(self, word: str) -> tuple[Term, int] | None:
-        """The most specific single-word term matching ``word`` (used for morphology fallbacks)."""
-        candidates = self._index.get(word[:MIN_STEM])
+        """The whole-word entry for ``word``, else its longest matching stem, with the stem length."""
+        term = self._exact.get(word)
+        if term is not None:
+            return term, len(word)
+        candidates = self._stems.get(word[:MIN_STEM])
         if candidates:
             for term in candidates:
-                if len(term.words) == 1:
-                    stem = term.words[0]
-                    if word == stem or (term.stems[0] and word.startswith(stem)):
-                        return term, len(stem)
+                if word.startswith(term.words[0]):
+                    return term, len(term.words[0])
         return None
 
     def find_all(self, toks: list[str]) -> list[Term]:
-        """Every term matching anywhere in ``toks`` (all candidates, not only the longest)."""
+        """Every term in ``toks``, the most specific at each position; words inside a matched phrase
+        don't match again ("data bocor" is one hit, not also "bocor")."""
         found: list[Term] = []
-        index = self._index
+        phrases = self.phrase_starts
+        cache = self._word_cache
+        covered = 0
         for i, tok in enumerate(toks):
-            candidates = index.get(tok[:MIN_STEM])
-            if candidates:
-                for term in candidates:
-                    if term.match(toks, i) >= 0:
-                        found.append(term)
+            if i < covered:
+                continue
+            if tok[:MIN_STEM] in phrases:
+                term = self.phrase_at(toks, i)
+                if term is not None:
+                    found.append(term)
+                    covered = i + len(term.words)
+                    continue
+            hit = cache[tok] if tok in cache else self._cached_word(tok)
+            if hit is not None:
+                found.append(hit)
         return found
+
+    def _cached_word(self, tok: str) -> Term | None:
+        cache = self._word_cache
+        if len(cache) >= 50_000:
+            cache.clear()
+        found = self.lookup_word(tok)
+        term = cache[tok] = found[0] if found is not None else None
+        return term

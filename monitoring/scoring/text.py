@@ -49,7 +49,8 @@ _FOLD = str.maketrans(
     }
 )
 _REPEATS = re.compile(r"(\w)\1{2,}")
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()]")
+PUNCTUATION = frozenset(".,;:!?()")
 
 
 def fold(text: str) -> str:
@@ -59,5 +60,6 @@ def fold(text: str) -> str:
 
 
 def tokens(folded: str) -> list[str]:
-    """Word tokens of already folded text (letters and digits; punctuation splits)."""
+    """Word tokens of already folded text, plus clause punctuation as one-character tokens
+    (negation and intensifiers don't reach across ",", ".", "!" …)."""
     return _TOKEN.findall(folded)

@@ -106,7 +106,7 @@ class BlueskyConnector(Connector):
                 raise ValidationError({name: f"{name} takes at most {MAX_TERMS} terms"})
             if any(len(term) > 100 for term in terms):
                 raise ValidationError({name: f"{name}: each term must be at most 100 characters"})
-            if any(not fold(term).strip() for term in terms):
+            if any(not any(ch.isalnum() for ch in term) for term in terms):
                 raise ValidationError({name: f"{name}: a term has no letters or digits"})
             cleaned[name] = terms
         return cleaned

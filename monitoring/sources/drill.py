@@ -82,7 +82,9 @@ def _load(path: str, _mtime_ns: int, _size: int) -> tuple[DrillLine, ...]:
                 data = json.loads(raw)
                 offset = float(data["offset_s"])
             except (ValueError, KeyError, TypeError) as error:
-                raise PermanentError(f"{Path(path).name} line {number}: not a drill line ({error})") from error
+                raise PermanentError(
+                    f"{Path(path).name} line {number}: not a drill line ({error})"
+                ) from error
             if not isinstance(data.get("text"), str) or offset < 0:
                 raise PermanentError(f"{Path(path).name} line {number}: needs text and offset_s >= 0")
             lines.append(DrillLine(number=number, offset_s=offset, data=data))
@@ -101,7 +103,11 @@ class DrillConnector(Connector):
     kind = "drill"
     pull = True
     config_fields = {
-        "recording": ("Recording", True, "File name of a JSONL recording in the drill folder, e.g. acme_air.jsonl."),
+        "recording": (
+            "Recording",
+            True,
+            "File name of a JSONL recording in the drill folder, e.g. acme_air.jsonl.",
+        ),
         "speed": ("Speed", False, "How many times faster than recorded (default 20)."),
         "loop": ("Loop", False, "Start again after the last line."),
     }
@@ -110,7 +116,8 @@ class DrillConnector(Connector):
         config = config or {}
         recording_path(config.get("recording", ""))
         try:
-            speed = float(config.get("speed", DEFAULT_SPEED) or DEFAULT_SPEED)
+            raw_speed = config.get("speed")
+            speed = DEFAULT_SPEED if raw_speed in (None, "") else float(raw_speed)
         except (TypeError, ValueError):
             raise ValidationError({"speed": "Enter a number such as 20."}) from None
         if not 0 < speed <= MAX_SPEED:

@@ -92,6 +92,8 @@ def body_snippet(response: httpx.Response) -> str:
             if isinstance(error, dict):
                 error = error.get("message") or error.get("status")
             text = str(error or payload.get("message") or payload.get("error_description") or text)
+    if "<" in text or "&" in text:  # JSON error messages carry markup too (Google's do)
+        text = html_to_text(text)
     text = " ".join(text.split())
     return text[:_SNIPPET_CHARS] + ("…" if len(text) > _SNIPPET_CHARS else "")
 

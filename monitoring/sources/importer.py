@@ -39,14 +39,29 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("text", "content", "message", "fulltext", "body", "snippet", "post", "mention", "contents"),
     "title": ("title", "headline", "subject"),
     "published_at": (
-        "publishedat", "date", "createdat", "published", "publisheddate", "datetime", "timestamp",
-        "time", "dateutc", "created", "postedat",
+        "publishedat",
+        "date",
+        "createdat",
+        "published",
+        "publisheddate",
+        "datetime",
+        "timestamp",
+        "time",
+        "dateutc",
+        "created",
+        "postedat",
     ),
     "url": ("url", "link", "permalink", "posturl", "mentionurl", "source_url", "sourceurl"),
     "author": ("author", "username", "user", "screenname", "handle", "authorname", "authorhandle", "name"),
     "author_reach": (
-        "authorreach", "reach", "followers", "followercount", "followerscount", "twitterfollowers",
-        "audience", "subscribers",
+        "authorreach",
+        "reach",
+        "followers",
+        "followercount",
+        "followerscount",
+        "twitterfollowers",
+        "audience",
+        "subscribers",
     ),
     "engagement": ("engagement", "engagements", "interactions", "totalengagement", "likes"),
     "language": ("language", "lang", "languagecode", "langcode"),
@@ -204,7 +219,9 @@ def row_to_item(record: dict[str, Any], mapping: dict[str, Any], tz: ZoneInfo) -
         author_reach=parse_count(get("author_reach"), "author_reach"),
         engagement=parse_count(get("engagement"), "engagement"),
         language=str(get("language") or "").strip(),
-        raw={"import_row": {str(k)[:60]: str(v)[:200] for k, v in list(record.items())[:40] if k is not None}},
+        raw={
+            "import_row": {str(k)[:60]: str(v)[:200] for k, v in list(record.items())[:40] if k is not None}
+        },
     )
 
 
@@ -252,10 +269,11 @@ def _csv_records(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, Any], l
     headers = next(reader, None)
     if not headers:
         return
-    for row in reader:
+    # Rows are counted as a spreadsheet shows them (header = 1), even when a cell spans lines.
+    for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        yield reader.line_num, dict(zip(headers, row, strict=False)), headers
+        yield number, dict(zip(headers, row, strict=False)), headers
 
 
 def _chain(sample: str, rest: io.TextIOBase) -> Iterator[str]:
@@ -431,6 +449,8 @@ class ImportConnector(Connector):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError({"timezone": f"Unknown time zone {name!r}; use e.g. Europe/Warsaw."}) from None
+            raise ValidationError(
+                {"timezone": f"Unknown time zone {name!r}; use e.g. Europe/Warsaw."}
+            ) from None
         config["timezone"] = name
         return config

@@ -121,7 +121,9 @@ class MastodonConnector(Connector):
             statuses = http.get_json(client, url, what=what, params=params)
             if not isinstance(statuses, list):
                 raise TemporaryError(f"{what}: expected a list of statuses, got {type(statuses).__name__}")
-            ids = [s["id"] for s in statuses if isinstance(s, dict) and isinstance(s.get("id"), str)]
+            ids = [
+                str(s["id"]) for s in statuses if isinstance(s, dict) and isinstance(s.get("id"), str | int)
+            ]
             if not ids:
                 break
             for status in statuses:

@@ -17,7 +17,7 @@ import feedparser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monitoring.ingest import language_tag, plain_text, safe_url
+from monitoring.ingest import html_to_plain_text, language_tag, safe_url
 from monitoring.sources.base import Connector, Item, PermanentError, TemporaryError
 from monitoring.sources.http import http_client, raise_for_status, request
 
@@ -60,14 +60,14 @@ def _entry_time(entry: Any) -> datetime | None:
 
 
 def _entry_text(entry: Any) -> str:
-    title = plain_text(entry.get("title", ""))
+    title = html_to_plain_text(entry.get("title", ""))
     body = ""
     for content in entry.get("content", []) or []:
-        body = plain_text(content.get("value", ""))
+        body = html_to_plain_text(content.get("value", ""))
         if body:
             break
     if not body:
-        body = plain_text(entry.get("summary", ""))
+        body = html_to_plain_text(entry.get("summary", ""))
     if body and title and body.startswith(title):
         return body
     return "\n".join(part for part in (title, body) if part)
@@ -91,12 +91,17 @@ def _entry_id(entry: Any, link: str, text: str) -> str:
 
 
 def _author(entry: Any, url: str) -> str:
-    author = plain_text(entry.get("author", ""), limit=255)
+    author = html_to_plain_text(entry.get("author", ""), limit=255)
     if author:
         return author
     # Alert feeds carry no author: the publisher's domain is what a responder wants to see.
     host = (urlsplit(url).hostname or "") if url else ""
     return host.removeprefix("www.")
+
+
+def _looks_complete(body: bytes) -> bool:
+    tail = body.rstrip()[-64:].lower()
+    return tail.endswith((b"</rss>", b"</feed>", b"</rdf:rdf>", b"</rdf>"))
 
 
 class RssConnector(Connector):
@@ -140,12 +145,15 @@ class RssConnector(Connector):
         )
         version = parsed.get("version", "")
         entries = parsed.get("entries", [])
-        if parsed.get("bozo") and not entries:
+        if parsed.get("bozo"):
             reason = parsed.get("bozo_exception")
-            if version:
-                # It starts like a feed and then breaks: most likely a cut-off read. Try again.
+            if version and not _looks_complete(response.content):
+                # It starts like a feed and stops before its closing tag: a cut-off read. Try again,
+                # rather than store half an entry under an id the complete feed will not repeat.
                 raise TemporaryError(f"The feed body was incomplete or broken: {reason}")
-            raise PermanentError(f"The body is not a readable RSS/Atom feed (malformed XML: {reason}).")
+            if not entries:
+                raise PermanentError(f"The body is not a readable RSS/Atom feed (malformed XML: {reason}).")
+            # Otherwise a slightly broken but complete feed: keep what the lenient parser read.
         if not version and not entries:
             raise PermanentError("The URL did not return an RSS/Atom feed (no feed found in the body).")
 
@@ -171,7 +179,12 @@ class RssConnector(Connector):
                     url=url,
                     author=_author(entry, url),
                     language=_entry_language(entry, feed_language),
-                    raw={"id": entry_id, "link": link, "title": entry.get("title", "")[:500], "feed": config["url"]},
+                    raw={
+                        "id": entry_id,
+                        "link": link,
+                        "title": entry.get("title", "")[:500],
+                        "feed": config["url"],
+                    },
                 )
             )
 

@@ -1,6 +1,7 @@
 """YouTube comment threads (Data API v3, API key) on chosen videos and/or a whole channel.
 
-``GET {base}/youtube/v3/commentThreads?part=snippet&videoId=…&order=time&maxResults=100&key=…``
+``GET {base}/youtube/v3/commentThreads?part=snippet&videoId=…&order=time&maxResults=100`` (API key in
+the ``X-Goog-Api-Key`` header)
 answers newest first; ``nextPageToken`` is followed within one fetch until the comments reach what
 was seen before (bounded). Quota exhaustion is temporary (it resets at midnight Pacific time), a bad
 key or a video with comments turned off is permanent, named so a manager can fix the config.
@@ -180,15 +181,22 @@ class YouTubeConnector(Connector):
             "order": "time",
             "maxResults": PAGE_SIZE,
             "textFormat": "plainText",
-            "key": config["api_key"],
         }
+        # Google's system parameter X-Goog-Api-Key instead of ?key=: the key stays out of URLs and logs.
+        headers = {"X-Goog-Api-Key": config["api_key"]}
         if config["search_terms"]:
             params["searchTerms"] = config["search_terms"]
-        horizon = float((since or {}).get("newest") or 0) - OVERLAP
+        # Newest first: once a page reaches the newest comment seen before, older pages hold nothing new.
+        horizon = float((since or {}).get("newest") or 0)
         threads: list[dict[str, Any]] = []
         for _ in range(config["max_pages"]):
             response = http.request(
-                client, "GET", f"{config['base_url']}/youtube/v3/commentThreads", what=what, params=params
+                client,
+                "GET",
+                f"{config['base_url']}/youtube/v3/commentThreads",
+                what=what,
+                params=params,
+                headers=headers,
             )
             if response.status_code in (400, 403, 404):
                 self._raise_api_error(response, what=what)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from crisisdesk.models import AuditRecord
 from crisisdesk.roles import ROLES, user_role
 from incidents.models import Incident, TimelineEvent
+from monitoring.detection import default_rules_for
 from monitoring.models import Rule, RuleKind, Source, Watch
 from monitoring.sources import get_connector
 from tests.factories import IncidentFactory
@@ -58,10 +59,12 @@ def test_it_seeds_the_acme_air_watch_with_a_drill_replay_and_rules() -> None:
     # The drill connector accepts the config: the recording exists and the speed is valid.
     get_connector("drill").validate_config(source.config)
 
-    rules = {rule.kind: rule for rule in Rule.objects.filter(watch=watch, is_active=True)}
-    assert set(rules) == set(RuleKind.values)
-    spike = rules[RuleKind.VOLUME_SPIKE]
-    assert spike.window_minutes == 15 and spike.baseline_hours == 24 and spike.min_count == 10
+    # One rule of each kind, with the detection defaults the CrisisLex benchmark is tuned with.
+    fields = ("name", "window_minutes", "baseline_hours", "min_count", "cooldown_minutes", "severity", "params")
+    seeded = {rule.kind: [getattr(rule, f) for f in fields] for rule in Rule.objects.filter(watch=watch)}
+    defaults = {rule.kind: [getattr(rule, f) for f in fields] for rule in default_rules_for(None)}
+    assert set(seeded) == set(RuleKind.values)
+    assert seeded == defaults
 
 
 @pytest.mark.django_db
@@ -83,7 +86,7 @@ def test_every_seeded_object_leaves_an_audit_row() -> None:
     seed()
 
     actions = set(AuditRecord.objects.values_list("action", flat=True))
-    assert {"demo.user_created", "demo.watch_created", "demo.source_created", "demo.rule_created"} <= actions
+    assert {"demo.user_created", "demo.watch_created", "source.drill_created", "demo.rule_created"} <= actions
 
 
 @pytest.mark.django_db
@@ -106,7 +109,7 @@ def test_reset_drill_resolves_the_open_incident_and_rewinds_the_replay() -> None
     assert source.cursor == {}
     assert source.next_poll_at <= timezone.now()
     assert not Rule.objects.filter(watch=watch, last_fired_at__isnull=False).exists()
-    assert AuditRecord.objects.filter(action="demo.drill_reset", object_id=str(source.pk)).exists()
+    assert AuditRecord.objects.filter(action="source.drill_started", object_id=str(source.pk)).exists()
     assert not Incident.objects.filter(watch=watch, status__in=["detected", "acknowledged"]).exists()
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.template import Context, Template
 from django.utils import timezone
 
-from monitoring.ingest import ingest_items, plain_text, safe_url
+from monitoring.ingest import html_to_plain_text, ingest_items, plain_text, safe_url
 from monitoring.models import Mention, MentionState
 from monitoring.sources.base import Item
 from tests.factories import SourceFactory, WatchFactory
@@ -94,24 +94,33 @@ def test_a_platform_language_outside_the_watch_languages_is_dropped_and_untagged
     assert dict(Mention.objects.values_list("external_id", "language")) == {"ext-2": "tr", "ext-3": ""}
 
 
-def test_html_becomes_plain_text_and_a_script_is_inert(source):
+def test_plain_text_is_stored_as_written_and_rendered_inert(source):
     result = ingest_items(
         source=source,
         items=[
-            item(1, text="<p>Lost my <b>bag</b> &amp; my patience</p><script>alert(1)</script>"),
-            item(2, text="I <3 Acme & their crew"),
-            item(3, text="&lt;script&gt;alert(1)&lt;/script&gt; typed as text"),
-            item(4, text="<script>alert(1)</script>"),
+            item(1, text="I <3 Acme & their crew"),
+            item(2, text="<script>alert(1)</script>"),
+            item(3, text="line one\x00\x07\n\n\n\nline   two"),
         ],
     )
 
     texts = dict(Mention.objects.filter(pk__in=result.mention_ids).values_list("external_id", "text"))
-    assert texts["ext-1"] == "Lost my bag & my patience"
-    assert texts["ext-2"] == "I <3 Acme & their crew"
-    assert texts["ext-3"] == "<script>alert(1)</script> typed as text"
-    assert texts["ext-4"] == "alert(1)"  # the words survive, the element does not
-    rendered = Template("{{ text }}").render(Context({"text": texts["ext-3"]}))
-    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+    assert texts["ext-1"] == "I <3 Acme & their crew"
+    assert texts["ext-2"] == "<script>alert(1)</script>"  # what the stranger wrote, kept as evidence
+    assert texts["ext-3"] == "line one\n\nline two"  # control characters out, whitespace folded
+    rendered = Template("{{ text }}").render(Context({"text": texts["ext-2"]}))
+    assert "<script>" not in rendered and "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+
+
+def test_html_payloads_become_plain_text_with_scripts_removed():
+    assert (
+        html_to_plain_text("<p>Lost my <b>bag</b> &amp; my patience</p><script>alert(1)</script>")
+        == "Lost my bag & my patience"
+    )
+    assert html_to_plain_text("&lt;script&gt;alert(1)&lt;/script&gt; typed as text") == (
+        "<script>alert(1)</script> typed as text"
+    )
+    assert html_to_plain_text("<script>alert(1)</script>") == "alert(1)"  # words survive, element does not
 
 
 def test_multilingual_text_and_emoji_survive_unchanged(source):
@@ -162,7 +171,7 @@ def test_long_fields_are_capped_and_empty_texts_dropped(source):
         source=source,
         items=[
             item(1, external_id=long_id, text="y" * 50_000, author="z" * 1000, author_reach=-5),
-            item(2, text="   <br/>  "),
+            item(2, text="   \n\t  "),
         ],
     )
 
@@ -198,7 +207,7 @@ def test_it_nudges_scoring_after_commit_only_when_it_created_something(source, d
 
 
 def test_plain_text_keeps_paragraphs_and_collapses_spaces():
-    assert plain_text("<p>One   two</p>\n\n\n<p>three</p>") == "One two\n\nthree"
+    assert plain_text("One   two\n\n\n\nthree") == "One two\n\nthree"
 
 
 @pytest.mark.django_db(transaction=True)

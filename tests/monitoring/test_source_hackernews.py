@@ -19,7 +19,9 @@ def connector():
 
 
 def hn_source(server, **config):
-    return SourceFactory.build(kind="hackernews", config={"query": "acme air", "base_url": server.url, **config})
+    return SourceFactory.build(
+        kind="hackernews", config={"query": "acme air", "base_url": server.url, **config}
+    )
 
 
 def test_it_maps_stories_and_comments(recorded_server, connector):
@@ -57,7 +59,7 @@ def test_a_script_in_a_comment_comes_out_as_plain_text(recorded_server, connecto
 
     leak = items[0]
     assert leak.text == (
-        "I worked at Acme Air's IT. The outage is a leaked credential, not \"weather\".\nSource: trust me"
+        'I worked at Acme Air\'s IT. The outage is a leaked credential, not "weather".\nSource: trust me'
     )
     assert "script" not in leak.text and "alert" not in leak.text
 
@@ -101,9 +103,17 @@ def test_further_pages_are_followed_when_resuming(recorded_server, connector):
         "GET",
         SEARCH,
         lambda request: Reply.json(
-            {**page, "page": int(request.param("page")), "hits": [
-                {"objectID": f"9{request.param('page')}", "created_at_i": 1795169500, "title": "Acme Air again"}
-            ]}
+            {
+                **page,
+                "page": int(request.param("page")),
+                "hits": [
+                    {
+                        "objectID": f"9{request.param('page')}",
+                        "created_at_i": 1795169500,
+                        "title": "Acme Air again",
+                    }
+                ],
+            }
         ),
     )
 
@@ -114,9 +124,11 @@ def test_further_pages_are_followed_when_resuming(recorded_server, connector):
 
 
 def test_a_401_is_permanent(recorded_server, connector):
-    recorded_server.route("GET", SEARCH, Reply.json({"message": "Invalid Application-ID or API key", "status": 401}, status=401))
+    recorded_server.route(
+        "GET", SEARCH, Reply.json({"message": "Invalid Application-ID or API key", "status": 401}, status=401)
+    )
 
-    with pytest.raises(PermanentError, match="401.*Invalid Application-ID"):
+    with pytest.raises(PermanentError, match=r"401.*Invalid Application-ID"):
         connector.fetch(hn_source(recorded_server), {})
 
 
@@ -132,7 +144,9 @@ def test_a_403_with_an_html_body_is_permanent_with_a_plain_reason(recorded_serve
 
 def test_a_429_honours_retry_after(recorded_server, connector):
     recorded_server.route(
-        "GET", SEARCH, Reply.fixture("hackernews/rate_limited.json", status=429, headers={"Retry-After": "3600"})
+        "GET",
+        SEARCH,
+        Reply.fixture("hackernews/rate_limited.json", status=429, headers={"Retry-After": "3600"}),
     )
 
     with pytest.raises(TemporaryError) as raised:
@@ -163,7 +177,9 @@ def test_a_payload_without_hits_is_temporary(recorded_server, connector):
 
 
 def test_an_unreachable_server_is_temporary(connector):
-    source = SourceFactory.build(kind="hackernews", config={"query": "acme", "base_url": "http://127.0.0.1:9"})
+    source = SourceFactory.build(
+        kind="hackernews", config={"query": "acme", "base_url": "http://127.0.0.1:9"}
+    )
 
     with pytest.raises(TemporaryError, match="ConnectError"):
         connector.fetch(source, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -113,7 +114,9 @@ def test_a_full_page_is_followed_forward_within_one_fetch(recorded_server, conne
     ]
     recorded_server.route("GET", TAG_PATH, Reply.json(full_page), Reply.json([]))
 
-    items, cursor = connector.fetch(mastodon_source(recorded_server), {"min_id": {f"{recorded_server.url}#acmeair": "1000"}})
+    items, cursor = connector.fetch(
+        mastodon_source(recorded_server), {"min_id": {f"{recorded_server.url}#acmeair": "1000"}}
+    )
 
     assert len(items) == 40
     assert [r.param("min_id") for r in recorded_server.requests_to(TAG_PATH)] == ["1000", "1040"]
@@ -144,7 +147,9 @@ def test_a_403_with_an_html_body_is_permanent_with_a_plain_reason(recorded_serve
 
 def test_a_429_honours_retry_after(recorded_server, connector):
     recorded_server.route(
-        "GET", TAG_PATH, Reply.fixture("mastodon/rate_limited.json", status=429, headers={"Retry-After": "120"})
+        "GET",
+        TAG_PATH,
+        Reply.fixture("mastodon/rate_limited.json", status=429, headers={"Retry-After": "120"}),
     )
 
     with pytest.raises(TemporaryError) as raised:
@@ -152,6 +157,24 @@ def test_a_429_honours_retry_after(recorded_server, connector):
 
     assert raised.value.retry_after == 120
     assert "429" in str(raised.value)
+
+
+def test_a_429_without_retry_after_waits_for_the_rate_limit_reset_time(recorded_server, connector):
+    reset = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    recorded_server.route(
+        "GET",
+        TAG_PATH,
+        Reply.fixture(
+            "mastodon/rate_limited.json",
+            status=429,
+            headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        ),
+    )
+
+    with pytest.raises(TemporaryError) as raised:
+        connector.fetch(mastodon_source(recorded_server), {})
+
+    assert 280 <= raised.value.retry_after <= 300
 
 
 def test_malformed_json_is_a_temporary_error(recorded_server, connector):
@@ -167,7 +190,12 @@ def test_a_malformed_status_is_skipped_not_fatal(recorded_server, connector):
         TAG_PATH,
         Reply.json(
             [
-                {"id": "7", "uri": "https://m.example/s/7", "content": "<p>acme ok</p>", "created_at": "2026-11-20T10:00:00Z"},
+                {
+                    "id": "7",
+                    "uri": "https://m.example/s/7",
+                    "content": "<p>acme ok</p>",
+                    "created_at": "2026-11-20T10:00:00Z",
+                },
                 {"id": "6", "content": "no date"},
             ]
         ),
@@ -181,8 +209,12 @@ def test_a_malformed_status_is_skipped_not_fatal(recorded_server, connector):
 
 def test_one_failing_instance_fails_the_fetch_without_moving_any_cursor(recorded_server, connector):
     recorded_server.route("GET", TAG_PATH, Reply.fixture("mastodon/tag_acmeair_page1.json"))
-    source = mastodon_source(recorded_server, instances=[recorded_server.url, f"{recorded_server.url}/closed"])
-    recorded_server.route("GET", f"/closed{TAG_PATH}", Reply.fixture("mastodon/unauthorized.json", status=401))
+    source = mastodon_source(
+        recorded_server, instances=[recorded_server.url, f"{recorded_server.url}/closed"]
+    )
+    recorded_server.route(
+        "GET", f"/closed{TAG_PATH}", Reply.fixture("mastodon/unauthorized.json", status=401)
+    )
 
     with pytest.raises(PermanentError, match="closed"):
         connector.fetch(source, {})
@@ -243,6 +275,8 @@ def test_validate_config_names_the_bad_field(connector, config, field):
 
 
 def test_validate_config_cleans_lists_and_hashes(connector):
-    cleaned = connector.validate_config({"instances": "mastodon.social, https://fosstodon.org/", "tags": "#AcmeAir\n#acmeBağış"})
+    cleaned = connector.validate_config(
+        {"instances": "mastodon.social, https://fosstodon.org/", "tags": "#AcmeAir\n#acmeBağış"}
+    )
     assert cleaned["instances"] == ["https://mastodon.social", "https://fosstodon.org"]
     assert cleaned["tags"] == ["AcmeAir", "acmeBağış"]

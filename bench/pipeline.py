@@ -1,0 +1,170 @@
+"""Throughput of the whole monitoring pipeline in one process, against raw vaderSentiment.
+
+    python bench/pipeline.py [--n 100000] [--batch 1000]
+
+Pushes N synthetic multilingual mentions (en/tr/pl/id/ms, with crisis bursts) through
+``ingest_items`` → ``score_new_mentions`` (scoring + buckets) → ``detect_for_watch`` into PostgreSQL
+(``DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/crisisdesk_bench``; created and
+migrated when missing), then scores the same texts with raw vaderSentiment in the same run.
+Last line: ``mentions_per_s=X vader_per_s=Y ratio=Z``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crisisdesk_bench"
+
+TEMPLATES = {
+    "en": [
+        "Flying with {brand} today, smooth boarding and friendly crew",
+        "{brand} cancelled my flight again, terrible service, I want a refund",
+        "Is the {brand} app down? Cannot check in at all",
+        "{brand} lost my luggage and nobody answers the phone. Scam!",
+        "Great deal on {brand} tickets this weekend",
+        "Heard {brand} had a data leak, my account was hacked",
+    ],
+    "tr": [
+        "{brand} ile uçuş harikaydı, teşekkürler",
+        "{brand} uçuşumu yine iptal etti, rezalet, paramı iade edin",
+        "{brand} uygulaması çöktü, check-in yapamıyorum",
+        "{brand} bagajımı kaybetti, dolandırıcılık bu",
+    ],
+    "pl": [
+        "Lot z {brand} bardzo przyjemny, polecam",
+        "{brand} znowu odwołał lot, skandal, chcę zwrot pieniędzy",
+        "Aplikacja {brand} nie działa, awaria od rana",
+        "{brand} zgubił mój bagaż, oszustwo",
+    ],
+    "id": [
+        "Terbang dengan {brand} menyenangkan, terima kasih",
+        "{brand} membatalkan penerbangan saya lagi, kecewa, minta refund",
+        "Aplikasi {brand} error terus, tidak bisa check-in",
+        "{brand} menghilangkan bagasi saya, penipuan",
+    ],
+    "ms": [
+        "Penerbangan {brand} hari ini sangat baik",
+        "{brand} batalkan penerbangan saya, teruk sungguh, nak bayaran balik",
+        "Aplikasi {brand} rosak, tak boleh daftar masuk",
+    ],
+}
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
+        password=parsed.password or None, dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def synthetic_items(n: int, *, seed: int = 7):
+    """N items over the last 24 h: a steady multilingual trickle plus three crisis bursts."""
+    from django.utils import timezone
+
+    from monitoring.sources.base import Item
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    languages = list(TEMPLATES)
+    bursts = [now - timedelta(hours=h) for h in (18, 9, 0.2)]  # the last one is still going on
+    items = []
+    for i in range(n):
+        language = rng.choice(languages)
+        if rng.random() < 0.3:  # burst traffic is mostly negative
+            at = min(rng.choice(bursts) + timedelta(seconds=rng.uniform(0, 1800)), now)
+            template = rng.choice(TEMPLATES[language][1:])
+        else:
+            at = now - timedelta(seconds=rng.uniform(0, 86400))
+            template = rng.choice(TEMPLATES[language])
+        text = template.format(brand="Acme Air") + f" #{i % 997}"
+        items.append(
+            Item(
+                external_id=f"bench-{i}", text=text, published_at=at, author=f"user{rng.randrange(5000)}",
+                author_reach=int(rng.paretovariate(1.2) * 100), engagement=rng.randrange(50),
+                language=language if rng.random() < 0.5 else "",
+            )
+        )
+    items.sort(key=lambda item: item.published_at)
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000, help="items per ingest call and per scoring batch")
+    args = parser.parse_args(argv)
+
+    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        print("bench/pipeline.py measures PostgreSQL: set DATABASE_URL=postgres://…", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from crisisdesk.celery import app
+
+    app.conf.broker_url = "memory://"  # ingest's nudge goes nowhere: this process drives the stages
+    call_command("migrate", verbosity=0)
+
+    from django.utils import timezone
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from monitoring.detection import default_rules_for, detect_for_watch
+    from monitoring.ingest import ingest_items
+    from monitoring.models import Source, Watch
+    from monitoring.pipeline import score_new_mentions
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    watch = Watch.objects.create(name=f"Bench {stamp}", include_terms=["acme air"])
+    for rule in default_rules_for(watch):
+        rule.save()
+    source = Source.objects.create(watch=watch, kind="webhook", name="bench")
+    items = synthetic_items(args.n)
+    texts = [item.text for item in items]
+
+    signals = 0
+    started = time.perf_counter()
+    for offset in range(0, len(items), args.batch):
+        ingest_items(source=source, items=items[offset : offset + args.batch])
+        while score_new_mentions(limit=args.batch):
+            pass
+        signals += len(detect_for_watch(watch_id=watch.pk))
+    elapsed = time.perf_counter() - started
+    mentions_per_s = len(items) / elapsed
+
+    analyzer = SentimentIntensityAnalyzer()
+    started = time.perf_counter()
+    for text in texts:
+        analyzer.polarity_scores(text)
+    vader_per_s = len(texts) / (time.perf_counter() - started)
+
+    print(f"n={len(items)} pipeline_s={elapsed:.1f} signals={signals} watch_id={watch.pk}")
+    print(f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""Crisis terms and scenario trigger terms.
+
+Built-in lists live in ``lexicons/crisis_terms.json`` as ``{scenario_type | "general": {lang: [terms]}}``.
+Callers (the pipeline) pass a watch's playbook triggers in the same shape as ``scenario_terms``;
+they are matched on top of the built-in general crisis terms and replace the built-in scenario
+lists for the hint. Terms are matched on folded tokens of the mention's language group plus
+English, since English loanwords ("refund", "hack", "scam") are common in every language we read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .language import language_group
+from .lexicon import LEXICON_DIR
+from .matcher import Term, TermMatcher, parse_term
+
+GENERAL = "general"
+# Tie-break for the scenario hint: the more urgent kind of crisis first.
+SCENARIO_PRIORITY = (
+    "data_breach",
+    "product_defect",
+    "external_event",
+    "employee_misconduct",
+    "service_failure",
+    "offensive_content",
+    "misinformation",
+    "viral_complaint",
+)
+
+ScenarioTerms = Mapping[str, Mapping[str, list[str]]]
+
+
+@lru_cache(maxsize=1)
+def builtin_terms() -> dict[str, dict[str, list[str]]]:
+    """Built-in triggers ``{scenario_type | "general": {lang: [terms]}}`` (also the playbook seed)."""
+    data = json.loads((LEXICON_DIR / "crisis_terms.json").read_text(encoding="utf-8"))
+    data.pop("_comment", None)
+    return data
+
+
+def builtin_scenario_terms() -> dict[str, dict[str, list[str]]]:
+    """Built-in scenario triggers only (no "general" list), in the ``scenario_terms`` shape."""
+    return {k: v for k, v in builtin_terms().items() if k != GENERAL}
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    terms: list[str]  # distinct canonical terms, in order of appearance
+    scenario: str  # best scenario type, or ""
+    scenario_hits: int
+
+
+class TermSet:
+    """Compiled matchers per language group for one ``{scenario: {lang: [terms]}}`` mapping."""
+
+    def __init__(self, mapping: ScenarioTerms) -> None:
+        per_lang: dict[str, list[Term]] = {}
+        every: list[Term] = []
+        for scenario, by_lang in mapping.items():
+            for lang, raw_terms in by_lang.items():
+                group = language_group(lang.lower())
+                for raw in raw_terms:
+                    term = parse_term(str(raw), scenario)
+                    if term is not None:
+                        per_lang.setdefault(group, []).append(term)
+                        every.append(term)
+        english = per_lang.get("en", [])
+        self._matchers = {
+            lang: TermMatcher(terms + (english if lang != "en" else [])) for lang, terms in per_lang.items()
+        }
+        self._english = TermMatcher(english)
+        self._every = TermMatcher(every)
+
+    def matcher_for(self, group: str) -> TermMatcher:
+        if group in self._matchers:
+            return self._matchers[group]
+        # Undetermined text: every list. Other languages: the English (loanword) list.
+        return self._every if group == "und" else self._english
+
+    def find(self, toks: list[str], group: str) -> list[Term]:
+        return self.matcher_for(group).find_all(toks)
+
+
+@lru_cache(maxsize=1)
+def builtin_set() -> TermSet:
+    return TermSet(builtin_terms())
+
+
+@lru_cache(maxsize=1)
+def builtin_general_set() -> TermSet:
+    return TermSet({GENERAL: builtin_terms()[GENERAL]})
+
+
+def _freeze(mapping: ScenarioTerms) -> tuple[Any, ...]:
+    return tuple(
+        (scenario, tuple((lang, tuple(terms)) for lang, terms in sorted(by_lang.items())))
+        for scenario, by_lang in sorted(mapping.items())
+    )
+
+
+_custom_cache: dict[tuple[Any, ...], TermSet] = {}
+
+
+def custom_set(mapping: ScenarioTerms) -> TermSet:
+    """Compiled TermSet for caller-supplied triggers, cached by content (the pipeline repeats them)."""
+    key = _freeze(mapping)
+    found = _custom_cache.get(key)
+    if found is None:
+        if len(_custom_cache) > 256:
+            _custom_cache.clear()
+        found = _custom_cache[key] = TermSet(mapping)
+    return found
+
+
+def match_crisis(toks: list[str], language: str, scenario_terms: ScenarioTerms | None) -> CrisisMatch:
+    """Crisis terms in ``toks`` (folded) and the scenario they point to."""
+    group = language_group(language)
+    if scenario_terms is None:
+        found = builtin_set().find(toks, group)
+    else:
+        found = builtin_general_set().find(toks, group) + custom_set(scenario_terms).find(toks, group)
+    if not found:
+        return CrisisMatch(terms=[], scenario="", scenario_hits=0)
+    seen: dict[str, None] = {}
+    per_scenario: dict[str, set[str]] = {}
+    for term in found:
+        seen.setdefault(term.canonical, None)
+        if term.value != GENERAL:
+            per_scenario.setdefault(term.value, set()).add(term.canonical)
+    scenario, hits = "", 0
+    if per_scenario:
+
+        def rank(item: tuple[str, set[str]]) -> tuple[int, int]:
+            name, terms = item
+            priority = SCENARIO_PRIORITY.index(name) if name in SCENARIO_PRIORITY else len(SCENARIO_PRIORITY)
+            return (-len(terms), priority)
+
+        scenario, terms = min(per_scenario.items(), key=rank)
+        hits = len(terms)
+    return CrisisMatch(terms=list(seen), scenario=scenario, scenario_hits=hits)

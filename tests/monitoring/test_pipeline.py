@@ -1,0 +1,103 @@
+"""The scoring stage: new → scored, counted into buckets exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from monitoring.buckets import bucket_start
+from monitoring.models import Bucket, Mention
+from monitoring.pipeline import score_new_mentions
+from tests.factories import MentionFactory, SourceFactory, WatchFactory
+
+T0 = datetime(2026, 3, 1, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_it_scores_new_mentions_and_counts_them_into_buckets():
+    source = SourceFactory()
+    MentionFactory.create_batch(3, source=source, text="Terrible service, flight cancelled, awful", published_at=T0)
+    MentionFactory(source=source, text="Lovely crew, great flight, thank you!", published_at=T0)
+
+    touched = score_new_mentions()
+
+    assert touched == [source.watch_id]
+    assert not Mention.objects.filter(state="new").exists()
+    negative = Mention.objects.filter(sentiment_label="negative")
+    assert negative.count() == 3
+    assert all(m.sentiment < 0 and m.scored_at is not None for m in negative)
+    bucket = Bucket.objects.get(watch=source.watch, start=bucket_start(T0))
+    assert (bucket.volume, bucket.negative, bucket.positive) == (4, 3, 1)
+
+
+@pytest.mark.django_db
+def test_a_second_run_counts_nothing_twice():
+    source = SourceFactory()
+    MentionFactory.create_batch(5, source=source, published_at=T0)
+    assert score_new_mentions() == [source.watch_id]
+    assert score_new_mentions() == []
+    assert Bucket.objects.get(watch=source.watch).volume == 5
+
+
+@pytest.mark.django_db
+def test_it_works_in_batches_of_limit():
+    source = SourceFactory()
+    MentionFactory.create_batch(7, source=source, published_at=T0)
+    score_new_mentions(limit=4)
+    assert Mention.objects.filter(state="new").count() == 3
+    score_new_mentions(limit=4)
+    assert Bucket.objects.get(watch=source.watch).volume == 7
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_language_a_platform_tagged():
+    source = SourceFactory()
+    mention = MentionFactory(source=source, text="Uçuş yine iptal edildi, rezalet", language="tr",
+                             language_from_source=True, published_at=T0)
+    score_new_mentions()
+    mention.refresh_from_db()
+    assert mention.language == "tr"
+    assert mention.state == "scored"
+
+
+@pytest.mark.django_db
+def test_it_counts_mentions_of_several_watches_separately():
+    a, b = SourceFactory(watch=WatchFactory(name="Acme Air")), SourceFactory(watch=WatchFactory(name="Beta Bank"))
+    MentionFactory.create_batch(2, source=a, published_at=T0)
+    MentionFactory.create_batch(3, source=b, published_at=T0)
+    assert score_new_mentions() == sorted([a.watch_id, b.watch_id])
+    assert Bucket.objects.get(watch=a.watch).volume == 2
+    assert Bucket.objects.get(watch=b.watch).volume == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_never_count_a_mention_twice():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers")
+    source = SourceFactory()
+    MentionFactory.create_batch(300, source=source, published_at=T0)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            while score_new_mentions(limit=40):
+                pass
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Bucket.objects.get(watch=source.watch).volume == 300
+    assert not Mention.objects.filter(state="new").exists()
