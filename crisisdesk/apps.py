@@ -6,4 +6,18 @@ class CrisisDeskConfig(AppConfig):
     verbose_name = "CrisisDesk team and audit"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from crisisdesk import checks  # noqa: F401  (registers system checks)
+        # Runs once per migrate, after every app's permissions exist (sender = the last app).
+        post_migrate.connect(_sync_roles_after_last_app, dispatch_uid="crisisdesk-sync-roles")
+
+
+def _sync_roles_after_last_app(sender, app_config=None, using="default", **kwargs) -> None:
+    from django.apps import apps
+
+    from crisisdesk.roles import sync_role_groups
+
+    last = list(apps.get_app_configs())[-1]
+    if app_config is not None and app_config.label == last.label:
+        sync_role_groups()

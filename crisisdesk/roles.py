@@ -37,6 +37,71 @@ MANAGE_TEAM = "crisisdesk.manage_team"
 VIEW_AUDIT = "crisisdesk.view_auditrecord"
 
 
+# What each role may do. The initial migration created the groups from a frozen copy of this;
+# ``sync_role_groups`` (run after every migrate and test-database flush) keeps them current.
+_VIEWER_PERMISSIONS = [
+    f"{app}.view_{model}"
+    for app, models in {
+        "monitoring": ["watch", "source", "mention", "rule", "signal", "bucket"],
+        "playbooks": ["scenario", "playbook", "crisisrole", "checklistitem", "messagetemplate"],
+        "incidents": [
+            "incident", "timelineevent", "roleassignment", "task", "draft", "evidence", "reply",
+            "review", "actionitem",
+        ],
+    }.items()
+    for model in models
+]
+_RESPONDER_PERMISSIONS = [
+    *_VIEWER_PERMISSIONS,
+    TRIAGE_INCIDENTS, "incidents.change_incident",
+    "incidents.add_roleassignment", "incidents.change_roleassignment", "incidents.change_task",
+    "incidents.add_draft", "incidents.change_draft", "incidents.add_evidence", "incidents.add_reply",
+    "incidents.add_review", "incidents.change_review", "incidents.add_actionitem", "incidents.change_actionitem",
+]
+_MANAGER_PERMISSIONS = [
+    *_RESPONDER_PERMISSIONS,
+    CLOSE_INCIDENTS, APPROVE_DRAFTS, MANAGE_NOTIFICATIONS,
+    "incidents.view_notificationchannel", "incidents.add_notificationchannel",
+    "incidents.change_notificationchannel", "incidents.view_notificationdelivery",
+    MANAGE_MONITORING, "monitoring.add_watch", "monitoring.change_watch", "monitoring.add_source",
+    "monitoring.change_source", "monitoring.add_rule", "monitoring.change_rule", "monitoring.delete_rule",
+    MANAGE_PLAYBOOKS, APPROVE_TEMPLATES, "playbooks.add_scenario", "playbooks.change_scenario",
+    "playbooks.add_playbook", "playbooks.change_playbook", "playbooks.add_crisisrole",
+    "playbooks.change_crisisrole", "playbooks.delete_crisisrole", "playbooks.add_checklistitem",
+    "playbooks.change_checklistitem", "playbooks.delete_checklistitem", "playbooks.add_messagetemplate",
+    "playbooks.change_messagetemplate",
+]
+_ADMIN_PERMISSIONS = [
+    *_MANAGER_PERMISSIONS,
+    MANAGE_TEAM, VIEW_AUDIT, "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+    "incidents.delete_notificationchannel", "monitoring.delete_source", "monitoring.delete_watch",
+]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    ADMIN: _ADMIN_PERMISSIONS,
+    MANAGER: _MANAGER_PERMISSIONS,
+    RESPONDER: _RESPONDER_PERMISSIONS,
+    VIEWER: _VIEWER_PERMISSIONS,
+}
+
+
+def sync_role_groups(**kwargs: Any) -> None:
+    """Create the four role groups if missing and set exactly their permissions (idempotent).
+
+    Connected to ``post_migrate``: a new model's permissions reach the roles without a data
+    migration, and a flushed database (tests, ``manage.py flush``) gets its roles back.
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for role, names in ROLE_PERMISSIONS.items():
+        wanted = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(Permission.objects.filter(wanted))
+
+
 def user_role(user: Any) -> str | None:
     """The strongest access role of ``user``, or None for anonymous/role-less members."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -198,6 +198,7 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.import_*": {"queue": "ingest"},
     "monitoring.tasks.score_*": {"queue": "scoring"},
     "monitoring.tasks.detect_*": {"queue": "scoring"},
+    "incidents.tasks.escalate_unacknowledged": {"queue": "notifications"},
     "incidents.tasks.escalate_*": {"queue": "scoring"},
     "incidents.tasks.notify_*": {"queue": "notifications"},
     "incidents.tasks.deliver_*": {"queue": "notifications"},

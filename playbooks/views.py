@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
 from playbooks import selectors, services
@@ -34,6 +34,7 @@ def _followed(request: HttpRequest, before: Playbook, after: Playbook) -> None:
 
 
 @require(VIEW_PLAYBOOKS)
+@require_safe
 def playbook_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PlaybookStatus.values:
@@ -52,6 +53,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 
 
 @require(VIEW_PLAYBOOKS)
+@require_safe
 def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         playbook = selectors.playbook_get(pk=pk)
@@ -324,6 +326,7 @@ def template_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(VIEW_PLAYBOOKS)
+@require_safe
 def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(
         MessageTemplate.objects.select_related("playbook", "playbook__scenario", "author", "approved_by"),
@@ -428,5 +431,6 @@ def template_preview(request: HttpRequest) -> HttpResponse:
 
 
 @require(APPROVE_TEMPLATES)
+@require_safe
 def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "playbooks/approvals.html", {"templates": selectors.pending_templates()})

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -22,6 +23,8 @@ from tests.factories import (
     SourceFactory,
     WatchFactory,
 )
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 def make_signal(watch, *, severity=3, minutes_ago=0, n=4, hint="service_failure", rule_name="Volume spike") -> Signal:
@@ -129,10 +132,9 @@ def test_without_a_matching_scenario_row_the_title_still_says_what_happened():
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (two real connections racing on the partial unique index)")
 @pytest.mark.django_db(transaction=True)
 def test_two_signals_racing_open_one_incident_and_both_attach():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (two real connections racing on the partial unique index)")
     watch = WatchFactory()
     signals = [make_signal(watch, rule_name=f"rule {i}") for i in range(2)]
     barrier = threading.Barrier(2)

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from monitoring.buckets import bucket_start
@@ -14,6 +15,8 @@ from monitoring.pipeline import score_new_mentions
 from tests.factories import MentionFactory, SourceFactory, WatchFactory
 
 T0 = datetime(2026, 3, 1, 10, 1, tzinfo=UTC)
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 @pytest.mark.django_db
@@ -74,10 +77,9 @@ def test_it_counts_mentions_of_several_watches_separately():
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_never_count_a_mention_twice():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers")
     source = SourceFactory()
     MentionFactory.create_batch(300, source=source, published_at=T0)
     barrier = threading.Barrier(2)
