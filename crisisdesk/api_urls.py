@@ -1,7 +1,9 @@
 from django.urls import path
 
 from incidents import apis as incident_apis
+from monitoring import api_views as monitoring_api
 from monitoring import apis as monitoring_apis
+from playbooks import apis as playbook_apis
 
 app_name = "crisisdesk"
 urlpatterns: list = [
@@ -11,4 +13,21 @@ urlpatterns: list = [
     path("incidents/<int:pk>/resolve/", incident_apis.IncidentResolveApi.as_view(), name="incident-resolve"),
     path("incidents/<int:pk>/transition/", incident_apis.IncidentTransitionApi.as_view(), name="incident-transition"),
     path("sources/<int:source_id>/webhook/", monitoring_apis.SourceWebhookApi.as_view(), name="source-webhook"),
+    # Monitoring reads (viewer+) and watch/rule writes (managers): monitoring/api_views.py, docs/api.md.
+    path("watches/", monitoring_api.WatchListApi.as_view(), name="watch-list"),
+    path("watches/<int:pk>/", monitoring_api.WatchDetailApi.as_view(), name="watch-detail"),
+    path("sources/", monitoring_api.SourceListApi.as_view(), name="source-list"),
+    path("sources/<int:pk>/", monitoring_api.SourceDetailApi.as_view(), name="source-detail"),
+    path("mentions/", monitoring_api.MentionListApi.as_view(), name="mention-list"),
+    path("mentions/<int:pk>/", monitoring_api.MentionDetailApi.as_view(), name="mention-detail"),
+    path("signals/", monitoring_api.SignalListApi.as_view(), name="signal-list"),
+    path("signals/<int:pk>/", monitoring_api.SignalDetailApi.as_view(), name="signal-detail"),
+    path("rules/", monitoring_api.RuleListApi.as_view(), name="rule-list"),
+    path("rules/<int:pk>/", monitoring_api.RuleDetailApi.as_view(), name="rule-detail"),
+    # Playbooks (read-only, viewer+): playbooks/apis.py.
+    path("scenarios/", playbook_apis.ScenarioListApi.as_view(), name="scenario-list"),
+    path("playbooks/", playbook_apis.PlaybookListApi.as_view(), name="playbook-list"),
+    path("playbooks/<int:pk>/", playbook_apis.PlaybookDetailApi.as_view(), name="playbook-detail"),
+    path("message-templates/", playbook_apis.MessageTemplateListApi.as_view(), name="message-template-list"),
+    path("message-templates/<int:pk>/", playbook_apis.MessageTemplateDetailApi.as_view(), name="message-template-detail"),
 ]

@@ -223,6 +223,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Watches, mentions, incidents and the webhook intake of CrisisDesk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the incident status choices wherever a serializer uses them (status, to_status).
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        # Three models have a "kind": name each choice set after its own class.
+        "SourceKindEnum": "monitoring.models.SourceKind",
+        "RuleKindEnum": "monitoring.models.RuleKind",
+        "TemplateKindEnum": "playbooks.models.TemplateKind",
+    },
 }
 
 # --- CrisisDesk -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from crisisdesk import views
+from crisisdesk import views, views_audit
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False), name="home"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("team/add/", views.member_add, name="team-member-add"),
     path("team/<int:pk>/role/", views.member_role, name="team-member-role"),
     path("team/<int:pk>/active/", views.member_active, name="team-member-active"),
+    path("audit/", views_audit.audit_list, name="audit"),
 ]

@@ -26,6 +26,11 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.DETECTED, Status.ACKNOWLEDGED, Status.RESPONDING, Status.MONITORING)
 
 
+def first_response_minutes_default() -> int:
+    """A new incident's first-response target: ``settings.FIRST_RESPONSE_MINUTES`` (managers change it per incident)."""
+    return settings.FIRST_RESPONSE_MINUTES
+
+
 class Incident(models.Model):
     title = models.CharField(max_length=200)
     watch = models.ForeignKey("monitoring.Watch", on_delete=models.PROTECT, related_name="incidents")
@@ -59,7 +64,7 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     first_response_minutes = models.PositiveIntegerField(
-        default=60, help_text="Target for answering each negative mention."
+        default=first_response_minutes_default, help_text="Target for answering each negative mention."
     )
     escalation_tier = models.PositiveSmallIntegerField(default=1, help_text="Notification tier reached.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,7 +11,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from crisisdesk.roles import TRIAGE_INCIDENTS
-from incidents.models import OPEN_STATUSES, Incident, Status, TimelineEvent
+from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
 from monitoring.models import Mention, Signal
 from playbooks.models import Phase
 
@@ -177,6 +177,9 @@ def closing_blockers(incident: Incident) -> list[str]:
     list when closing is allowed.
     """
     blockers: list[str] = []
+    # Closing requires a post-crisis review (helper R).
+    if not Review.objects.filter(incident_id=incident.pk).exists():
+        blockers.append("Write the post-crisis review first (closing requires one).")
     return blockers
 
 

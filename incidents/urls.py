@@ -2,6 +2,8 @@ from django.urls import path
 
 from incidents import views
 from incidents import views_notifications as notification_views
+from incidents import views_response as response_views
+from incidents import views_review as review_views
 
 app_name = "incidents"
 urlpatterns = [
@@ -10,6 +12,20 @@ urlpatterns = [
     path("<int:pk>/transition/", views.incident_transition, name="transition"),
     path("<int:pk>/severity/", views.incident_severity, name="severity"),
     path("<int:pk>/owner/", views.incident_owner, name="owner"),
+    # Working an incident (helper F2). No delete/hide routes for mentions, replies or evidence, by policy.
+    path("<int:pk>/playbook/activate/", response_views.playbook_activate, name="playbook_activate"),
+    path("<int:pk>/tasks/<int:task_pk>/", response_views.task_set_done, name="task_set_done"),
+    path("<int:pk>/roles/<int:assignment_pk>/", response_views.role_assign, name="role_assign"),
+    path("<int:pk>/drafts/new/", response_views.draft_create, name="draft_create"),
+    path("<int:pk>/drafts/from-template/", response_views.draft_from_template, name="draft_from_template"),
+    path("<int:pk>/drafts/<int:draft_pk>/edit/", response_views.draft_edit, name="draft_edit"),
+    path("<int:pk>/drafts/<int:draft_pk>/submit/", response_views.draft_submit, name="draft_submit"),
+    path("<int:pk>/drafts/<int:draft_pk>/approve/", response_views.draft_approve, name="draft_approve"),
+    path("<int:pk>/drafts/<int:draft_pk>/return/", response_views.draft_return, name="draft_return"),
+    path("<int:pk>/drafts/<int:draft_pk>/publish/", response_views.draft_publish, name="draft_publish"),
+    path("<int:pk>/replies/", response_views.reply_record, name="reply_record"),
+    path("<int:pk>/evidence/", response_views.evidence_capture, name="evidence_capture"),
+    path("<int:pk>/first-response/", response_views.first_response_set, name="first_response_set"),
     # Notifications (helper N)
     path("notifications/", notification_views.channel_list, name="notification_channels"),
     path("notifications/new/", notification_views.channel_create, name="notification_channel_create"),
@@ -23,4 +39,13 @@ urlpatterns = [
     path("notifications/deliveries/<int:pk>/retry/", notification_views.delivery_retry,
          name="notification_delivery_retry"),
     path("<int:pk>/notifications/", notification_views.incident_deliveries, name="notification_incident_deliveries"),
+    # After the crisis (helper R)
+    path("<int:pk>/review/", review_views.review_page, name="review"),
+    path("<int:pk>/review/edit/", review_views.review_edit, name="review_edit"),
+    path("<int:pk>/review/kpis/", review_views.review_recompute, name="review_recompute"),
+    path("<int:pk>/review/actions/", review_views.action_item_add, name="review_action_item_add"),
+    path("<int:pk>/review/actions/<int:item_pk>/done/", review_views.action_item_done,
+         name="review_action_item_done"),
+    path("<int:pk>/review/export.md", review_views.review_export_markdown, name="review_markdown"),
+    path("<int:pk>/review/print/", review_views.review_print, name="review_print"),
 ]

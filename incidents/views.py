@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
-from incidents import selectors, services
+from incidents import selectors, services, views_response, views_review
 from incidents.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
 from incidents.notifications import selectors as notification_selectors
@@ -21,13 +21,18 @@ from incidents.notifications import selectors as notification_selectors
 # playbook/tasks/drafts/response-queue/evidence panels and the review panel (main column, above the
 # timeline) or crisis roles and notification deliveries (sidebar, under the actions).
 INCIDENT_PANELS: list[str] = [
+    "incidents/review/_panel.html",  # post-crisis review, once resolved (R)
+    *views_response.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence (F2)
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
+    *views_response.SIDE_PANELS,  # crisis roles (F2)
     "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
 INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
     notification_selectors.incident_panel_context,
+    views_response.panel_context,
+    views_review.review_panel_context,
 ]
 
 

@@ -36,65 +36,67 @@ def scenario_terms_load() -> dict[str, dict[str, list[str]]]:
     return terms
 
 
-def _claim_new(limit: int) -> list[Mention]:
-    fields = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
-              "published_at")
+# What scoring needs of a claimed mention, as plain tuples (no model instances on the hot path).
+CLAIM_FIELDS = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
+                "published_at")
+
+
+def _claim_new(limit: int) -> list[tuple]:
     return list(
         Mention.objects.filter(state=MentionState.NEW)
         .order_by("id")
         .select_for_update(skip_locked=True, of=("self",))
-        .only(*fields)[:limit]
+        .values_list(*CLAIM_FIELDS)[:limit]
     )
 
 
+_PG_UPDATE = (
+    f"UPDATE {Mention._meta.db_table} AS m SET language = v.l, sentiment = v.s, "  # noqa: S608 - names are ours
+    "sentiment_label = v.b, risk = v.r, crisis_terms = v.t, scenario_hint = v.h, state = %s, scored_at = %s "
+    "FROM json_to_recordset(%s::json) AS v(i bigint, l text, s double precision, b text, "
+    "r double precision, t jsonb, h text) WHERE m.id = v.i"
+)
+
+
 def _write_scores(rows: list[tuple], scored_at: datetime) -> None:
-    """Set the scores of claimed rows in one statement per chunk (PostgreSQL) or one executemany."""
-    table = connection.ops.quote_name(Mention._meta.db_table)
+    """Set the scores of claimed rows: on PostgreSQL one ``UPDATE … FROM json_to_recordset`` per
+    chunk (one parameter, parsed once by the server), elsewhere one ``executemany``.
+
+    ``rows`` are ``(id, language, sentiment, label, risk, crisis_terms list, scenario_hint)``.
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for offset in range(0, len(rows), 1000):
-                chunk = rows[offset : offset + 1000]
-                values = ", ".join(["(%s, %s, %s::double precision, %s, %s::double precision, %s, %s)"] * len(chunk))
-                params: list = []
-                for row in chunk:
-                    params.extend(row)
-                cursor.execute(
-                    f"UPDATE {table} AS m SET language = v.language, sentiment = v.sentiment, "  # noqa: S608
-                    "sentiment_label = v.label, risk = v.risk, crisis_terms = v.terms::jsonb, "
-                    "scenario_hint = v.hint, state = %s, scored_at = %s "
-                    f"FROM (VALUES {values}) AS v(id, language, sentiment, label, risk, terms, hint) "
-                    "WHERE m.id = v.id",
-                    [MentionState.SCORED, scored_at, *params],
+            for offset in range(0, len(rows), 2000):
+                payload = json.dumps(
+                    [
+                        {"i": pk, "l": lang, "s": sent, "b": label, "r": risk, "t": terms, "h": hint}
+                        for pk, lang, sent, label, risk, terms, hint in rows[offset : offset + 2000]
+                    ],
+                    ensure_ascii=False,
                 )
+                cursor.execute(_PG_UPDATE, [MentionState.SCORED, scored_at, payload])
         else:
+            table = connection.ops.quote_name(Mention._meta.db_table)
             cursor.executemany(
                 f"UPDATE {table} SET language = %s, sentiment = %s, sentiment_label = %s, risk = %s, "  # noqa: S608
                 "crisis_terms = %s, scenario_hint = %s, state = %s, scored_at = %s WHERE id = %s",
                 [
-                    (lang, sent, label, risk, terms, hint, MentionState.SCORED,
+                    (lang, sent, label, risk, json.dumps(terms, ensure_ascii=False), hint, MentionState.SCORED,
                      connection.ops.adapt_datetimefield_value(scored_at), pk)
                     for pk, lang, sent, label, risk, terms, hint in rows
                 ],
             )
 
 
-def _score(mentions: list[Mention], terms: dict[str, dict[str, list[str]]] | None) -> list[scoring.Score]:
-    """Score a batch with ``score_many`` when scoring offers it (batch speed-ups), else one by one."""
-    score_many = getattr(scoring, "score_many", None)
-    if score_many is not None:
-        return score_many(
-            [m.text for m in mentions],
-            [m.language or None for m in mentions],
-            reaches=[m.author_reach for m in mentions],
-            engagements=[m.engagement for m in mentions],
-            scenario_terms=terms,
-        )
-    return [
-        scoring.score_mention(
-            m.text, m.language or None, reach=m.author_reach, engagement=m.engagement, scenario_terms=terms
-        )
-        for m in mentions
-    ]
+def _score(mentions: list[tuple], terms: dict[str, dict[str, list[str]]] | None) -> list[scoring.Score]:
+    """Score a claimed batch with ``score_many`` (its batch speed-ups apply)."""
+    return scoring.score_many(
+        [m[2] for m in mentions],
+        [m[3] or None for m in mentions],
+        reaches=[m[5] for m in mentions],
+        engagements=[m[6] for m in mentions],
+        scenario_terms=terms,
+    )
 
 
 @transaction.atomic
@@ -111,23 +113,24 @@ def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
     rows: list[tuple] = []
     bucket_rows: list[tuple] = []
     scores = _score(mentions, terms or None)
-    for mention, score in zip(mentions, scores, strict=True):
-        language = mention.language if mention.language_from_source and mention.language else score.language
+    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at), score in zip(
+        mentions, scores, strict=True
+    ):
+        if not (from_source and language):
+            language = score.language
         crisis_terms = list(score.crisis_terms or [])
         rows.append(
             (
-                mention.pk,
+                pk,
                 (language or "")[:8],
                 float(score.sentiment),
                 score.label,
                 float(score.risk),
-                json.dumps(crisis_terms, ensure_ascii=False),
+                crisis_terms,
                 (score.scenario_hint or "")[:32],
             )
         )
-        bucket_rows.append(
-            (mention.watch_id, mention.published_at, score.label, mention.author_reach, score.risk, bool(crisis_terms))
-        )
+        bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
     _write_scores(rows, now)
     buckets_add(deltas=deltas_for(bucket_rows))
-    return sorted({m.watch_id for m in mentions})
+    return sorted({m[1] for m in mentions})

@@ -123,3 +123,15 @@ def sweep() -> dict[str, int]:
     if any(nudged.values()):
         logger.info("sweep nudged %s", nudged)
     return nudged
+
+
+@shared_task(**RETRY)
+def import_upload(upload_id: str) -> str:
+    """Import a stored CSV/JSON upload (monitoring.services.import_upload_store), reporting progress.
+
+    Idempotent: a finished upload is left alone, and a re-run stores nothing twice (ingest dedupes).
+    """
+    from monitoring.services import import_upload_run  # services import tasks lazily; keep it symmetric
+
+    status = import_upload_run(upload_id=upload_id)
+    return status["state"] if status else "missing"

@@ -31,7 +31,7 @@ DEADLINE_S = 90
 # Production-shaped variables a developer or CI may have set; laptop mode has none of them.
 NOT_IN_LAPTOP_MODE = (
     "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "HTTPS", "SECURE_SSL_REDIRECT", "DEBUG",
-    "STATICFILES_BACKEND", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL",
+    "STATICFILES_BACKEND", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

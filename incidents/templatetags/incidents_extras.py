@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from incidents import selectors
+from playbooks.models import ScenarioType
 
 register = template.Library()
 
@@ -25,3 +26,12 @@ def compact(value: int | float | None) -> str:
         if abs(number) >= limit:
             return f"{number / limit:.1f}".rstrip("0").rstrip(".") + suffix
     return f"{int(number)}" if number == int(number) else f"{number:.1f}"
+
+
+@register.filter
+def scenario_label(value: str) -> str:
+    """A scenario type's human label ("viral_complaint" -> "Customer complaint going viral")."""
+    try:
+        return str(ScenarioType(value).label)
+    except ValueError:
+        return str(value or "").replace("_", " ")

@@ -7,7 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents.escalation import escalate_signal
 from incidents.models import Incident, Status, TimelineEvent
+from monitoring.detection import detect_for_watch
+from monitoring.ingest import ingest_items
+from monitoring.pipeline import score_new_mentions
+from monitoring.sources.base import Item
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,13 +28,6 @@ COMPLAINTS = [
 
 def drill_incident() -> Incident:
     """An incident made the real way: mentions ingested, scored, bucketed, detected and escalated."""
-    from monitoring.detection import detect_for_watch
-    from monitoring.ingest import ingest_items
-    from monitoring.pipeline import score_new_mentions
-    from monitoring.sources.base import Item
-
-    from incidents.escalation import escalate_signal
-
     watch = WatchFactory(name="Acme Air", include_terms=["acme air"])
     source = SourceFactory(watch=watch, kind="drill", name="Drill replay")
     RuleFactory(watch=watch, kind="volume_spike", name="Volume spike", min_count=10, window_minutes=15)

@@ -43,6 +43,8 @@ DEMO_WATCH_FIELDS: dict[str, Any] = {
     "include_terms": ["acme air", "@acmeair", "#acmeair"],
     "languages": ["en", "tr", "pl", "id", "ms"],
 }
+
+
 @dataclass
 class SeedReport:
     users_created: list[str]

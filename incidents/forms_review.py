@@ -1,0 +1,37 @@
+"""Validation for the post-crisis review page: the review text, action items and their done state."""
+
+from __future__ import annotations
+
+from django import forms
+
+from incidents.review import MAX_TEXT, action_item_owner_choices
+from playbooks.models import Playbook
+
+
+class ReviewForm(forms.Form):
+    summary = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened, in a few sentences a newcomer would understand.",
+    )
+    went_well = forms.CharField(label="What went well", required=False, max_length=MAX_TEXT,
+                                widget=forms.Textarea(attrs={"rows": 4}))
+    went_badly = forms.CharField(label="What went badly", required=False, max_length=MAX_TEXT,
+                                 widget=forms.Textarea(attrs={"rows": 4}))
+    lessons = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ActionItemForm(forms.Form):
+    text = forms.CharField(label="Action item", max_length=300)
+    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="No owner yet")
+    playbook = forms.ModelChoiceField(
+        queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"), required=False,
+        empty_label="No playbook change", help_text="The playbook this action item asks to change.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = action_item_owner_choices()
+
+
+class ActionItemDoneForm(forms.Form):
+    done = forms.TypedChoiceField(choices=[("1", "done"), ("0", "not done")], coerce=lambda v: v == "1")

@@ -1,0 +1,469 @@
+"""Monitoring writes: watches, sources, rules and import uploads. Every change leaves an audit row.
+
+Source configs are validated by their connector (``validate_config``) here, not only in forms, so
+the API, the admin pages and management commands cannot store a config the connector rejects.
+Secrets (webhook secret, API keys, client secrets) never reach an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crisisdesk.audit import audit_record, snapshot
+from monitoring.detection import default_rules_for
+from monitoring.models import Rule, Source, SourceKind, Watch
+from monitoring.sources import get_connector
+
+WATCH_FIELDS = ["name", "description", "include_terms", "exclude_terms", "languages", "default_scenario", "is_active"]
+SOURCE_FIELDS = ["name", "kind", "config", "poll_interval", "is_active"]
+RULE_FIELDS = [
+    "name", "kind", "is_active", "window_minutes", "baseline_hours", "min_count", "sensitivity",
+    "cooldown_minutes", "severity", "params",
+]
+# Config keys whose values are credentials: masked in audit rows, never rendered back into a page.
+_SECRET_KEY = re.compile(r"secret|api_key|token|password", re.IGNORECASE)
+
+
+def is_secret_config_key(name: str) -> bool:
+    """Whether a connector config key holds a credential (masked in audit rows and forms)."""
+    return bool(_SECRET_KEY.search(name))
+
+
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    if isinstance(values.get("config"), dict):
+        values["config"] = {
+            key: ("•••" if is_secret_config_key(key) and value else value) for key, value in values["config"].items()
+        }
+    return values
+
+
+def _source_snapshot(source: Source) -> dict[str, Any]:
+    return _masked(snapshot(source, SOURCE_FIELDS))
+
+
+# --- Watches --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def watch_create(
+    *,
+    by: Any,
+    name: str,
+    description: str = "",
+    include_terms: list[str] | None = None,
+    exclude_terms: list[str] | None = None,
+    languages: list[str] | None = None,
+    default_scenario: Any = None,
+    with_default_rules: bool = True,
+) -> Watch:
+    """Create a watch, by default with one rule of every kind at the default thresholds.
+
+    A watch without rules would collect mentions and never alert: the defaults make a new watch
+    useful at once, and managers tune them on the rules page.
+    """
+    watch = Watch.objects.create(
+        name=name,
+        description=description,
+        include_terms=list(include_terms or []),
+        exclude_terms=list(exclude_terms or []),
+        languages=list(languages or []),
+        default_scenario=default_scenario,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(actor=by, action="watch.created", target=watch, after=snapshot(watch, WATCH_FIELDS))
+    if with_default_rules:
+        for rule in default_rules_for(watch):
+            rule.save()
+            audit_record(actor=by, action="rule.created", target=rule, after=snapshot(rule, RULE_FIELDS))
+    return watch
+
+
+@transaction.atomic
+def watch_update(*, watch: Watch, by: Any, **changes: Any) -> Watch:
+    """Change a watch's fields (any of ``WATCH_FIELDS``); no-op changes write nothing."""
+    unknown = set(changes) - set(WATCH_FIELDS)
+    if unknown:
+        raise TypeError(f"watch_update got unknown fields: {', '.join(sorted(unknown))}")
+    watch = Watch.objects.select_for_update().get(pk=watch.pk)
+    before = snapshot(watch, WATCH_FIELDS)
+    for name, value in changes.items():
+        setattr(watch, name, value)
+    after = snapshot(watch, WATCH_FIELDS)
+    if after != before:
+        watch.save(update_fields=list(changes))
+        audit_record(actor=by, action="watch.updated", target=watch, before=before, after=after)
+    return watch
+
+
+# --- Sources --------------------------------------------------------------------------------------
+
+
+def source_config_clean(*, kind: str, config: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The connector's cleaned config; a blank credential keeps the previous one (forms never echo secrets)."""
+    try:
+        connector = get_connector(kind)
+    except KeyError:
+        raise ValidationError({"kind": f"Unknown source kind {kind!r}."}) from None
+    merged = dict(config)
+    for key, value in (previous or {}).items():
+        if is_secret_config_key(key) and merged.get(key) in (None, "") and value:
+            merged[key] = value
+    return connector.validate_config(merged)
+
+
+def _is_pull(kind: str) -> bool:
+    return get_connector(kind).pull
+
+
+@transaction.atomic
+def source_create(
+    *, watch: Watch, by: Any, kind: str, name: str, config: dict[str, Any], poll_interval: int = 300
+) -> Source:
+    """Add a source to ``watch``; ValidationError (naming the config field) when the connector refuses it."""
+    cleaned = source_config_clean(kind=kind, config=config)
+    if Source.objects.filter(watch=watch, name=name).exists():
+        raise ValidationError({"name": f"{watch.name} already has a source named {name!r}."})
+    source = Source.objects.create(
+        watch=watch, kind=kind, name=name, config=cleaned, poll_interval=poll_interval, next_poll_at=timezone.now()
+    )
+    audit_record(actor=by, action="source.created", target=source, after=_source_snapshot(source))
+    if _is_pull(kind):
+        _enqueue_poll(source.pk)
+    return source
+
+
+@transaction.atomic
+def source_update(
+    *,
+    source: Source,
+    by: Any,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    poll_interval: int | None = None,
+) -> Source:
+    """Change a source's name, config or interval. A changed config is polled again at once."""
+    source = Source.objects.select_for_update().select_related("watch").get(pk=source.pk)
+    before = _source_snapshot(source)
+    fields: list[str] = []
+    if name is not None and name != source.name:
+        if Source.objects.filter(watch_id=source.watch_id, name=name).exclude(pk=source.pk).exists():
+            raise ValidationError({"name": f"{source.watch.name} already has a source named {name!r}."})
+        source.name = name
+        fields.append("name")
+    if config is not None:
+        cleaned = source_config_clean(kind=source.kind, config=config, previous=source.config)
+        if cleaned != source.config:
+            source.config = cleaned
+            source.next_poll_at = timezone.now()  # someone fixed or changed it: try it now
+            fields += ["config", "next_poll_at"]
+    if poll_interval is not None and poll_interval != source.poll_interval:
+        source.poll_interval = poll_interval
+        fields.append("poll_interval")
+    if fields:
+        source.save(update_fields=fields)
+        audit_record(actor=by, action="source.updated", target=source, before=before, after=_source_snapshot(source))
+        if "config" in fields and source.is_active and _is_pull(source.kind):
+            _enqueue_poll(source.pk)
+    return source
+
+
+def _set_active(source: Source, by: Any, active: bool) -> Source:
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    if source.is_active == active:
+        return source
+    before = {"is_active": source.is_active}
+    source.is_active = active
+    fields = ["is_active"]
+    if active:
+        source.next_poll_at = timezone.now()
+        fields.append("next_poll_at")
+    source.save(update_fields=fields)
+    audit_record(
+        actor=by, action="source.resumed" if active else "source.paused", target=source,
+        before=before, after={"is_active": active},
+    )
+    return source
+
+
+@transaction.atomic
+def source_pause(*, source: Source, by: Any) -> Source:
+    """Stop polling (or accepting pushes into) a source; its history and cursor stay."""
+    return _set_active(source, by, False)
+
+
+@transaction.atomic
+def source_resume(*, source: Source, by: Any) -> Source:
+    """Start a paused source again; a pull source is polled right away."""
+    source = _set_active(source, by, True)
+    if _is_pull(source.kind):
+        _enqueue_poll(source.pk)
+    return source
+
+
+@transaction.atomic
+def source_rotate_secret(*, source: Source, by: Any) -> Source:
+    """Give a webhook source a new HMAC secret; the old one stops working at once."""
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    source.secret = secrets.token_urlsafe(32)
+    source.save(update_fields=["secret"])
+    # The audit row says that it changed, never what it is.
+    audit_record(actor=by, action="source.secret_rotated", target=source, after={"secret": "rotated"})
+    return source
+
+
+def _enqueue_poll(source_id: int) -> None:
+    from monitoring.tasks import poll_source  # tasks import services' neighbours; keep the cycle lazy
+
+    transaction.on_commit(partial(poll_source.delay, source_id))
+
+
+@transaction.atomic
+def source_poll_now(*, source: Source, by: Any) -> Source:
+    """Make an active pull source due now and enqueue its poll after commit (the poll claims a lease)."""
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    if not _is_pull(source.kind):
+        raise ValidationError({"kind": f"A {source.get_kind_display()} source is pushed to, never polled."})
+    if not source.is_active:
+        raise ValidationError({"is_active": "The source is paused; resume it first."})
+    source.next_poll_at = timezone.now()
+    source.save(update_fields=["next_poll_at"])
+    audit_record(actor=by, action="source.poll_requested", target=source, after={"next_poll_at": source.next_poll_at.isoformat()})
+    _enqueue_poll(source.pk)
+    return source
+
+
+@transaction.atomic
+def source_restart_drill(*, source: Source, by: Any) -> Source:
+    """Play a drill source's recording again from the start (new external ids, so nothing is deduped away)."""
+    from monitoring.sources.drill import drill_start
+
+    if source.kind != SourceKind.DRILL:
+        raise ValidationError({"kind": "Only a drill replay source can be restarted."})
+    config = dict(source.config or {})
+    source = drill_start(
+        watch=source.watch,
+        recording=config.get("recording", ""),
+        speed=config.get("speed", 20.0),
+        loop=bool(config.get("loop", False)),
+        name=source.name,
+        by=by,
+    )
+    _enqueue_poll(source.pk)
+    return source
+
+
+# --- Rules ----------------------------------------------------------------------------------------
+
+
+def _rule_check(rule: Rule) -> None:
+    if Rule.objects.filter(watch_id=rule.watch_id, name=rule.name).exclude(pk=rule.pk).exists():
+        raise ValidationError({"name": "This watch already has a rule with this name."})
+
+
+@transaction.atomic
+def rule_create(*, watch: Watch, by: Any, **fields: Any) -> Rule:
+    """Add a detection rule (fields: any of ``RULE_FIELDS``) to ``watch``."""
+    rule = Rule(watch=watch, **fields)
+    _rule_check(rule)
+    rule.save()
+    audit_record(actor=by, action="rule.created", target=rule, after=snapshot(rule, RULE_FIELDS))
+    return rule
+
+
+@transaction.atomic
+def rule_update(*, rule: Rule, by: Any, **changes: Any) -> Rule:
+    """Change a rule's thresholds; the next detection run uses them."""
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"rule_update got unknown fields: {', '.join(sorted(unknown))}")
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    before = snapshot(rule, RULE_FIELDS)
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _rule_check(rule)
+    after = snapshot(rule, RULE_FIELDS)
+    if after != before:
+        rule.save(update_fields=list(changes))
+        audit_record(actor=by, action="rule.updated", target=rule, before=before, after=after)
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, rule: Rule, by: Any) -> None:
+    """Delete a rule that never fired. One that did is deactivated instead: deleting it would take its
+    signals (the evidence on past incidents) with it."""
+    if rule.signals.exists():
+        raise ValidationError(
+            {"rule": "This rule has fired before; deactivate it instead so its signals stay with their incidents."}
+        )
+    before = snapshot(rule, RULE_FIELDS)
+    audit_record(actor=by, action="rule.deleted", target=rule, before=before)
+    rule.delete()
+
+
+# --- Import uploads -------------------------------------------------------------------------------
+# An upload is a file under MEDIA_ROOT/imports/<id>.<ext> plus a status file <id>.json beside it,
+# written atomically (temp file + rename). Web and worker share MEDIA_ROOT anyway (the worker must
+# read the upload), so the status needs no table and no shared cache. The worker writes progress;
+# the page polls it. Re-running an import is harmless: ingest dedupes on (source, external_id).
+
+UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+UPLOAD_STALE = timedelta(minutes=15)  # a "running" status this old belongs to a dead worker
+UPLOAD_ERRORS_SHOWN = 200
+
+
+def uploads_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _upload_paths(upload_id: str) -> tuple[Path, Path]:
+    if not UPLOAD_ID.match(upload_id or ""):
+        raise ValidationError({"upload": "Unknown upload."})
+    base = uploads_dir()
+    return base / f"{upload_id}.data", base / f"{upload_id}.json"
+
+
+def import_status_write(upload_id: str, status: dict[str, Any]) -> None:
+    """Replace an upload's status file atomically (readers never see half a file)."""
+    _, status_path = _upload_paths(upload_id)
+    status = {**status, "updated_at": timezone.now().isoformat()}
+    tmp = status_path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(tmp, status_path)
+
+
+def import_status_read(upload_id: str) -> dict[str, Any] | None:
+    """An upload's status, or None when there is no such upload."""
+    try:
+        _, status_path = _upload_paths(upload_id)
+        return json.loads(status_path.read_text(encoding="utf-8"))
+    except (ValidationError, FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by: Any) -> str:
+    """Store an uploaded export under a random name and enqueue its import after commit; returns its id."""
+    from monitoring.sources.importer import _kind_for  # the importer decides which names it reads
+
+    if source.kind != SourceKind.IMPORT:
+        raise ValidationError({"source": "Choose a CSV / JSON import source."})
+    _kind_for(filename)  # ValidationError({"file": …}) for a type the importer cannot read
+    upload_id = secrets.token_hex(16)
+    data_path, _ = _upload_paths(upload_id)
+    with data_path.open("wb") as out:
+        for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+            out.write(chunk)
+    import_status_write(
+        upload_id,
+        {
+            "id": upload_id, "source_id": source.pk, "watch_id": source.watch_id, "filename": filename[:200],
+            "by_id": getattr(by, "pk", None), "state": "queued", "done": 0, "total": None,
+            "created_at": timezone.now().isoformat(),
+        },
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=by, action="source.import_uploaded", target=source,
+            after={"upload": upload_id, "filename": filename[:200]},
+        )
+        from monitoring.tasks import import_upload
+
+        transaction.on_commit(partial(import_upload.delay, upload_id))
+    return upload_id
+
+
+def import_upload_run(*, upload_id: str) -> dict[str, Any] | None:
+    """Run a stored upload's import, writing progress as it goes. Idempotent: a finished upload is left alone."""
+    from django.contrib.auth import get_user_model
+
+    from monitoring.sources.importer import import_file
+
+    status = import_status_read(upload_id)
+    if status is None or status["state"] in ("done", "failed"):
+        return status
+    if status["state"] == "running":
+        updated = datetime.fromisoformat(status["updated_at"])
+        if timezone.now() - updated < UPLOAD_STALE:
+            return status  # another worker is on it
+    data_path, _ = _upload_paths(upload_id)
+    source = Source.objects.select_related("watch").filter(pk=status["source_id"]).first()
+    by = get_user_model().objects.filter(pk=status.get("by_id")).first() if status.get("by_id") else None
+    status = {**status, "state": "running"}
+    import_status_write(upload_id, status)
+
+    def progress(done: int, total: int | None) -> None:
+        status.update(done=done, total=total)
+        import_status_write(upload_id, status)
+
+    try:
+        if source is None:
+            raise ValidationError({"source": "The import source was deleted."})
+        with data_path.open("rb") as handle:
+            result = import_file(source=source, fileobj=handle, filename=status["filename"], on_progress=progress, by=by)
+    except ValidationError as error:
+        status.update(state="failed", message="; ".join(error.messages))
+    except FileNotFoundError:
+        status.update(state="failed", message="The uploaded file is gone; upload it again.")
+    else:
+        status.update(
+            state="done", done=result.rows, total=result.rows, rows=result.rows, created=result.created,
+            duplicates=result.duplicates, dropped=result.dropped, error_count=result.error_count,
+            errors=[
+                {"row": error.row, "field": error.field, "message": error.message}
+                for error in result.errors[:UPLOAD_ERRORS_SHOWN]
+            ],
+        )
+    import_status_write(upload_id, status)
+    if status["state"] == "done":
+        data_path.unlink(missing_ok=True)  # the summary stays; the export itself is not kept
+    return status
+
+
+UPLOAD_QUEUED_STALE = timedelta(minutes=2)  # the worker normally picks an upload up within seconds
+
+
+def import_upload_stalled(status: dict[str, Any], *, now: datetime | None = None) -> bool:
+    """Whether an upload looks abandoned (its message lost, or its worker killed) and may be re-queued."""
+    now = now or timezone.now()
+    updated = datetime.fromisoformat(status.get("updated_at") or status["created_at"])
+    if status["state"] == "queued":
+        return now - updated >= UPLOAD_QUEUED_STALE
+    return status["state"] == "running" and now - updated >= UPLOAD_STALE
+
+
+def import_upload_retry(*, upload_id: str, by: Any) -> None:
+    """Re-enqueue a stalled upload (a broker message is at-most-once); harmless if it was not stalled."""
+    status = import_status_read(upload_id)
+    if status is None or not import_upload_stalled(status):
+        raise ValidationError({"upload": "This import is not stalled."})
+    from monitoring.tasks import import_upload
+
+    with transaction.atomic():
+        source = Source.objects.filter(pk=status["source_id"]).first()
+        if source is not None:
+            audit_record(actor=by, action="source.import_retried", target=source, after={"upload": upload_id})
+        transaction.on_commit(partial(import_upload.delay, upload_id))
+
+
+def import_source_for(*, watch: Watch, by: Any) -> Source:
+    """The watch's import source, created on first use (named "CSV / JSON import")."""
+    source = Source.objects.filter(watch=watch, kind=SourceKind.IMPORT).order_by("id").first()
+    if source is not None:
+        return source
+    return source_create(watch=watch, by=by, kind=SourceKind.IMPORT, name="CSV / JSON import", config={}, poll_interval=300)
+
