@@ -23,7 +23,7 @@ COPY . .
 RUN CRISISDESK_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput \
     && rm -rf /tmp/build-var \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin crisisdesk \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/media \
     && chown -R crisisdesk:crisisdesk /app/var
 
 USER crisisdesk

@@ -207,9 +207,10 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled in crisisdesk/celery.py from each app'
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Basic first, so an anonymous API call gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -20,6 +20,9 @@ from incidents.serializers import (
     TransitionInputSerializer,
 )
 
+# Larger numbers overflow the database integer (a 500 on SQLite) and can match nothing anyway.
+MAX_ID = 2**63 - 1
+
 
 class IncidentListApi(generics.ListAPIView):
     """Incidents, open first then newest. Filters: ``status`` (open/closed/all/<status>), ``severity``, ``watch``."""
@@ -43,6 +46,8 @@ class IncidentListApi(generics.ListAPIView):
                 numbers[name] = int(raw)
             except ValueError:
                 raise serializers.ValidationError({name: "Must be a whole number."}) from None
+            if not 1 <= numbers[name] <= MAX_ID:
+                raise serializers.ValidationError({name: f"Must be between 1 and {MAX_ID}."})
         return selectors.incident_list(
             status=status_filter, severity=numbers["severity"], watch_id=numbers["watch"], limit=None
         )

@@ -10,9 +10,9 @@ from incidents.models import Incident, Status, TimelineEvent
 class IncidentSerializer(serializers.ModelSerializer):
     watch = serializers.CharField(source="watch.name", read_only=True)
     watch_id = serializers.IntegerField(read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
-    signal_count = serializers.IntegerField(read_only=True, required=False)
-    mention_count = serializers.IntegerField(read_only=True, required=False)
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
+    signal_count = serializers.SerializerMethodField()
+    mention_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -24,8 +24,18 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+    # The list annotates both counts in its one query; a single incident counts them here.
+    def get_signal_count(self, incident: Incident) -> int:
+        counted = getattr(incident, "signal_count", None)
+        return counted if counted is not None else incident.signals.count()
+
+    def get_mention_count(self, incident: Incident) -> int:
+        counted = getattr(incident, "mention_count", None)
+        return counted if counted is not None else incident.mentions.count()
+
+
 class TimelineEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = TimelineEvent
@@ -34,9 +44,9 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 
 class IncidentDetailSerializer(IncidentSerializer):
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
-    closed_by = serializers.CharField(source="closed_by.username", read_only=True, default=None)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None, allow_null=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None, allow_null=True)
+    closed_by = serializers.CharField(source="closed_by.username", read_only=True, default=None, allow_null=True)
     timeline = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):

@@ -115,8 +115,11 @@ class SentimentLabel(models.TextChoices):
 class Mention(models.Model):
     """One post, comment or article about a watch. Never deleted by a user."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="mentions")
-    watch = models.ForeignKey(Watch, on_delete=models.PROTECT, related_name="mentions")
+    # No single-column FK indexes: each FK leads a composite index below (unique (source, external_id),
+    # (watch, -published_at), (incident, -published_at)), which serves the same lookups; every index
+    # costs each ingest INSERT and each scoring UPDATE.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="mentions", db_index=False)
+    watch = models.ForeignKey(Watch, on_delete=models.PROTECT, related_name="mentions", db_index=False)
     external_id = models.CharField(max_length=255)
     url = models.URLField(max_length=2000, blank=True)
     author = models.CharField(max_length=255, blank=True)
@@ -135,7 +138,12 @@ class Mention(models.Model):
     state = models.CharField(max_length=8, choices=MentionState.choices, default=MentionState.NEW)
     scored_at = models.DateTimeField(null=True, blank=True)
     incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentions",
+        db_index=False,
     )
     raw = models.JSONField(default=dict, blank=True, help_text="The item as the source sent it.")
 
@@ -145,7 +153,9 @@ class Mention(models.Model):
             models.UniqueConstraint(fields=["source", "external_id"], name="mention_unique_per_source"),
         ]
         indexes = [
-            models.Index(fields=["state", "id"], name="mention_state_idx"),
+            # Only the claim query and the sweeper look for state = 'new', and those rows are few:
+            # a partial index stays tiny instead of holding every mention ever scored.
+            models.Index(fields=["id"], condition=Q(state="new"), name="mention_new_idx"),
             models.Index(fields=["watch", "-published_at"], name="mention_watch_time_idx"),
             models.Index(fields=["incident", "-published_at"], name="mention_incident_time_idx"),
             models.Index(fields=["watch", "sentiment_label", "-published_at"], name="mention_watch_label_idx"),

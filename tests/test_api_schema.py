@@ -52,7 +52,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application,
 
 # The monitoring and playbook endpoints must also answer exactly what they document. (The incident
 # endpoints are held to "no server error" only until their schema says ``owner`` etc. may be null.)
-CONFORMING = re.compile(r"^/api/(watches|sources|mentions|signals|rules|scenarios|playbooks|message-templates)/")
+CONFORMING = re.compile(r"^/api/(watches|sources|mentions|signals|rules|scenarios|playbooks|message-templates|incidents)/")
 
 # Which seeded row a path's ``{id}`` may point at.
 ID_TARGETS = {

@@ -84,7 +84,12 @@ class TermMatcher:
             candidates.sort(key=lambda t: (len(t.words), sum(map(len, t.words))), reverse=True)
         self._exact = exact
         self._stems = stems
-        self._phrases = phrases
+        # Per candidate: (length, words as a list when no word is a stem, else None, term). A phrase
+        # of whole words is then one C-level list comparison instead of a per-word Python loop.
+        self._phrases = {
+            key: [(len(t.words), None if any(t.stems) else list(t.words), t) for t in candidates]
+            for key, candidates in phrases.items()
+        }
         self._word_cache: dict[str, Term | None] = {}
         self.phrase_starts = frozenset(phrases)
         self.size = len(seen)
@@ -93,8 +98,11 @@ class TermMatcher:
         """The longest multi-word term starting at ``toks[i]``."""
         candidates = self._phrases.get(toks[i][:MIN_STEM])
         if candidates:
-            for term in candidates:
-                if term.match(toks, i) >= 0:
+            for n, words, term in candidates:
+                if words is not None:
+                    if toks[i : i + n] == words:
+                        return term
+                elif term.match(toks, i) >= 0:
                     return term
         return None
 

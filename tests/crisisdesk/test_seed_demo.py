@@ -19,6 +19,7 @@ from django.utils import timezone
 from crisisdesk.models import AuditRecord
 from crisisdesk.roles import ROLES, user_role
 from incidents.models import Incident, TimelineEvent
+from incidents.selectors_response import suggested_playbook
 from monitoring.detection import default_rules_for
 from monitoring.models import Rule, RuleKind, Source, Watch
 from monitoring.sources import get_connector
@@ -127,3 +128,13 @@ def test_it_refuses_a_production_database_without_force(tmp_path) -> None:
     assert done.returncode == 1
     assert "runs only in laptop mode" in done.stderr
     assert "--force" in done.stderr
+
+
+@pytest.mark.django_db
+def test_the_drill_incident_suggests_the_outage_playbook() -> None:
+    seed()
+
+    incident = IncidentFactory(watch=Watch.objects.get(name="Acme Air"), scenario=None, scenario_hint="")
+    suggestion = suggested_playbook(incident)
+    assert suggestion is not None
+    assert suggestion.scenario.type == "service_failure"

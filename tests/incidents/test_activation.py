@@ -102,7 +102,7 @@ def test_two_racing_activations_make_one_snapshot(responder, responder2):
         except ResponseError:
             outcomes.append("refused")
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection: never left open on the test database
 
     threads = [threading.Thread(target=activate, args=(u,)) for u in (responder, responder2)]
     for t in threads:

@@ -109,3 +109,10 @@ def test_a_manager_closes_through_the_api(responder, manager):
 
 def test_an_unknown_incident_is_404(responder):
     assert api_for(responder).post(url("incident-acknowledge", 999999)).status_code == 404
+
+
+def test_an_out_of_range_watch_filter_is_a_400_not_a_500(client_for, viewer):
+    response = client_for(viewer).get("/api/incidents/", {"watch": "99999999999999999999999"})
+
+    assert response.status_code == 400
+    assert "watch" in response.json()

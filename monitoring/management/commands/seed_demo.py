@@ -27,11 +27,13 @@ from monitoring.detection import default_rules_for
 from monitoring.models import Rule, Source, Watch
 from monitoring.sources.drill import drill_start
 from playbooks.library import install_library
+from playbooks.models import Scenario, ScenarioType
 
 DEMO_WATCH = "Acme Air"
 DEMO_SOURCE = "Acme Air drill"
 DEMO_RECORDING = "acme_air.jsonl"
 DEMO_SPEED = 20.0
+DEMO_SCENARIO = ScenarioType.SERVICE_FAILURE
 
 
 def demo_password(role: str) -> str:
@@ -80,11 +82,13 @@ def seed_users() -> list[str]:
 
 
 def seed_watch() -> tuple[Watch, bool]:
-    watch, created = Watch.objects.get_or_create(name=DEMO_WATCH, defaults=DEMO_WATCH_FIELDS)
+    # The drill is an IT outage: defaulting to that scenario lets the drill incident suggest its playbook.
+    defaults = {**DEMO_WATCH_FIELDS, "default_scenario": Scenario.objects.filter(type=DEMO_SCENARIO).first()}
+    watch, created = Watch.objects.get_or_create(name=DEMO_WATCH, defaults=defaults)
     if created:
         audit_record(
             actor=None, action="demo.watch_created", target=watch,
-            after=snapshot(watch, ["name", "include_terms", "languages"]),
+            after=snapshot(watch, ["name", "include_terms", "languages", "default_scenario_id"]),
         )
     return watch, created
 
