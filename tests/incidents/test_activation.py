@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
