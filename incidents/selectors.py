@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from crisisdesk.links import safe_url
 from crisisdesk.roles import TRIAGE_INCIDENTS
 from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
 from monitoring.models import Mention, Signal
@@ -147,16 +147,6 @@ def incident_recent_mentions(incident: Incident, *, limit: int = 20) -> list[Men
     return list(
         Mention.objects.filter(incident=incident).select_related("source").order_by("-published_at", "-id")[:limit]
     )
-
-
-def safe_url(url: str) -> str:
-    """``url`` if it is an http(s) URL with a host, else "" — stranger-supplied links never become javascript:."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
 def allowed_transitions(incident: Incident, user: Any) -> list[tuple[str, str]]:

@@ -5,11 +5,18 @@ PostgreSQL the ``new`` rows are locked with ``SELECT … FOR UPDATE SKIP LOCKED`
 takes the next rows instead of waiting); on SQLite the settings open every transaction as
 ``BEGIN IMMEDIATE``, which serialises writers, so the second worker sees the rows already scored.
 The mentions leave ``new`` and enter their buckets in the same commit: counted exactly once.
+
+Within a batch, scoring (pure Python) and the score UPDATEs (database work) overlap: a helper
+thread scores chunk k+1 while this thread writes chunk k. psycopg2 and sqlite3 release the GIL while
+the database works, so the two use both cores. Only this thread touches the database, so the claim,
+every UPDATE and the bucket upsert stay in one transaction; if scoring or a write fails, the whole
+batch rolls back and its mentions stay ``new``.
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -21,6 +28,9 @@ from monitoring.models import Mention, MentionState
 from playbooks.models import Scenario
 
 DEFAULT_BATCH = 500
+# Mentions per overlapped chunk: big enough that each UPDATE's round trip and the thread hand-over
+# are small against its work, small enough that a 500–1000 batch gives the two threads work to share.
+OVERLAP_CHUNK = 250
 
 
 def scenario_terms_load() -> dict[str, dict[str, list[str]]]:
@@ -99,20 +109,10 @@ def _score(mentions: list[tuple], terms: dict[str, dict[str, list[str]]] | None)
     )
 
 
-@transaction.atomic
-def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
-    """Score up to ``limit`` new mentions, add them to their buckets; return the watch ids touched.
-
-    Returns ``[]`` when nothing was waiting (or another worker holds every waiting row).
-    """
-    mentions = _claim_new(limit)
-    if not mentions:
-        return []
-    terms = scenario_terms_load()
-    now = timezone.now()
+def _rows_for(mentions: list[tuple], scores: list[scoring.Score]) -> tuple[list[tuple], list[tuple]]:
+    """Score rows for ``_write_scores`` and bucket rows for ``deltas_for`` of one scored chunk."""
     rows: list[tuple] = []
     bucket_rows: list[tuple] = []
-    scores = _score(mentions, terms or None)
     for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at), score in zip(
         mentions, scores, strict=True
     ):
@@ -131,6 +131,36 @@ def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
             )
         )
         bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
-    _write_scores(rows, now)
+    return rows, bucket_rows
+
+
+@transaction.atomic
+def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
+    """Score up to ``limit`` new mentions, add them to their buckets; return the watch ids touched.
+
+    Returns ``[]`` when nothing was waiting (or another worker holds every waiting row).
+    """
+    mentions = _claim_new(limit)
+    if not mentions:
+        return []
+    terms = scenario_terms_load() or None
+    now = timezone.now()
+    chunks = [mentions[offset : offset + OVERLAP_CHUNK] for offset in range(0, len(mentions), OVERLAP_CHUNK)]
+    bucket_rows: list[tuple] = []
+    if len(chunks) == 1:
+        rows, bucket_rows = _rows_for(mentions, _score(mentions, terms))
+        _write_scores(rows, now)
+    else:
+        # Leaving the ``with`` waits for a chunk still being scored, so an error from a write
+        # propagates (and rolls the batch back) only after the helper thread is idle.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring") as pool:
+            pending = pool.submit(_score, chunks[0], terms)
+            for k, chunk in enumerate(chunks):
+                scores = pending.result()
+                if k + 1 < len(chunks):
+                    pending = pool.submit(_score, chunks[k + 1], terms)
+                rows, chunk_bucket_rows = _rows_for(chunk, scores)
+                _write_scores(rows, now)
+                bucket_rows.extend(chunk_bucket_rows)
     buckets_add(deltas=deltas_for(bucket_rows))
     return sorted({m[1] for m in mentions})

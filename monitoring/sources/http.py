@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from django.core.exceptions import ValidationError
 
+from crisisdesk.links import safe_url
 from monitoring.sources.base import PermanentError, SourceError, TemporaryError
 
 USER_AGENT = "CrisisDesk/0.1 (self-hosted crisis monitoring; +https://github.com/crisisdesk)"
@@ -216,19 +216,6 @@ def plain_text(value: Any) -> str:
     It stays exactly what the author typed: ``<script>`` in it is text that templates escape.
     """
     if not isinstance(value, str):
-        return ""
-    return value.strip()
-
-
-def safe_url(value: Any) -> str:
-    """``value`` if it is an absolute http(s) URL, else "" — only those may ever become links."""
-    if not isinstance(value, str) or len(value) > 2000:
-        return ""
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
     return value.strip()
 

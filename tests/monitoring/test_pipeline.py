@@ -103,3 +103,73 @@ def test_two_workers_at_once_never_count_a_mention_twice():
     assert errors == []
     assert Bucket.objects.get(watch=source.watch).volume == 300
     assert not Mention.objects.filter(state="new").exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_of_several_overlapped_chunks_is_scored_and_counted_once(monkeypatch):
+    monkeypatch.setattr("monitoring.pipeline.OVERLAP_CHUNK", 3)
+    source = SourceFactory()
+    MentionFactory.create_batch(6, source=source, text="Terrible service, flight cancelled", published_at=T0)
+    MentionFactory.create_batch(4, source=source, text="Lovely crew, great flight, thank you!", published_at=T0)
+
+    assert score_new_mentions(limit=10) == [source.watch_id]
+
+    assert not Mention.objects.filter(state="new").exists()
+    assert Mention.objects.filter(sentiment_label="negative").count() == 6
+    bucket = Bucket.objects.get(watch=source.watch, start=bucket_start(T0))
+    assert (bucket.volume, bucket.negative, bucket.positive) == (10, 6, 4)
+
+
+@pytest.mark.django_db
+def test_a_write_failing_mid_batch_rolls_the_whole_batch_back(monkeypatch):
+    import monitoring.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "OVERLAP_CHUNK", 2)
+    real_write = pipeline._write_scores
+    calls: list[int] = []
+
+    def write_then_fail(rows, scored_at):
+        calls.append(len(rows))
+        real_write(rows, scored_at)  # the first chunk really reaches the database …
+        if len(calls) == 2:
+            raise RuntimeError("database went away")  # … and the second fails after writing
+
+    monkeypatch.setattr(pipeline, "_write_scores", write_then_fail)
+    source = SourceFactory()
+    MentionFactory.create_batch(5, source=source, published_at=T0)
+
+    with pytest.raises(RuntimeError, match="went away"):
+        score_new_mentions(limit=5)
+
+    assert calls == [2, 2]
+    assert Mention.objects.filter(state="new").count() == 5
+    assert not Bucket.objects.filter(watch=source.watch).exists()
+    monkeypatch.setattr(pipeline, "_write_scores", real_write)
+    assert score_new_mentions(limit=5) == [source.watch_id]
+    assert Bucket.objects.get(watch=source.watch).volume == 5
+
+
+@pytest.mark.django_db
+def test_a_scoring_error_in_the_helper_thread_rolls_the_batch_back(monkeypatch):
+    import monitoring.pipeline as pipeline
+    from monitoring import scoring
+
+    monkeypatch.setattr(pipeline, "OVERLAP_CHUNK", 2)
+    real_score_many = scoring.score_many
+
+    def score_many_refusing_poison(texts, *args, **kwargs):
+        if "poison" in texts:
+            raise ValueError("scorer crashed on poison")
+        return real_score_many(texts, *args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score_many", score_many_refusing_poison)
+    source = SourceFactory()
+    MentionFactory.create_batch(4, source=source, text="fine flight", published_at=T0)
+    MentionFactory(source=source, text="poison", published_at=T0)  # the last chunk
+
+    with pytest.raises(ValueError, match="poison"):
+        score_new_mentions(limit=5)
+
+    assert Mention.objects.filter(state="new").count() == 5
+    assert Mention.objects.filter(scored_at__isnull=False).count() == 0
+    assert not Bucket.objects.filter(watch=source.watch).exists()
