@@ -178,3 +178,27 @@ def test_the_activation_endpoint_refuses_a_viewer_and_names_a_bad_field(viewer, 
     assert client_for(viewer).post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": 1}).status_code == 403
     page = client_for(responder).post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": "x"}, follow=True)
     assert "playbook:" in page.content.decode().lower()
+
+
+def test_only_someone_who_can_activate_is_told_to_pick_a_playbook(viewer, responder, client_for):
+    ready_playbook()
+    incident = IncidentFactory(scenario=None, scenario_hint="")
+
+    as_responder = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
+    as_viewer = client_for(viewer).get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert "No playbook matches this incident's scenario yet. Pick one below." in as_responder
+    assert "No playbook matches this incident's scenario yet." in as_viewer
+    assert "Pick one below" not in as_viewer
+    assert 'id="id_activate_playbook"' not in as_viewer
+
+
+def test_the_empty_evidence_panel_points_only_a_responder_at_the_capture_button(viewer, responder, client_for):
+    incident = IncidentFactory()
+
+    as_responder = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
+    as_viewer = client_for(viewer).get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert "Nothing captured yet. Use “Capture as evidence” in the response queue." in as_responder
+    assert "Nothing captured yet." in as_viewer
+    assert "Use “Capture as evidence”" not in as_viewer

@@ -79,7 +79,9 @@ def test_it_counts_mentions_of_several_watches_separately():
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_never_count_a_mention_twice():
+@pytest.mark.parametrize("overlap_chunk", [250, 10], ids=["one-chunk", "overlapped-chunks"])
+def test_two_workers_at_once_never_count_a_mention_twice(monkeypatch, overlap_chunk):
+    monkeypatch.setattr("monitoring.pipeline.OVERLAP_CHUNK", overlap_chunk)
     source = SourceFactory()
     MentionFactory.create_batch(300, source=source, published_at=T0)
     barrier = threading.Barrier(2)
