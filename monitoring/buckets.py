@@ -43,36 +43,32 @@ class BucketDelta:
     risk_max: float = 0.0
     crisis_term_hits: int = 0
 
-    def add(
-        self,
-        *,
-        label: str,
-        reach: int,
-        risk: float,
-        has_crisis_terms: bool,
-    ) -> None:
-        self.volume += 1
-        if label == "negative":
-            self.negative += 1
-        elif label == "positive":
-            self.positive += 1
-        self.reach += int(reach or 0)
-        risk = float(risk or 0.0)
-        self.risk_sum += risk
-        self.risk_max = max(self.risk_max, risk)
-        if has_crisis_terms:
-            self.crisis_term_hits += 1
-
 
 def deltas_for(rows: Iterable[tuple[int, datetime, str, int, float, bool]]) -> list[BucketDelta]:
-    """Aggregate ``(watch_id, published_at, label, reach, risk, has_crisis_terms)`` into deltas."""
-    deltas: dict[tuple[int, datetime], BucketDelta] = {}
+    """Aggregate ``(watch_id, published_at, label, reach, risk, has_crisis_terms)`` into deltas.
+
+    Runs once per stored mention, so rows are grouped on integer bucket keys and each bucket's
+    datetime is built once (``bucket_start`` per row cost more than the rest of the loop).
+    """
+    deltas: dict[tuple[int, int], BucketDelta] = {}
     for watch_id, published_at, label, reach, risk, has_terms in rows:
-        start = bucket_start(published_at)
-        delta = deltas.get((watch_id, start))
+        seconds = int(published_at.timestamp())
+        key = (watch_id, seconds - seconds % _WIDTH_SECONDS)
+        delta = deltas.get(key)
         if delta is None:
-            delta = deltas[(watch_id, start)] = BucketDelta(watch_id=watch_id, start=start)
-        delta.add(label=label, reach=reach, risk=risk, has_crisis_terms=has_terms)
+            delta = deltas[key] = BucketDelta(watch_id=watch_id, start=datetime.fromtimestamp(key[1], tz=UTC))
+        delta.volume += 1
+        if label == "negative":
+            delta.negative += 1
+        elif label == "positive":
+            delta.positive += 1
+        delta.reach += int(reach or 0)
+        risk = float(risk or 0.0)
+        delta.risk_sum += risk
+        if risk > delta.risk_max:
+            delta.risk_max = risk
+        if has_terms:
+            delta.crisis_term_hits += 1
     # A fixed order keeps two concurrent upserts from locking the same rows in opposite orders.
     return sorted(deltas.values(), key=lambda d: (d.watch_id, d.start))
 

@@ -1,4 +1,4 @@
-"""Ingest: every source (pull or push) stores its mentions through ``ingest_items``.
+"""Ingest: every source (pull or push) stores its mentions through ``ingest_items``, scored on arrival.
 
 Strangers write what arrives here, so everything is normalised before it is stored: markup becomes
 plain text, lengths are capped, only http(s) URLs survive, timestamps become aware UTC and are never
@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from typing import NamedTuple
 
 import nh3
 from django.core.exceptions import ValidationError
@@ -24,6 +26,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring import pipeline, scoring
+from monitoring.buckets import buckets_add, deltas_for
 from monitoring.models import Mention, MentionState, Source
 from monitoring.sources.base import Item
 
@@ -37,16 +41,18 @@ BIGINT_MAX = 2**63 - 1
 # Rows per INSERT / per ``IN (…)`` lookup: small enough for SQLite's variable limit, large enough
 # that 10,000 items take a handful of statements.
 CHUNK = 500
-# PostgreSQL takes a chunk as one JSON parameter: no variable limit, fewer round trips.
-PG_CHUNK = 2000
+SOURCE_FK = "mention_source_watch_fk"  # monitoring/migrations/0003
+# Each row travels as a JSON array (positional: no key per value to write or to hash) and the
+# chunk as one ``jsonb`` parameter: parsed once, far cheaper than thousands of bound literals or
+# ``json_to_recordset`` (measured ~2× less server time per row).
 _PG_INSERT = (
     f"INSERT INTO {Mention._meta.db_table} (source_id, watch_id, external_id, url, author, "  # noqa: S608
     "author_reach, engagement, text, language, language_from_source, published_at, fetched_at, "
-    "sentiment_label, crisis_terms, scenario_hint, state, raw) "
-    "SELECT %s, %s, r.e, r.u, r.a, r.r, r.g, r.t, r.l, r.l <> '', r.p, %s, '', '[]'::jsonb, '', %s, r.j "
-    "FROM json_to_recordset(%s::json) AS r(e text, u text, a text, r bigint, g bigint, t text, l text, "
-    "p timestamptz, j jsonb) "
-    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"
+    "sentiment, sentiment_label, risk, crisis_terms, scenario_hint, state, scored_at, raw) "
+    "SELECT %s, %s, r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, (r->>7)::boolean, "
+    "(r->>8)::timestamptz, %s, (r->>9)::float8, r->>10, (r->>11)::float8, r->12, r->>13, %s, %s, r->14 "
+    "FROM jsonb_array_elements(%s::jsonb) AS r "
+    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id"
 )
 
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -186,47 +192,112 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def _nudge_scoring() -> None:
-    # Imported lazily: the scoring task lives in monitoring.tasks, which imports this module.
-    try:
-        from monitoring.tasks import score_new_mentions
-    except ImportError:  # pragma: no cover - only while the task does not exist yet
-        logger.warning("monitoring.tasks.score_new_mentions is missing; the sweeper will score later")
-        return
-    score_new_mentions.delay()
+def _nudge(*, detect_watch_id: int | None, score: bool) -> None:
+    # Imported lazily: monitoring.tasks imports this module.
+    from monitoring import tasks
+
+    if detect_watch_id is not None:
+        tasks.detect_watch.delay(detect_watch_id)
+    if score:
+        tasks.score_new_mentions.delay()
 
 
-def _store_postgresql(*, source: Source, rows: list[tuple[str, tuple]], now: datetime) -> list[int]:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per chunk; the ids are exactly the rows
-    this statement created, whatever a concurrent ingest inserted first.
+# A row ready to store: external_id, then (url, author, reach, engagement, text, language tag,
+# published_at, raw).
+Row = tuple[str, tuple]
 
-    The chunk travels as one JSON parameter unpacked by ``json_to_recordset``: far cheaper to build
-    and to parse than thousands of bound literals (psycopg2 adapts datetimes slowly).
+
+class _Scored(NamedTuple):
+    """What scoring adds to a row; all empty when scoring failed and the row is stored ``new``.
+
+    A NamedTuple: one is built per mention on the ingest hot path (a frozen dataclass costs ~5×).
     """
+
+    language: str
+    sentiment: float | None
+    label: str
+    risk: float | None
+    crisis_terms: list[str]
+    scenario_hint: str
+
+    @property
+    def state(self) -> str:
+        return MentionState.SCORED if self.label else MentionState.NEW
+
+
+def _score_chunk(rows: list[Row], scenario_terms: dict | None) -> list[_Scored] | None:
+    """Scores for one chunk of rows, or None if the scorer failed on it.
+
+    Scoring must never cost a mention: on an error the chunk is stored unscored (``new``) and the
+    scoring stage retries it later, so a scorer bug delays a crisis signal but loses nothing.
+    """
+    try:
+        scores = scoring.score_many(
+            texts=[fields[4] for _, fields in rows],
+            languages=[fields[5] for _, fields in rows],
+            reaches=[fields[2] for _, fields in rows],
+            engagements=[fields[3] for _, fields in rows],
+            scenario_terms=scenario_terms,
+        )
+    except Exception:
+        logger.exception("scoring failed on %d ingested items; stored unscored for the scoring stage", len(rows))
+        return None
+    return [
+        _Scored(
+            (fields[5] or score.language or "")[:8],
+            float(score.sentiment),
+            score.label,
+            float(score.risk),
+            list(score.crisis_terms or ()),
+            (score.scenario_hint or "")[:32],
+        )
+        for (_, fields), score in zip(rows, scores, strict=True)
+    ]
+
+
+def _unscored(rows: list[Row]) -> list[_Scored]:
+    return [_Scored(fields[5], None, "", None, [], "") for _, fields in rows]
+
+
+def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[tuple[int, str]]:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id, external_id`` per chunk: the rows this
+    statement created, whatever a concurrent ingest inserted first.
+
+    """
+    state = scored[0].state if scored else MentionState.NEW
     payload = json.dumps(
         [
-            {"e": eid, "u": url, "a": author, "r": reach, "g": engagement, "t": text, "l": language,
-             "p": published_at.isoformat(), "j": raw}
-            for eid, (url, author, reach, engagement, text, language, published_at, raw) in rows
+            (eid, url, author, reach, engagement, text, sc.language, bool(language), published_at.isoformat(),
+             sc.sentiment, sc.label, sc.risk, sc.crisis_terms, sc.scenario_hint, raw)
+            for (eid, (url, author, reach, engagement, text, language, published_at, raw)), sc in zip(
+                rows, scored, strict=True
+            )
         ],
         ensure_ascii=False,
     )
     with connection.cursor() as cursor:
-        cursor.execute(_PG_INSERT, [source.pk, source.watch_id, now, MentionState.NEW, payload])
-        return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            _PG_INSERT,
+            [source.pk, source.watch_id, now, state, now if state == MentionState.SCORED else None, payload],
+        )
+        return cursor.fetchall()
 
 
-def _store_orm(*, source: Source, rows: list[tuple[str, tuple]], now: datetime) -> list[int]:
+def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[tuple[int, str]]:
     """SQLite (tests, laptops): ``bulk_create`` ignoring conflicts, then this call's rows by stamp."""
     Mention.objects.bulk_create(
         [
             Mention(
                 source=source, watch_id=source.watch_id, external_id=eid, url=url, author=author,
-                author_reach=reach, engagement=engagement, text=text, language=language,
+                author_reach=reach, engagement=engagement, text=text, language=sc.language,
                 language_from_source=bool(language), published_at=published_at, fetched_at=now,
-                state=MentionState.NEW, raw=raw,
+                sentiment=sc.sentiment, sentiment_label=sc.label, risk=sc.risk, crisis_terms=sc.crisis_terms,
+                scenario_hint=sc.scenario_hint, state=sc.state,
+                scored_at=now if sc.state == MentionState.SCORED else None, raw=raw,
             )
-            for eid, (url, author, reach, engagement, text, language, published_at, raw) in rows
+            for (eid, (url, author, reach, engagement, text, language, published_at, raw)), sc in zip(
+                rows, scored, strict=True
+            )
         ],
         batch_size=CHUNK,
         ignore_conflicts=True,
@@ -234,13 +305,20 @@ def _store_orm(*, source: Source, rows: list[tuple[str, tuple]], now: datetime) 
     return list(
         Mention.objects.filter(source=source, external_id__in=[eid for eid, _ in rows], fetched_at=now)
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "external_id")
     )
 
 
 @transaction.atomic
 def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
-    """Normalise and store ``items`` for ``source``; never a duplicate row, never a refused spike.
+    """Normalise, score and store ``items`` for ``source``, and count them into their buckets;
+    never a duplicate row, never a refused spike.
+
+    Scoring happens here, before the INSERT, so each mention is written once, already scored
+    (writing it ``new`` and updating it later cost PostgreSQL twice the work per mention). Chunks
+    are scored in a helper thread while the previous chunk is being stored. If the scorer fails,
+    the chunk is stored ``new`` and the scoring stage (``pipeline.score_new_mentions``) retries it.
+    After commit, detection is nudged for the watch (and scoring, if anything was left ``new``).
 
     Items that normalise to nothing, that contain one of the watch's ``exclude_terms`` or whose
     platform language tag is not one of the watch's ``languages`` are counted as ``dropped``.
@@ -283,17 +361,42 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
             item.raw or {},
         )
 
+    chunks = list(_chunks(list(rows.items()), pipeline.OVERLAP_CHUNK))
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
-    for chunk in _chunks(list(rows.items()), PG_CHUNK if connection.vendor == "postgresql" else CHUNK):
-        created_ids = store(source=source, rows=chunk, now=now)
-        result.created += len(created_ids)
-        result.duplicates += len(chunk) - len(created_ids)
-        result.mention_ids.extend(created_ids)
+    if chunks and store is _store_postgresql:
+        # Check the foreign key inside each INSERT, which overlaps with scoring the next chunk,
+        # rather than all at COMMIT, when nothing else can run.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {SOURCE_FK} IMMEDIATE")
+    scenario_terms = pipeline.scenario_terms_load() if chunks else None
+    bucket_rows: list[tuple] = []
+    unscored = 0
+    for chunk, scored in pipeline.overlapped(chunks, lambda chunk: _score_chunk(chunk, scenario_terms)):
+        scored = scored if scored is not None else _unscored(chunk)
+        created = store(source=source, rows=chunk, scored=scored, now=now)
+        result.created += len(created)
+        result.duplicates += len(chunk) - len(created)
+        created_ids = {eid: pk for pk, eid in created}
+        for (eid, fields), sc in zip(chunk, scored, strict=True):
+            pk = created_ids.get(eid)
+            if pk is None:
+                continue
+            result.mention_ids.append(pk)
+            if sc.state == MentionState.SCORED:
+                bucket_rows.append((source.watch_id, fields[6], sc.label, fields[2], sc.risk, bool(sc.crisis_terms)))
+            else:
+                unscored += 1
+    result.mention_ids.sort()
+    # Counted in the transaction that stores them: a mention enters its bucket exactly once.
+    buckets_add(deltas=deltas_for(bucket_rows))
 
     if result.created:
         Source.objects.filter(pk=source.pk).filter(
             Q(last_mention_at__isnull=True) | Q(last_mention_at__lt=now)
         ).update(last_mention_at=now)
         source.last_mention_at = now
-        transaction.on_commit(_nudge_scoring, robust=True)
+        transaction.on_commit(
+            partial(_nudge, detect_watch_id=source.watch_id if bucket_rows else None, score=unscored > 0),
+            robust=True,
+        )
     return result

@@ -16,8 +16,11 @@ batch rolls back and its mentions stay ``new``.
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -28,9 +31,12 @@ from monitoring.models import Mention, MentionState
 from playbooks.models import Scenario
 
 DEFAULT_BATCH = 500
+T = TypeVar("T")
+R = TypeVar("R")
 # Mentions per overlapped chunk: big enough that each UPDATE's round trip and the thread hand-over
 # are small against its work, small enough that a 500–1000 batch gives the two threads work to share.
 OVERLAP_CHUNK = 250
+SWITCH_INTERVAL = 0.0005  # seconds; see ``overlapped``
 
 
 def scenario_terms_load() -> dict[str, dict[str, list[str]]]:
@@ -134,6 +140,34 @@ def _rows_for(mentions: list[tuple], scores: list[scoring.Score]) -> tuple[list[
     return rows, bucket_rows
 
 
+def overlapped(chunks: list[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]:
+    """Yield ``(chunk, work(chunk))`` in order, running ``work`` on the next chunk in a helper thread
+    while the caller stores this one.
+
+    ``work`` must not touch the database: only the caller's thread does, so every write stays in
+    the caller's transaction. Leaving early (an exception in the caller) waits for a chunk still in
+    the helper thread, so nothing outlives the transaction it belongs to.
+    """
+    if len(chunks) <= 1:
+        for chunk in chunks:
+            yield chunk, work(chunk)
+        return
+    # The caller's thread wakes from each database call needing the GIL while the helper computes;
+    # at the default 5 ms switch interval it would wait most of a chunk's time for its turn.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring") as pool:
+            pending = pool.submit(work, chunks[0])
+            for k, chunk in enumerate(chunks):
+                result = pending.result()
+                if k + 1 < len(chunks):
+                    pending = pool.submit(work, chunks[k + 1])
+                yield chunk, result
+    finally:
+        sys.setswitchinterval(interval)
+
+
 @transaction.atomic
 def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
     """Score up to ``limit`` new mentions, add them to their buckets; return the watch ids touched.
@@ -147,20 +181,9 @@ def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
     now = timezone.now()
     chunks = [mentions[offset : offset + OVERLAP_CHUNK] for offset in range(0, len(mentions), OVERLAP_CHUNK)]
     bucket_rows: list[tuple] = []
-    if len(chunks) == 1:
-        rows, bucket_rows = _rows_for(mentions, _score(mentions, terms))
+    for chunk, scores in overlapped(chunks, lambda chunk: _score(chunk, terms)):
+        rows, chunk_bucket_rows = _rows_for(chunk, scores)
         _write_scores(rows, now)
-    else:
-        # Leaving the ``with`` waits for a chunk still being scored, so an error from a write
-        # propagates (and rolls the batch back) only after the helper thread is idle.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring") as pool:
-            pending = pool.submit(_score, chunks[0], terms)
-            for k, chunk in enumerate(chunks):
-                scores = pending.result()
-                if k + 1 < len(chunks):
-                    pending = pool.submit(_score, chunks[k + 1], terms)
-                rows, chunk_bucket_rows = _rows_for(chunk, scores)
-                _write_scores(rows, now)
-                bucket_rows.extend(chunk_bucket_rows)
+        bucket_rows.extend(chunk_bucket_rows)
     buckets_add(deltas=deltas_for(bucket_rows))
     return sorted({m[1] for m in mentions})
