@@ -93,10 +93,13 @@ def plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
     if not value:
         return ""
     value = str(value)
+    # ``isprintable`` (C speed) is False for every character _NEEDS_FOLDING looks for, so most
+    # posts skip the regex; the rest take the full path, which gives the same answer.
     if (
         value
         and len(value) <= limit
-        and _NEEDS_FOLDING.search(value) is None
+        and (value.isprintable() or _NEEDS_FOLDING.search(value) is None)
+        and "  " not in value
         and not value[0].isspace()
         and not value[-1].isspace()
     ):
@@ -176,6 +179,8 @@ def stable_external_id(value: str) -> str:
 
 
 def _count(value: int | None) -> int:
+    if type(value) is int and 0 <= value <= BIGINT_MAX:  # what connectors send: skip the conversions
+        return value
     try:
         return max(0, min(int(value or 0), BIGINT_MAX))
     except (TypeError, ValueError):
@@ -309,16 +314,85 @@ def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: d
     )
 
 
+@dataclass
+class _Batch:
+    """What every chunk of one ingest call shares. Only the helper thread touches ``seen``,
+    one chunk after another, so duplicates are found across chunks without a lock."""
+
+    now: datetime
+    exclude_terms: list[str]
+    languages: set[str]
+    scenario_terms: dict | None
+    seen: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Prepared:
+    rows: list[Row]
+    scored: list[_Scored]
+    dropped: int = 0
+    duplicates: int = 0
+
+
+def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
+    """Items → rows of plain tuples (not model instances: a spike of 10,000 items must cost little
+    before the INSERT), dropping what the watch filters out and what this call already had."""
+    now, exclude_terms, languages, seen = batch.now, batch.exclude_terms, batch.languages, batch.seen
+    for item in items:
+        text = plain_text(item.text)
+        external_id = stable_external_id(item.external_id or "")
+        language = language_tag(item.language)
+        if not text or not external_id:
+            prepared.dropped += 1
+            continue
+        if exclude_terms and _excluded(text, exclude_terms):
+            prepared.dropped += 1
+            continue
+        if language and languages and language not in languages:
+            prepared.dropped += 1
+            continue
+        if external_id in seen:  # the same item twice in one call
+            prepared.duplicates += 1
+            continue
+        seen.add(external_id)
+        prepared.rows.append(
+            (
+                external_id,
+                (
+                    safe_url(item.url),
+                    plain_text(item.author, limit=AUTHOR_MAX),
+                    _count(item.author_reach),
+                    _count(item.engagement),
+                    text,
+                    language,
+                    utc_datetime(item.published_at, now=now),
+                    item.raw or {},
+                ),
+            )
+        )
+
+
+def _prepare(items: list[Item], batch: _Batch) -> _Prepared:
+    """Normalise and score one chunk of items. Runs in the helper thread: no database here."""
+    prepared = _Prepared(rows=[], scored=[])
+    _normalise(items, batch, prepared)
+    if prepared.rows:
+        scored = _score_chunk(prepared.rows, batch.scenario_terms)
+        prepared.scored = scored if scored is not None else _unscored(prepared.rows)
+    return prepared
+
+
 @transaction.atomic
 def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     """Normalise, score and store ``items`` for ``source``, and count them into their buckets;
     never a duplicate row, never a refused spike.
 
     Scoring happens here, before the INSERT, so each mention is written once, already scored
-    (writing it ``new`` and updating it later cost PostgreSQL twice the work per mention). Chunks
-    are scored in a helper thread while the previous chunk is being stored. If the scorer fails,
-    the chunk is stored ``new`` and the scoring stage (``pipeline.score_new_mentions``) retries it.
-    After commit, detection is nudged for the watch (and scoring, if anything was left ``new``).
+    (writing it ``new`` and updating it later cost PostgreSQL twice the work per mention). Each
+    chunk is normalised and scored in a helper thread while the previous chunk is being stored. If
+    the scorer fails, the chunk is stored ``new`` and the scoring stage
+    (``pipeline.score_new_mentions``) retries it. After commit, detection is nudged for the watch
+    (and scoring, if anything was left ``new``).
 
     Items that normalise to nothing, that contain one of the watch's ``exclude_terms`` or whose
     platform language tag is not one of the watch's ``languages`` are counted as ``dropped``.
@@ -326,64 +400,43 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     ``RETURNING`` (PostgreSQL) or by their ``fetched_at`` stamp, which is unique to the call (SQLite).
     """
     result = IngestResult()
+    if not items:
+        return result
     watch = source.watch
     now = timezone.now()
-    exclude_terms = [str(term) for term in (watch.exclude_terms or []) if str(term).strip()]
-    languages = {language_tag(code) for code in (watch.languages or [])} - {""}
-
-    # external_id → (url, author, reach, engagement, text, language, published_at, raw): plain
-    # tuples, not model instances, so that a spike of 10,000 items costs little before the INSERT.
-    rows: dict[str, tuple] = {}
-    for item in items:
-        text = plain_text(item.text)
-        external_id = stable_external_id(item.external_id or "")
-        language = language_tag(item.language)
-        if not text or not external_id:
-            result.dropped += 1
-            continue
-        if exclude_terms and _excluded(text, exclude_terms):
-            result.dropped += 1
-            continue
-        if language and languages and language not in languages:
-            result.dropped += 1
-            continue
-        if external_id in rows:  # the same item twice in one batch
-            result.duplicates += 1
-            continue
-        rows[external_id] = (
-            safe_url(item.url),
-            plain_text(item.author, limit=AUTHOR_MAX),
-            _count(item.author_reach),
-            _count(item.engagement),
-            text,
-            language,
-            utc_datetime(item.published_at, now=now),
-            item.raw or {},
-        )
-
-    chunks = list(_chunks(list(rows.items()), pipeline.OVERLAP_CHUNK))
+    batch = _Batch(
+        now=now,
+        exclude_terms=[str(term) for term in (watch.exclude_terms or []) if str(term).strip()],
+        languages={language_tag(code) for code in (watch.languages or [])} - {""},
+        scenario_terms=pipeline.scenario_terms_load() or None,
+    )
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
-    if chunks and store is _store_postgresql:
-        # Check the foreign key inside each INSERT, which overlaps with scoring the next chunk,
+    if store is _store_postgresql:
+        # Check the foreign key inside each INSERT, which overlaps with preparing the next chunk,
         # rather than all at COMMIT, when nothing else can run.
         with connection.cursor() as cursor:
             cursor.execute(f"SET CONSTRAINTS {SOURCE_FK} IMMEDIATE")
-    scenario_terms = pipeline.scenario_terms_load() if chunks else None
+
     bucket_rows: list[tuple] = []
     unscored = 0
-    for chunk, scored in pipeline.overlapped(chunks, lambda chunk: _score_chunk(chunk, scenario_terms)):
-        scored = scored if scored is not None else _unscored(chunk)
-        created = store(source=source, rows=chunk, scored=scored, now=now)
+    chunks = list(_chunks(items, pipeline.chunk_size(len(items))))
+    for _, prepared in pipeline.overlapped(chunks, lambda chunk: _prepare(chunk, batch)):
+        result.dropped += prepared.dropped
+        result.duplicates += prepared.duplicates
+        if not prepared.rows:
+            continue
+        created = store(source=source, rows=prepared.rows, scored=prepared.scored, now=now)
         result.created += len(created)
-        result.duplicates += len(chunk) - len(created)
+        result.duplicates += len(prepared.rows) - len(created)
         created_ids = {eid: pk for pk, eid in created}
-        for (eid, fields), sc in zip(chunk, scored, strict=True):
+        for (eid, fields), scored in zip(prepared.rows, prepared.scored, strict=True):
             pk = created_ids.get(eid)
             if pk is None:
                 continue
             result.mention_ids.append(pk)
-            if sc.state == MentionState.SCORED:
-                bucket_rows.append((source.watch_id, fields[6], sc.label, fields[2], sc.risk, bool(sc.crisis_terms)))
+            if scored.label:
+                bucket_rows.append((source.watch_id, fields[6], scored.label, fields[2], scored.risk,
+                                    bool(scored.crisis_terms)))
             else:
                 unscored += 1
     result.mention_ids.sort()

@@ -37,6 +37,13 @@ R = TypeVar("R")
 # are small against its work, small enough that a 500–1000 batch gives the two threads work to share.
 OVERLAP_CHUNK = 250
 SWITCH_INTERVAL = 0.0005  # seconds; see ``overlapped``
+MIN_CHUNK = 50
+
+
+def chunk_size(n: int) -> int:
+    """Chunk size for overlapping ``n`` items: about six chunks, so the first chunk's preparation
+    and the last chunk's write (the parts nothing overlaps) stay small, within [MIN_CHUNK, OVERLAP_CHUNK]."""
+    return max(MIN_CHUNK, min(OVERLAP_CHUNK, -(-n // 6)))
 
 
 def scenario_terms_load() -> dict[str, dict[str, list[str]]]:

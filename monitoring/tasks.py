@@ -12,10 +12,11 @@ from datetime import timedelta
 from functools import partial
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from monitoring import detection, pipeline, polling
+from monitoring import detection, pipeline, polling, scoring
 from monitoring.models import Bucket, Mention, MentionState, Signal
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,13 @@ RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "retry_backof
 SCORE_BATCHES_PER_RUN = 4
 STALE_AFTER = timedelta(seconds=30)
 SWEEP_LIMIT = 200
+
+
+@worker_init.connect
+def _warm_up_scoring(**kwargs: object) -> None:
+    """Load scoring's models when a worker starts (prefork children inherit them), not on the
+    first mention of a crisis."""
+    scoring.warm_up()
 
 
 @shared_task(**RETRY)

@@ -18,20 +18,28 @@ without a lexicon go to vaderSentiment; Turkish, Polish and Malay/Indonesian to 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .english import english_sentiment
 from .language import (
     detect_language,
+    detect_tokens,
+    has_noise,
     language_group,
+    language_groups,
     normalize_language,
-    resolve_language,
+    tag_codes,
 )
-from .lexicon import LEXICON_LANGUAGES, lexicon_sentiment
-from .terms import ScenarioTerms, builtin_scenario_terms, match_crisis
-from .text import fold, tokens
+from .language import resolve_language as resolve_language  # re-exported, as before
+from .lexicon import LEXICON_LANGUAGES, compound, lexicon_sentiment
+from .lexicon import lexicon as load_lexicon  # not as `lexicon`: that would hide the submodule
+from .terms import CrisisFinder, ScenarioTerms, builtin_scenario_terms
+from .terms import match_crisis as match_crisis  # re-exported, as before
+from .text import fold as fold  # re-exported, as before
+from .text import fold_raw, raw_tokens
+from .text import tokens as tokens  # re-exported, as before
 
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
@@ -45,17 +53,69 @@ REACH_FULL = 6.0  # log10 followers at which reach counts fully (1M)
 ENGAGEMENT_FULL = 4.0  # log10 likes+shares+replies at which engagement counts fully (10k)
 
 
-@dataclass(frozen=True)
-class Score:
+class _ScoreFields(NamedTuple):
     language: str
     sentiment: float  # -1 … 1
     label: str  # negative / neutral / positive
     risk: float  # 0 … 1
-    crisis_terms: list[str] = field(default_factory=list)
-    scenario_hint: str = ""
+    crisis_terms: list[str]
+    scenario_hint: str
+
+
+class Score(_ScoreFields):
+    """The scores of one mention: an immutable tuple of named fields.
+
+    Not a frozen dataclass: building one of those (``object.__setattr__`` per field, a
+    ``default_factory``) cost ~3.7 µs a mention, more than the crisis-term matching. Equality stays
+    as it was, field by field between two Scores (never equal to a plain tuple)."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        language: str,
+        sentiment: float,
+        label: str,
+        risk: float,
+        crisis_terms: list[str] | None = None,
+        scenario_hint: str = "",
+    ) -> Score:
+        terms = [] if crisis_terms is None else crisis_terms
+        return tuple.__new__(cls, (language, sentiment, label, risk, terms, scenario_hint))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)  # type: ignore[arg-type]
+        # A plain tuple would compare field by field if left to tuple's own method.
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ne__(self, other)  # type: ignore[arg-type]
+        return True if isinstance(other, tuple) else NotImplemented
+
+    def _unordered(self, other: object) -> bool:
+        return NotImplemented  # scores have no order (as the dataclass had none)
+
+    __lt__ = __le__ = __gt__ = __ge__ = _unordered  # type: ignore[assignment]
+    __hash__ = tuple.__hash__
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # A copy of the list, as dataclasses.asdict made: the dict can be changed freely.
+        return {
+            "language": self.language,
+            "sentiment": self.sentiment,
+            "label": self.label,
+            "risk": self.risk,
+            "crisis_terms": list(self.crisis_terms),
+            "scenario_hint": self.scenario_hint,
+        }
+
+
+# The batch path builds scores with tuple.__new__ directly (positional, no defaults to fill).
+_new_score = tuple.__new__
+ONE_BATCH_MAX = 256  # score_many scores up to this many texts in one pass…
+CHUNK = 128  # …and larger batches in chunks of this many (see there)
 
 
 def label_for(sentiment: float) -> str:
@@ -66,23 +126,65 @@ def label_for(sentiment: float) -> str:
     return "neutral"
 
 
+# log10 per distinct reach / engagement value: the same few hundred values recur all day.
+_AUDIENCE_CACHE_SIZE = 10_000
+_by_reach: dict[int, float] = {}
+_by_engagement: dict[int, float] = {}
+
+
+def _reach_part(reach: int) -> float:
+    if len(_by_reach) >= _AUDIENCE_CACHE_SIZE:
+        _by_reach.clear()
+    found = _by_reach[reach] = min(1.0, math.log10(1 + max(0, reach)) / REACH_FULL)
+    return found
+
+
+def _engagement_part(engagement: int) -> float:
+    if len(_by_engagement) >= _AUDIENCE_CACHE_SIZE:
+        _by_engagement.clear()
+    found = _by_engagement[engagement] = min(1.0, math.log10(1 + max(0, engagement)) / ENGAGEMENT_FULL)
+    return found
+
+
 def audience_factor(reach: int, engagement: int) -> float:
     """0…1 from author reach and engagement, log-scaled (10 → 1M followers spans the range)."""
-    by_reach = min(1.0, math.log10(1 + max(0, reach)) / REACH_FULL)
-    by_engagement = min(1.0, math.log10(1 + max(0, engagement)) / ENGAGEMENT_FULL)
-    return max(by_reach, by_engagement)
+    by_reach = _by_reach.get(reach)
+    if by_reach is None:
+        by_reach = _reach_part(reach)
+    by_engagement = _by_engagement.get(engagement)
+    if by_engagement is None:
+        by_engagement = _engagement_part(engagement)
+    return by_engagement if by_engagement > by_reach else by_reach  # max(), without the call
+
+
+# 1 − 0.5**n for the usual term counts (exact: powers of two), so risk needs no pow per mention.
+_CRISIS_PART = tuple(1.0 - 0.5**n for n in range(64))
 
 
 def risk_for(sentiment: float, crisis_term_count: int, reach: int = 0, engagement: int = 0) -> float:
     """Risk in [0, 1]: negativity and crisis terms, amplified by audience."""
-    negativity = max(0.0, -sentiment)
-    crisis = 1.0 - 0.5**crisis_term_count  # 1 term → .5, 2 → .75, 3 → .875
+    negativity = -sentiment if sentiment < 0.0 else 0.0  # max(0.0, -sentiment)
+    if 0 <= crisis_term_count < 64:
+        crisis = _CRISIS_PART[crisis_term_count]
+    else:
+        crisis = 1.0 - 0.5**crisis_term_count  # 1 term → .5, 2 → .75, 3 → .875
     content = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - CRISIS_WEIGHT * crisis)
-    scale = AUDIENCE_FLOOR + (1.0 - AUDIENCE_FLOOR) * audience_factor(reach, engagement)
-    return round(min(1.0, max(0.0, content * scale)), 4)
+    # audience_factor, inlined (this runs once per mention)
+    by_reach = _by_reach.get(reach)
+    if by_reach is None:
+        by_reach = _reach_part(reach)
+    by_engagement = _by_engagement.get(engagement)
+    if by_engagement is None:
+        by_engagement = _engagement_part(engagement)
+    audience = by_engagement if by_engagement > by_reach else by_reach
+    scale = AUDIENCE_FLOOR + (1.0 - AUDIENCE_FLOOR) * audience
+    risk = content * scale
+    risk = risk if risk > 0.0 else 0.0  # max(0.0, risk), as a comparison (same for -0.0 and NaN)
+    return round(risk if risk < 1.0 else 1.0, 4)  # min(1.0, …)
 
 
 def _sentiment(text: str, toks: list[str], language: str) -> float:
+    """The sentiment route of one text (``_score_batch`` applies it per language group)."""
     group = language_group(language)
     if group in LEXICON_LANGUAGES:
         return lexicon_sentiment(text, toks, group)
@@ -105,22 +207,7 @@ def score_mention(
     scenario type → language → trigger terms (``term*`` matches inflections); None uses the
     built-in triggers. Reach and engagement only change risk, never sentiment.
     """
-    text = text or ""
-    lang = resolve_language(text, language)
-    toks = tokens(fold(text))
-    sentiment = _sentiment(text, toks, lang)
-    label = label_for(sentiment)
-    crisis = match_crisis(toks, lang, scenario_terms)
-    # A positive mention ("great recovery after the outage") is no crisis, whatever its words.
-    hint = crisis.scenario if label != "positive" else ""
-    return Score(
-        language=lang,
-        sentiment=sentiment,
-        label=label,
-        risk=risk_for(sentiment, len(crisis.terms), reach, engagement),
-        crisis_terms=crisis.terms,
-        scenario_hint=hint,
-    )
+    return _score_batch([text], [language], [reach], [engagement], CrisisFinder(scenario_terms))[0]
 
 
 def score_text(text: str, language: str | None = None) -> Score:
@@ -141,16 +228,105 @@ def score_many(
     for name, seq in (("languages", languages), ("reaches", reaches), ("engagements", engagements)):
         if seq is not None and len(seq) != n:
             raise ValueError(f"{name} has {len(seq)} items for {n} texts")
-    return [
-        score_mention(
-            text,
-            languages[i] if languages is not None else None,
-            reach=reaches[i] if reaches is not None else 0,
-            engagement=engagements[i] if engagements is not None else 0,
-            scenario_terms=scenario_terms,
+    crisis_finder = CrisisFinder(scenario_terms)
+    if n <= ONE_BATCH_MAX:  # the pipeline's batches (250): one pass, the best grouping
+        return _score_batch(texts, languages, reaches, engagements, crisis_finder)
+    # Larger batches go in chunks, so that the per-text objects a chunk keeps alive (token lists)
+    # never pile up: scored in one go, 20 000 texts cost ~1.5 µs a text more in garbage collection.
+    texts = list(texts)
+    scores: list[Score] = []
+    for lo in range(0, n, CHUNK):
+        hi = lo + CHUNK
+        scores += _score_batch(
+            texts[lo:hi],
+            list(languages[lo:hi]) if languages is not None else None,
+            list(reaches[lo:hi]) if reaches is not None else None,
+            list(engagements[lo:hi]) if engagements is not None else None,
+            crisis_finder,
         )
-        for i, text in enumerate(texts)
-    ]
+    return scores
+
+
+def _score_batch(
+    texts: Sequence[str],
+    languages: Sequence[str | None] | None,
+    reaches: Sequence[int] | None,
+    engagements: Sequence[int] | None,
+    crisis_finder: CrisisFinder,
+) -> list[Score]:
+    """The scoring of ``score_many`` and ``score_mention`` for up to ONE_BATCH_MAX texts.
+
+    Each text goes through the steps of ``resolve_language``, ``tokens(fold())``, ``_sentiment``,
+    ``match_crisis`` and ``risk_for``. Results don't depend on order, so after language
+    resolution the texts are taken grouped by language: VADER, each lexicon and each term matcher
+    then run over consecutive texts with their tables hot in the CPU caches (~15 % faster than
+    interleaving them). Few objects live longer than one text's scoring (the token lists do), so
+    the garbage collector seldom runs in here.
+    """
+    n = len(texts)
+    texts = [text or "" for text in texts]
+    lowered = [text.lower() for text in texts]
+    # One tokenisation serves language detection and scoring (text.fold_raw).
+    raws = list(map(raw_tokens, lowered))
+    # resolve_language: the platform's tag, else detection.
+    langs = [""] * n if languages is None else tag_codes(languages)
+    for i in [i for i, language in enumerate(langs) if not language]:
+        text = texts[i]
+        langs[i] = detect_language(text) if has_noise(text) else detect_tokens(text, raws[i])
+    groups = language_groups(langs)
+    if reaches is None:
+        reaches = [0] * n
+    if engagements is None:
+        engagements = [0] * n
+
+    # From here on in group order (stable: batch order within a group).
+    order = sorted(range(n), key=groups.__getitem__)
+    toks = list(map(fold_raw, map(lowered.__getitem__, order), map(raws.__getitem__, order)))
+    del raws, lowered
+    scores: list[Score] = [None] * n  # type: ignore[list-item]  # every slot is set below
+    end = 0
+    for group, size in sorted(Counter(groups).items()):
+        start, end = end, end + size
+        members, group_toks = order[start:end], toks[start:end]
+        group_texts = list(map(texts.__getitem__, members))
+        # _sentiment: the lexicon scorer for its languages, VADER for the rest.
+        if group in LEXICON_LANGUAGES:
+            sentiments = list(map(compound, group_texts, map(load_lexicon(group).valence_sum, group_toks)))
+        else:
+            sentiments = list(map(english_sentiment, group_texts))
+        match = crisis_finder.matcher(group)
+        for i, text_toks, sentiment in zip(members, group_toks, sentiments, strict=True):
+            terms, scenario = match(text_toks)
+            # label_for, inlined
+            if sentiment < NEGATIVE_BELOW:
+                label = "negative"
+            elif sentiment > POSITIVE_ABOVE:
+                label = "positive"
+            else:
+                label = "neutral"
+            risk = risk_for(sentiment, len(terms), reaches[i], engagements[i])
+            # A positive mention ("great recovery after the outage") is no crisis, whatever its words.
+            hint = scenario if label != "positive" else ""
+            scores[i] = _new_score(Score, (langs[i], sentiment, label, risk, terms, hint))
+    return scores
+
+
+def warm_up() -> None:
+    """Load every table and model scoring uses (VADER's lexicon, our lexicons, term matchers and
+    the py3langid model: ~0.5 s together), so the first mention a worker scores is not the slow one.
+    Called when a Celery worker process starts; safe to call again (everything is cached)."""
+    from .english import vader
+    from .language import _model
+    from .lexicon import emoji_table
+    from .terms import builtin_general_set, builtin_set
+
+    vader()
+    _model()
+    emoji_table()
+    for group in LEXICON_LANGUAGES:
+        load_lexicon(group)
+    builtin_set()
+    builtin_general_set()
 
 
 __all__ = [
@@ -166,4 +342,5 @@ __all__ = [
     "score_many",
     "score_mention",
     "score_text",
+    "warm_up",
 ]

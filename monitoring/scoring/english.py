@@ -24,4 +24,4 @@ def english_sentiment(text: str) -> float:
         from_emoji = emoji_sentiment(text)
         if from_emoji:
             return from_emoji
-    return round(float(compound), 4)
+    return compound  # VADER rounds it to 4 places already (rounding again changes nothing)

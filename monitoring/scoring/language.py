@@ -16,9 +16,12 @@ wherever we route (lexicons, crisis terms, watch language filters).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from .text import raw_tokens
 
 UNDETERMINED = "und"
 MALAY_INDONESIAN = "id"
@@ -68,19 +71,40 @@ def _function_word_index() -> dict[str, tuple[str, ...]]:
     index: dict[str, list[str]] = {}
     for lang, words in _FUNCTION_WORDS.items():
         for word in words.split():
-            index.setdefault(word.lower(), []).append(lang)
+            word = word.lower()
+            if _WORD.fullmatch(word):  # the vote only ever sees two-letter-and-longer letter runs
+                index.setdefault(word, []).append(lang)
     return {w: tuple(langs) for w, langs in index.items()}
 
 
 _INDEX = _function_word_index()
+_VOTE_LANGUAGES = ("en", "tr", "pl", "id", "xx")  # insertion order breaks ties, as in the original sort
+VOTE_CACHE_SIZE = 50_000
+# The vote counts function words per language with one C-level ``sum`` over the tokens: each raw
+# token (of the lowercased text) is memoised as one small int holding its counts for the five
+# languages in 12-bit fields, so a text's sum stays a machine integer. A field can't overflow while
+# the text has at most 8190 characters (a counted word takes 2 of them, and counts once per
+# language); longer texts are counted word by word.
+_VOTE_BITS = 12  # _vote_tokens unpacks the fields with these shifts written out
+_VOTE_MASK = (1 << _VOTE_BITS) - 1
+_VOTE_SHIFTS = tuple(_VOTE_BITS * k for k in range(len(_VOTE_LANGUAGES)))
+_VOTE_PACKED_MAX_LEN = 2 * _VOTE_MASK
+_token_votes: dict[str, int] = {}
+# Platform tags are few ("en", "tr-TR", "in"…): normalised once each.
+_tags: dict[str, str] = {}
 
 
 def normalize_language(tag: str | None) -> str:
     """A platform language tag ("en-US", "pt_BR", "IND", "in") as a lowercase ISO 639-1 code, or ""."""
     if not tag:
         return ""
-    primary = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0]
-    return _ALIASES.get(primary, primary)
+    found = _tags.get(tag)
+    if found is None:
+        primary = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0]
+        found = _ALIASES.get(primary, primary)
+        if len(_tags) < 1024:
+            _tags[tag] = found
+    return found
 
 
 def language_group(code: str) -> str:
@@ -88,21 +112,76 @@ def language_group(code: str) -> str:
     return MALAY_INDONESIAN if code in ("ms", "id") else code
 
 
+_GROUPS = {"ms": MALAY_INDONESIAN, "id": MALAY_INDONESIAN}
+
+
+def language_groups(codes: list[str]) -> list[str]:
+    """``language_group`` of each code, as one C-level ``map`` of ``dict.get`` (no call per code)."""
+    return list(map(_GROUPS.get, codes, codes))
+
+
+def tag_codes(tags: Sequence[str | None]) -> list[str]:
+    """``normalize_language`` of each platform tag, the tags seen before by one C-level ``map``."""
+    codes = list(map(_tags.get, tags))
+    for i in [i for i, code in enumerate(codes) if code is None]:
+        codes[i] = normalize_language(tags[i])
+    return codes
+
+
 def _vote(text: str) -> str | None:
     """A clear winner among our languages from letters and function words, else None."""
-    scores = {"en": 0, "tr": 0, "pl": 0, "id": 0, "xx": 0}
-    for word in _WORD.findall(text.lower()):
-        for lang in _INDEX.get(word, ()):
-            scores[lang] += 1
-    tr_letters = len(_TR_LETTERS.findall(text))
-    pl_letters = len(_PL_LETTERS.findall(text))
-    scores["tr"] += 2 * min(tr_letters, 3)
-    scores["pl"] += 2 * min(pl_letters, 3)
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
+    return _vote_tokens(text, raw_tokens(text.lower()))
+
+
+def _learn_votes(raw: list[str]) -> dict[str, int]:
+    """Add the packed vote counts of new tokens to the memo (a token like "the2nd" holds several
+    words: those ``_WORD`` finds in it); return the memo."""
+    votes = _token_votes
+    if len(votes) >= VOTE_CACHE_SIZE:
+        votes.clear()
+    for tok in raw:
+        if tok not in votes:
+            words = [tok] if tok.isalpha() else _WORD.findall(tok)
+            langs = [lang for word in words for lang in _INDEX.get(word, ())]
+            votes[tok] = sum(
+                langs.count(lang) << shift for lang, shift in zip(_VOTE_LANGUAGES, _VOTE_SHIFTS, strict=True)
+            )
+    return votes
+
+
+def _vote_tokens(text: str, raw: list[str]) -> str | None:
+    """``_vote`` from the raw tokens of ``text.lower()``: the letter runs ``_WORD`` would find are
+    exactly the letter runs inside those tokens, so the counts are the same without a regex pass."""
+    if len(text) <= _VOTE_PACKED_MAX_LEN:
+        try:
+            total = sum(map(_token_votes.__getitem__, raw))
+        except KeyError:
+            total = sum(map(_learn_votes(raw).__getitem__, raw))
+        counts = [
+            total & _VOTE_MASK,
+            total >> 12 & _VOTE_MASK,
+            total >> 24 & _VOTE_MASK,
+            total >> 36 & _VOTE_MASK,
+            total >> 48,
+        ]
+    else:  # long text (the packed fields could overflow): word by word, as _vote always did
+        counts = [0] * len(_VOTE_LANGUAGES)
+        for word in _WORD.findall(text.lower()):
+            for lang in _INDEX.get(word, ()):
+                counts[_VOTE_LANGUAGES.index(lang)] += 1
+    if not text.isascii():  # the distinctive letters are not ASCII
+        counts[1] += 2 * min(len(_TR_LETTERS.findall(text)), 3)
+        counts[2] += 2 * min(len(_PL_LETTERS.findall(text)), 3)
+    # The first language (in _VOTE_LANGUAGES order) with the top count wins, as a stable sort would.
+    top = max(counts)
+    if top < 2:
+        return None
+    best = _VOTE_LANGUAGES[counts.index(top)]
+    counts.remove(top)
+    second = max(counts)
     # Thresholds chosen on the langid/tweet/NusaX sets: ~70-95 % of texts decided here, with no
     # wrong calls except sentences that really mix languages.
-    if best == "xx" or top < 2 or top < 3 * second:
+    if best == "xx" or top < 3 * second:
         return None
     return best
 
@@ -163,16 +242,28 @@ def _english_words() -> frozenset[str]:
     return frozenset(vader().lexicon)
 
 
+def has_noise(text: str) -> bool:
+    """Whether ``text`` may hold handles, links or HTML entities (see ``_NOISE``)."""
+    return "@" in text or "&" in text or "http" in text or "www." in text
+
+
 def detect_language(text: str) -> str:
     """Best-guess language code for ``text``: ISO 639-1, ``id`` for Malay/Indonesian, or ``und``."""
-    if "@" in text or "&" in text or "http" in text or "www." in text:
+    if has_noise(text):
         text = _NOISE.sub(" ", text)
+    return detect_tokens(text, raw_tokens(text.lower()))
+
+
+def detect_tokens(text: str, raw: list[str]) -> str:
+    """``detect_language`` for ``text`` without noise (``has_noise`` false) and the raw tokens of
+    ``text.lower()``: the batch path has both at hand already."""
+    voted = _vote_tokens(text, raw)
+    if voted is not None:
+        # A vote needs two function words or distinctive letters, so the text has letters.
+        return voted
     letters = len(_NO_LETTERS.sub("", text))
     if letters == 0:
         return UNDETERMINED
-    voted = _vote(text)
-    if voted is not None:
-        return voted
     lang, confidence = _model().classify(text)
     if letters < 25 and confidence < 0.6:
         by_lexicon = _lexicon_vote(text)

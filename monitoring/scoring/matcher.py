@@ -9,11 +9,13 @@ cheap enough to run on every mention (the throughput budget is "not much slower 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from .text import fold
 
 MIN_STEM = 3
+WORD_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +92,11 @@ class TermMatcher:
             key: [(len(t.words), None if any(t.stems) else list(t.words), t) for t in candidates]
             for key, candidates in phrases.items()
         }
-        self._word_cache: dict[str, Term | None] = {}
         self.phrase_starts = frozenset(phrases)
+        every_phrase = [t for candidates in phrases.values() for t in candidates]
+        self._second_words = frozenset(t.words[1] for t in every_phrase if not t.stems[1])
+        self._second_stems = tuple(sorted({t.words[1] for t in every_phrase if t.stems[1]}))
+        self._memo = _TokenMemo()
         self.size = len(seen)
 
     def phrase_at(self, toks: list[str], i: int) -> Term | None:
@@ -105,6 +110,34 @@ class TermMatcher:
                 elif term.match(toks, i) >= 0:
                     return term
         return None
+
+    def may_start_phrase(self, tok: str) -> bool:
+        """Whether ``tok`` matches the first word of a phrase (``phrase_at`` can only succeed there)."""
+        for _, _, term in self._phrases.get(tok[:MIN_STEM], ()):
+            first = term.words[0]
+            if tok.startswith(first) if term.stems[0] else tok == first:
+                return True
+        return False
+
+    def may_continue_phrase(self, tok: str) -> bool:
+        """Whether ``tok`` matches the second word of a phrase (none can match in a text without)."""
+        return tok in self._second_words or tok.startswith(self._second_stems)
+
+    def spans(self, toks: list[str], heads: set[str], seconds: set[str]) -> list[tuple[int, Term]]:
+        """(position, phrase) for each phrase matched in ``toks``, left to right, a phrase hiding
+        any that would start inside it. ``heads`` / ``seconds`` hold at least every token for which
+        ``may_start_phrase`` / ``may_continue_phrase`` is true: only a head followed by a second
+        can start a phrase (the heads are found by a C-level ``compress``)."""
+        found: list[tuple[int, Term]] = []
+        covered = 0
+        last = len(toks) - 1
+        for i in compress(range(last), map(heads.__contains__, toks)):
+            if i >= covered and toks[i + 1] in seconds:
+                term = self.phrase_at(toks, i)
+                if term is not None:
+                    found.append((i, term))
+                    covered = i + len(term.words)
+        return found
 
     def lookup_word(self, word: str) -> tuple[Term, int] | None:
         """The whole-word entry for ``word``, else its longest matching stem, with the stem length."""
@@ -121,28 +154,59 @@ class TermMatcher:
     def find_all(self, toks: list[str]) -> list[Term]:
         """Every term in ``toks``, the most specific at each position; words inside a matched phrase
         don't match again ("data bocor" is one hit, not also "bocor")."""
+        memo = self._memo
+        # Most texts hold no term at all: one C-level set test over known misses settles them.
+        if memo.misses.issuperset(toks):
+            return []
+        try:
+            words = list(map(memo.words.__getitem__, toks))
+        except KeyError:
+            memo = self._learn(toks)
+            words = list(map(memo.words.__getitem__, toks))
+        if memo.heads.isdisjoint(toks) or memo.seconds.isdisjoint(toks):
+            return list(filter(None, words))  # no phrase: the whole-word hits (a Term is always true)
+        spans = self.spans(toks, memo.heads, memo.seconds)
+        if not spans:
+            return list(filter(None, words))
+        # Phrases, with the whole-word hits between them (words inside a phrase don't count).
         found: list[Term] = []
-        phrases = self.phrase_starts
-        cache = self._word_cache
-        covered = 0
-        for i, tok in enumerate(toks):
-            if i < covered:
-                continue
-            if tok[:MIN_STEM] in phrases:
-                term = self.phrase_at(toks, i)
-                if term is not None:
-                    found.append(term)
-                    covered = i + len(term.words)
-                    continue
-            hit = cache[tok] if tok in cache else self._cached_word(tok)
-            if hit is not None:
-                found.append(hit)
+        start = 0
+        for i, phrase in spans:
+            found += filter(None, words[start:i])
+            found.append(phrase)
+            start = i + len(phrase.words)
+        found += filter(None, words[start:])
         return found
 
-    def _cached_word(self, tok: str) -> Term | None:
-        cache = self._word_cache
-        if len(cache) >= 50_000:
-            cache.clear()
-        found = self.lookup_word(tok)
-        term = cache[tok] = found[0] if found is not None else None
-        return term
+    def _learn(self, toks: list[str]) -> _TokenMemo:
+        """Add the tokens the memo lacks; return the memo that holds them all (new when full)."""
+        memo = self._memo
+        if len(memo.words) >= WORD_CACHE_SIZE:
+            self._memo = memo = _TokenMemo()
+        for tok in toks:
+            if tok in memo.words:
+                continue
+            found = self.lookup_word(tok)
+            term = memo.words[tok] = found[0] if found is not None else None
+            if self.may_start_phrase(tok):
+                memo.heads.add(tok)
+            elif term is None:
+                memo.misses.add(tok)
+            if self.may_continue_phrase(tok):
+                memo.seconds.add(tok)
+        return memo
+
+
+class _TokenMemo:
+    """Per-token memo of a matcher: the whole-word/stem term (or None); the tokens that match the
+    first / second word of a phrase (``heads`` / ``seconds``: a text needs both for a phrase to
+    match); the tokens that are neither a term nor a head (``misses``: a text of only those has no
+    term). Replaced, never cleared, when full, so its parts always agree."""
+
+    __slots__ = ("heads", "misses", "seconds", "words")
+
+    def __init__(self) -> None:
+        self.words: dict[str, Term | None] = {}
+        self.heads: set[str] = set()
+        self.seconds: set[str] = set()
+        self.misses: set[str] = set()

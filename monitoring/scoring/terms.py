@@ -10,7 +10,7 @@ English, since English loanwords ("refund", "hack", "scam") are common in every 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -117,29 +117,89 @@ def custom_set(mapping: ScenarioTerms) -> TermSet:
     return found
 
 
-def match_crisis(toks: list[str], language: str, scenario_terms: ScenarioTerms | None) -> CrisisMatch:
-    """Crisis terms in ``toks`` (folded) and the scenario they point to."""
-    group = language_group(language)
-    if scenario_terms is None:
-        found = builtin_set().find(toks, group)
-    else:
-        found = builtin_general_set().find(toks, group) + custom_set(scenario_terms).find(toks, group)
-    if not found:
-        return CrisisMatch(terms=[], scenario="", scenario_hits=0)
-    seen: dict[str, None] = {}
+_PRIORITY = {name: rank for rank, name in enumerate(SCENARIO_PRIORITY)}
+
+
+def _rank(item: tuple[str, set[str]]) -> tuple[int, int]:
+    name, terms = item
+    return (-len(terms), _PRIORITY.get(name, len(SCENARIO_PRIORITY)))
+
+
+def _summarise(found: list[Term]) -> tuple[list[str], str, int]:
+    """Distinct canonical terms in order of appearance, the scenario with the most of them and how
+    many (a plain tuple: the batch path makes one per text with terms)."""
+    if len(found) == 1:  # the usual case, without the sets and the ranking
+        term = found[0]
+        if term.value != GENERAL:
+            return [term.canonical], term.value, 1
+        return [term.canonical], "", 0
     per_scenario: dict[str, set[str]] = {}
     for term in found:
-        seen.setdefault(term.canonical, None)
         if term.value != GENERAL:
             per_scenario.setdefault(term.value, set()).add(term.canonical)
-    scenario, hits = "", 0
-    if per_scenario:
+    terms = list(dict.fromkeys([term.canonical for term in found]))
+    if not per_scenario:
+        return terms, "", 0
+    if len(per_scenario) == 1:
+        ((scenario, scenario_terms),) = per_scenario.items()
+    else:
+        scenario, scenario_terms = min(per_scenario.items(), key=_rank)
+    return terms, scenario, len(scenario_terms)
 
-        def rank(item: tuple[str, set[str]]) -> tuple[int, int]:
-            name, terms = item
-            priority = SCENARIO_PRIORITY.index(name) if name in SCENARIO_PRIORITY else len(SCENARIO_PRIORITY)
-            return (-len(terms), priority)
 
-        scenario, terms = min(per_scenario.items(), key=rank)
-        hits = len(terms)
-    return CrisisMatch(terms=list(seen), scenario=scenario, scenario_hits=hits)
+class CrisisFinder:
+    """``match_crisis`` for one ``scenario_terms`` value, with its compiled matchers looked up once
+    (per batch) instead of per text: resolving a custom mapping means freezing it to a cache key."""
+
+    def __init__(self, scenario_terms: ScenarioTerms | None) -> None:
+        if scenario_terms is None:
+            self._sets: tuple[TermSet, ...] = (builtin_set(),)
+        else:
+            self._sets = (builtin_general_set(), custom_set(scenario_terms))
+        self._by_group: dict[str, tuple[TermMatcher, ...]] = {}
+        self._matchers: dict[str, Callable[[list[str]], tuple[list[str], str]]] = {}
+
+    def find(self, toks: list[str], group: str) -> list[Term]:
+        """Every term in ``toks`` (folded) of a text in language group ``group``."""
+        matchers = self._by_group.get(group)
+        if matchers is None:
+            matchers = self._by_group[group] = tuple(s.matcher_for(group) for s in self._sets)
+        if len(matchers) == 1:
+            return matchers[0].find_all(toks)
+        return matchers[0].find_all(toks) + matchers[1].find_all(toks)
+
+    def matcher(self, group: str) -> Callable[[list[str]], tuple[list[str], str]]:
+        """A function from the folded tokens of a text in ``group`` to (distinct crisis terms,
+        scenario or ""), with the group's matchers bound once for a run of such texts."""
+        match = self._matchers.get(group)
+        if match is None:
+            match = self._matchers[group] = self._new_matcher(group)
+        return match
+
+    def _new_matcher(self, group: str) -> Callable[[list[str]], tuple[list[str], str]]:
+        finders = [s.matcher_for(group).find_all for s in self._sets]
+        if len(finders) == 1:
+            find = finders[0]
+        else:
+            general, custom = finders
+
+            def find(toks: list[str]) -> list[Term]:
+                return general(toks) + custom(toks)
+
+        def match(toks: list[str]) -> tuple[list[str], str]:
+            terms = find(toks)
+            if not terms:
+                return [], ""
+            canonical, scenario, _ = _summarise(terms)
+            return canonical, scenario
+
+        return match
+
+
+def match_crisis(toks: list[str], language: str, scenario_terms: ScenarioTerms | None) -> CrisisMatch:
+    """Crisis terms in ``toks`` (folded) and the scenario they point to."""
+    found = CrisisFinder(scenario_terms).find(toks, language_group(language))
+    if not found:
+        return CrisisMatch(terms=[], scenario="", scenario_hits=0)
+    terms, scenario, hits = _summarise(found)
+    return CrisisMatch(terms=terms, scenario=scenario, scenario_hits=hits)

@@ -88,8 +88,8 @@ def test_a_scorer_failure_stores_the_items_unscored_for_the_scoring_stage(
     assert Bucket.objects.get(watch=source.watch).volume == 2
 
 
-def test_chunks_scored_in_the_helper_thread_are_stored_and_counted_once(source, monkeypatch):
-    monkeypatch.setattr("monitoring.pipeline.OVERLAP_CHUNK", 3)
+def test_chunks_prepared_in_the_helper_thread_are_stored_and_counted_once(source, monkeypatch):
+    monkeypatch.setattr("monitoring.pipeline.chunk_size", lambda n: 3)
     items = [item(n, text="Terrible service, awful" if n % 2 else "Lovely crew, thank you") for n in range(10)]
 
     result = ingest_items(source=source, items=items)
@@ -98,6 +98,21 @@ def test_chunks_scored_in_the_helper_thread_are_stored_and_counted_once(source, 
     assert Mention.objects.filter(source=source, state=MentionState.SCORED).count() == 10
     assert sum(Bucket.objects.filter(watch=source.watch).values_list("volume", flat=True)) == 10
     assert sum(Bucket.objects.filter(watch=source.watch).values_list("negative", flat=True)) == 5
+
+
+def test_duplicates_and_drops_are_found_across_chunks(source, monkeypatch):
+    monkeypatch.setattr("monitoring.pipeline.chunk_size", lambda n: 2)
+    source.watch.exclude_terms = ["giveaway"]
+    source.watch.save()
+    items = [item(1), item(2), item(1, text="edited"), item(3, text="Giveaway!"), item(2), item(4)]
+
+    result = ingest_items(source=source, items=items)
+
+    assert (result.created, result.duplicates, result.dropped) == (3, 2, 1)
+    assert sorted(Mention.objects.filter(source=source).values_list("external_id", flat=True)) == [
+        "ext-1", "ext-2", "ext-4"
+    ]
+    assert Mention.objects.get(external_id="ext-1").text == "Acme Air cancelled flight 1"  # the first one wins
 
 
 def test_ingesting_the_same_items_twice_stores_each_once(source):

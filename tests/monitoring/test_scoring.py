@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from monitoring.scoring import (
@@ -316,3 +318,86 @@ def test_score_many_matches_score_mention_and_checks_lengths():
     ]
     with pytest.raises(ValueError, match="languages"):
         score_many(texts, ["pl"])
+
+
+# --- fast paths keep the results (see docs/scoring.md, "Speed") ----------------------------------
+
+
+def test_score_is_an_immutable_value_with_field_equality():
+    score = Score("en", -0.5, "negative", 0.3, ["refund"], "viral_complaint")
+    assert score == Score("en", -0.5, "negative", 0.3, ["refund"], "viral_complaint")
+    assert score != Score("en", -0.5, "negative", 0.3, [], "viral_complaint")
+    plain = ("en", -0.5, "negative", 0.3, ["refund"], "viral_complaint")
+    assert score != plain and plain != score and not score == plain  # noqa: SIM201
+    with pytest.raises(TypeError):
+        assert score < score
+    assert Score("en", 0.0, "neutral", 0.0).crisis_terms == []
+    assert Score("en", 0.0, "neutral", 0.0).crisis_terms is not Score("en", 0.0, "neutral", 0.0).crisis_terms
+    with pytest.raises(AttributeError):
+        score.label = "positive"  # type: ignore[misc]
+    as_dict = score.as_dict()
+    assert as_dict == {
+        "language": "en",
+        "sentiment": -0.5,
+        "label": "negative",
+        "risk": 0.3,
+        "crisis_terms": ["refund"],
+        "scenario_hint": "viral_complaint",
+    }
+    as_dict["crisis_terms"].append("scam")
+    assert score.crisis_terms == ["refund"]
+    assert pickle.loads(pickle.dumps(score)) == score
+    assert repr(score).startswith("Score(language='en', sentiment=-0.5, label='negative'")
+
+
+def test_score_many_in_chunks_matches_scoring_one_by_one():
+    from monitoring.scoring import CHUNK, ONE_BATCH_MAX
+
+    base = [
+        "Great flight, thank you",
+        "Uçuşum iptal edildi, rezalet, paramı iade edin",
+        "Aplikacja nie działa, awaria od rana",
+        "Aplikasi error terus, tidak bisa login",
+        "data bocor, akun saya diretas",
+        "😡😡",
+        "",
+        "Mein Flug wurde gestrichen und niemand sagt uns etwas.",
+        "@acme http://x.y lost my luggage again",
+    ]
+    texts = [f"{base[i % len(base)]} {i}" for i in range(ONE_BATCH_MAX + CHUNK + 7)]
+    languages = [(None, "en", "tr-TR", "", "ms")[i % 5] for i in range(len(texts))]
+    reaches = [i * 37 for i in range(len(texts))]
+    terms = builtin_scenario_terms()
+    batch = score_many(texts, languages, reaches=reaches, scenario_terms=terms)
+    assert batch == [
+        score_mention(text, language, reach=reach, scenario_terms=terms)
+        for text, language, reach in zip(texts, languages, reaches, strict=True)
+    ]
+
+
+def test_results_do_not_depend_on_the_per_token_memos(monkeypatch):
+    import monitoring.scoring.language as language_module
+    import monitoring.scoring.lexicon as lexicon_module
+    import monitoring.scoring.matcher as matcher_module
+    import monitoring.scoring.text as text_module
+
+    texts = [
+        "Harika bir hizmet, teşekkürler",
+        "Nie polecam, obsługa beznadziejna, nie działa",
+        "Tempatnya bagus tapi pelayanannya lambat, tidak ramah",
+        "The support team was great, but my data was exposed",
+        "İYİ DEĞİL, çoooook kötü",
+    ] * 3
+    expected = score_many(texts)
+    # Memos of one entry: every text replaces them, mid-batch.
+    monkeypatch.setattr(lexicon_module, "WORD_CACHE_SIZE", 1)
+    monkeypatch.setattr(matcher_module, "WORD_CACHE_SIZE", 1)
+    monkeypatch.setattr(text_module, "FOLD_CACHE_SIZE", 1)
+    monkeypatch.setattr(language_module, "VOTE_CACHE_SIZE", 1)
+    assert score_many(texts) == expected
+
+
+def test_long_text_language_vote_counts_every_word():
+    # Past 8190 characters the vote counts word by word instead of in packed per-token fields.
+    assert detect_language("the and is are " * 700) == "en"
+    assert detect_language("nie jest dobrze, ale " * 600) == "pl"
