@@ -109,10 +109,27 @@ def synthetic_items(n: int, *, seed: int = 7):
     return items
 
 
+def _delete_watch(watch) -> None:
+    """Delete the run's rows (set-based: the ORM's collector would walk 100,000 mentions)."""
+    from django.db import connection, transaction
+
+    from monitoring.models import Bucket, Mention, Rule, Signal, Source
+
+    with transaction.atomic():
+        Signal.objects.filter(rule__watch=watch).delete()  # with their links to mentions
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Mention._meta.db_table} WHERE watch_id = %s", [watch.pk])
+        Bucket.objects.filter(watch=watch).delete()
+        Rule.objects.filter(watch=watch).delete()
+        Source.objects.filter(watch=watch).delete()
+        watch.delete()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000, help="items per ingest call and per scoring batch")
+    parser.add_argument("--keep", action="store_true", help="keep the run's watch and mentions (default: delete them)")
     args = parser.parse_args(argv)
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -174,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         analyzer.polarity_scores(text)
     vader_per_s = len(texts) / (time.perf_counter() - started)
 
-    print(f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} signals={signals} watch_id={watch.pk}")
+    watch_id = watch.pk
+    if not args.keep:  # every run starts from the same table size, not from the last run's leftovers
+        _delete_watch(watch)
+
+    print(f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} signals={signals} watch_id={watch_id}")
     print(f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}")
     return 0
 

@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from monitoring.models import Bucket
+from monitoring.models import Bucket, Mention, MentionState
 
 WIDTH = Bucket.WIDTH
 _WIDTH_SECONDS = int(WIDTH.total_seconds())
 # Rows per statement: 9 parameters each stays far below SQLite's variable limit.
 CHUNK = 400
+_COLUMNS = "watch_id, start, volume, negative, positive, reach, risk_sum, risk_max, crisis_term_hits"
+_SUMMED = ("volume", "negative", "positive", "reach", "risk_sum", "crisis_term_hits")
 
 
 def bucket_start(moment: datetime) -> datetime:
@@ -83,12 +85,9 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
         return 0
     table = connection.ops.quote_name(Bucket._meta.db_table)
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    columns = "watch_id, start, volume, negative, positive, reach, risk_sum, risk_max, crisis_term_hits"
+    columns = _COLUMNS
     update = ", ".join(
-        [
-            f"{name} = {table}.{name} + excluded.{name}"
-            for name in ("volume", "negative", "positive", "reach", "risk_sum", "crisis_term_hits")
-        ]
+        [f"{name} = {table}.{name} + excluded.{name}" for name in _SUMMED]
         + [f"risk_max = {greatest}({table}.risk_max, excluded.risk_max)"]
     )
     adapt = connection.ops.adapt_datetimefield_value
@@ -117,6 +116,49 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
                 params,
             )
     return len(deltas)
+
+
+def _bucket_sql() -> str:
+    mention = Mention._meta.db_table
+    bucket = Bucket._meta.db_table
+    update = ", ".join(
+        [f"{name} = {bucket}.{name} + excluded.{name}" for name in _SUMMED]
+        + [f"risk_max = GREATEST({bucket}.risk_max, excluded.risk_max)"]
+    )
+    return (
+        f"INSERT INTO {bucket} ({_COLUMNS}) "  # noqa: S608 - names are ours
+        f"SELECT watch_id, date_bin(%s::interval, published_at, TIMESTAMPTZ 'epoch') AS start, count(*), "
+        "count(*) FILTER (WHERE sentiment_label = 'negative'), count(*) FILTER (WHERE sentiment_label = 'positive'), "
+        "coalesce(sum(author_reach), 0)::bigint, coalesce(sum(risk), 0), coalesce(max(risk), 0), "
+        "count(*) FILTER (WHERE crisis_terms <> '[]'::jsonb) "
+        f"FROM {mention} WHERE id = ANY(%s) AND state = %s GROUP BY 1, 2 ORDER BY 1, 2 "
+        f"ON CONFLICT (watch_id, start) DO UPDATE SET {update}"
+    )
+
+
+def buckets_add_mentions(mention_ids: list[int]) -> None:
+    """Count the scored mentions among ``mention_ids`` into their buckets.
+
+    For ingest, which has just stored them: on PostgreSQL the database reads and aggregates the
+    rows itself in one statement (the worker's Python thread is the pipeline's bottleneck, the
+    database has cycles to spare); elsewhere the rows are read back and go through ``deltas_for``.
+    Same transaction rule as ``buckets_add``; rows are upserted in (watch, start) order.
+    """
+    if not mention_ids:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_bucket_sql(), [WIDTH, mention_ids, MentionState.SCORED])
+        return
+    rows: list[tuple] = []
+    for offset in range(0, len(mention_ids), CHUNK):
+        rows.extend(
+            (watch_id, published_at, label, reach, risk, bool(terms))
+            for watch_id, published_at, label, reach, risk, terms in Mention.objects.filter(
+                pk__in=mention_ids[offset : offset + CHUNK], state=MentionState.SCORED
+            ).values_list("watch_id", "published_at", "sentiment_label", "author_reach", "risk", "crisis_terms")
+        )
+    buckets_add(deltas=deltas_for(rows))
 
 
 def window_bounds(now: datetime, window_minutes: int) -> tuple[datetime, datetime]:

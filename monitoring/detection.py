@@ -20,7 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -244,7 +245,7 @@ class Breach:
     severity: int
     detail: dict[str, Any] = field(default_factory=dict)
     # Which of the window's mentions this breach is about (linked to the signal).
-    keep: Callable[[Mention], bool] = field(default=lambda mention: True)
+    keep: Callable[[WindowMention], bool] = field(default=lambda mention: True)
 
 
 def _sensitivity(rule: Rule) -> str:
@@ -448,7 +449,9 @@ _STOPWORDS = frozenset(
 )
 
 
-def summary_for(*, mentions: list[Mention], series: Series, breach: Breach, watch: Watch | None) -> dict[str, Any]:
+def summary_for(
+    *, mentions: list[WindowMention], series: Series, breach: Breach, watch: Watch | None
+) -> dict[str, Any]:
     """Top terms, top authors, sample mentions and the sentiment mix of the breach's window."""
     watch_terms = {t.casefold() for t in (watch.include_terms if watch else []) or []}
     crisis_counts: Counter[str] = Counter()
@@ -494,7 +497,21 @@ def summary_for(*, mentions: list[Mention], series: Series, breach: Breach, watc
     }
 
 
-def _window_mentions(watch_id: int, breach: Breach) -> list[Mention]:
+class WindowMention(NamedTuple):
+    """What a signal needs of a mention in its window: read as plain tuples, because a flood's
+    window holds thousands of rows and building model instances for them dominated detection."""
+
+    pk: int
+    author: str
+    author_reach: int
+    text: str
+    sentiment: float | None
+    sentiment_label: str
+    risk: float | None
+    crisis_terms: list[str]
+
+
+def _window_mentions(watch_id: int, breach: Breach) -> list[WindowMention]:
     rows = (
         Mention.objects.filter(
             watch_id=watch_id,
@@ -502,10 +519,11 @@ def _window_mentions(watch_id: int, breach: Breach) -> list[Mention]:
             published_at__gte=breach.window_start,
             published_at__lt=breach.window_end,
         )
-        .only("id", "author", "author_reach", "text", "sentiment", "sentiment_label", "risk", "crisis_terms")
-        .order_by("-risk", "id")[: LINKED_MENTIONS_MAX * 4]
+        .order_by("-risk", "id")
+        .values_list(*WindowMention._fields)[: LINKED_MENTIONS_MAX * 4]
     )
-    return [m for m in rows if breach.keep(m)][:LINKED_MENTIONS_MAX]
+    kept = (mention for mention in map(WindowMention._make, rows) if breach.keep(mention))
+    return list(islice(kept, LINKED_MENTIONS_MAX))
 
 
 def _signal_create(*, rule: Rule, breach: Breach, series: Series, now: datetime) -> Signal | None:
@@ -533,7 +551,7 @@ def _signal_create(*, rule: Rule, breach: Breach, series: Series, now: datetime)
         except IntegrityError:
             return None  # another detector stored this window first
         if mentions:
-            signal.mentions.add(*mentions)
+            signal.mentions.add(*(mention.pk for mention in mentions))
         Rule.objects.filter(pk=locked.pk).update(last_fired_at=now)
         rule.last_fired_at = now
         audit_record(

@@ -20,6 +20,7 @@ from functools import partial
 from typing import NamedTuple
 
 import nh3
+import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
@@ -27,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitoring import pipeline, scoring
-from monitoring.buckets import buckets_add, deltas_for
+from monitoring.buckets import buckets_add_mentions
 from monitoring.models import Mention, MentionState, Source
 from monitoring.sources.base import Item
 
@@ -52,7 +53,7 @@ _PG_INSERT = (
     "SELECT %s, %s, r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, (r->>7)::boolean, "
     "(r->>8)::timestamptz, %s, (r->>9)::float8, r->>10, (r->>11)::float8, r->12, r->>13, %s, %s, r->14 "
     "FROM jsonb_array_elements(%s::jsonb) AS r "
-    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id"
+    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"
 )
 
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -247,15 +248,10 @@ def _score_chunk(rows: list[Row], scenario_terms: dict | None) -> list[_Scored] 
     except Exception:
         logger.exception("scoring failed on %d ingested items; stored unscored for the scoring stage", len(rows))
         return None
+    # Score's fields are already floats, short codes and fresh lists; only the column caps remain.
     return [
-        _Scored(
-            (fields[5] or score.language or "")[:8],
-            float(score.sentiment),
-            score.label,
-            float(score.risk),
-            list(score.crisis_terms or ()),
-            (score.scenario_hint or "")[:32],
-        )
+        _Scored((fields[5] or score.language)[:8], score.sentiment, score.label, score.risk, score.crisis_terms,
+                score.scenario_hint[:32])
         for (_, fields), score in zip(rows, scores, strict=True)
     ]
 
@@ -264,31 +260,43 @@ def _unscored(rows: list[Row]) -> list[_Scored]:
     return [_Scored(fields[5], None, "", None, [], "") for _, fields in rows]
 
 
-def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[tuple[int, str]]:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id, external_id`` per chunk: the rows this
+def _json_array(rows: list[tuple]) -> str:
+    """The chunk as one JSON text: orjson (datetimes as RFC 3339, ~5× faster than ``json``), or
+    ``json`` for the rare ``raw`` payload orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(rows, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[int]:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per chunk: the ids of the rows this
     statement created, whatever a concurrent ingest inserted first.
 
     """
     state = scored[0].state if scored else MentionState.NEW
-    payload = json.dumps(
+    payload = _json_array(
         [
-            (eid, url, author, reach, engagement, text, sc.language, bool(language), published_at.isoformat(),
+            (eid, url, author, reach, engagement, text, sc.language, bool(language), published_at,
              sc.sentiment, sc.label, sc.risk, sc.crisis_terms, sc.scenario_hint, raw)
             for (eid, (url, author, reach, engagement, text, language, published_at, raw)), sc in zip(
                 rows, scored, strict=True
             )
-        ],
-        ensure_ascii=False,
+        ]
     )
     with connection.cursor() as cursor:
         cursor.execute(
             _PG_INSERT,
             [source.pk, source.watch_id, now, state, now if state == MentionState.SCORED else None, payload],
         )
-        return cursor.fetchall()
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[tuple[int, str]]:
+def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[int]:
     """SQLite (tests, laptops): ``bulk_create`` ignoring conflicts, then this call's rows by stamp."""
     Mention.objects.bulk_create(
         [
@@ -310,7 +318,7 @@ def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: d
     return list(
         Mention.objects.filter(source=source, external_id__in=[eid for eid, _ in rows], fetched_at=now)
         .order_by("id")
-        .values_list("id", "external_id")
+        .values_list("id", flat=True)
     )
 
 
@@ -417,10 +425,9 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         with connection.cursor() as cursor:
             cursor.execute(f"SET CONSTRAINTS {SOURCE_FK} IMMEDIATE")
 
-    bucket_rows: list[tuple] = []
+    scored_ids: list[int] = []
     unscored = 0
-    chunks = list(_chunks(items, pipeline.chunk_size(len(items))))
-    for _, prepared in pipeline.overlapped(chunks, lambda chunk: _prepare(chunk, batch)):
+    for _, prepared in pipeline.overlapped(pipeline.chunked(items), lambda chunk: _prepare(chunk, batch)):
         result.dropped += prepared.dropped
         result.duplicates += prepared.duplicates
         if not prepared.rows:
@@ -428,20 +435,14 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         created = store(source=source, rows=prepared.rows, scored=prepared.scored, now=now)
         result.created += len(created)
         result.duplicates += len(prepared.rows) - len(created)
-        created_ids = {eid: pk for pk, eid in created}
-        for (eid, fields), scored in zip(prepared.rows, prepared.scored, strict=True):
-            pk = created_ids.get(eid)
-            if pk is None:
-                continue
-            result.mention_ids.append(pk)
-            if scored.label:
-                bucket_rows.append((source.watch_id, fields[6], scored.label, fields[2], scored.risk,
-                                    bool(scored.crisis_terms)))
-            else:
-                unscored += 1
+        result.mention_ids.extend(created)
+        if prepared.scored[0].label:  # a chunk is scored as a whole, or stored unscored as a whole
+            scored_ids.extend(created)
+        else:
+            unscored += len(created)
     result.mention_ids.sort()
     # Counted in the transaction that stores them: a mention enters its bucket exactly once.
-    buckets_add(deltas=deltas_for(bucket_rows))
+    buckets_add_mentions(scored_ids)
 
     if result.created:
         Source.objects.filter(pk=source.pk).filter(
@@ -449,7 +450,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         ).update(last_mention_at=now)
         source.last_mention_at = now
         transaction.on_commit(
-            partial(_nudge, detect_watch_id=source.watch_id if bucket_rows else None, score=unscored > 0),
+            partial(_nudge, detect_watch_id=source.watch_id if scored_ids else None, score=unscored > 0),
             robust=True,
         )
     return result

@@ -166,13 +166,14 @@ class Mention(models.Model):
             # a partial index stays tiny instead of holding every mention ever scored.
             models.Index(fields=["id"], condition=Q(state="new"), name="mention_new_idx"),
             models.Index(fields=["watch", "-published_at"], name="mention_watch_time_idx"),
+            # No (watch, sentiment_label, time) index: a label filter reads the watch's time range
+            # (detection's windows are minutes long), and every index costs each ingest INSERT.
             # Most mentions never join an incident: only those that do are indexed.
             models.Index(
                 fields=["incident", "-published_at"],
                 condition=Q(incident__isnull=False),
                 name="mention_incident_time_idx",
             ),
-            models.Index(fields=["watch", "sentiment_label", "-published_at"], name="mention_watch_label_idx"),
         ]
 
     def __str__(self) -> str:

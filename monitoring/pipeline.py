@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from itertools import pairwise
 from typing import TypeVar
 
 from django.db import connection, transaction
@@ -40,10 +41,21 @@ SWITCH_INTERVAL = 0.0005  # seconds; see ``overlapped``
 MIN_CHUNK = 50
 
 
-def chunk_size(n: int) -> int:
-    """Chunk size for overlapping ``n`` items: about six chunks, so the first chunk's preparation
-    and the last chunk's write (the parts nothing overlaps) stay small, within [MIN_CHUNK, OVERLAP_CHUNK]."""
-    return max(MIN_CHUNK, min(OVERLAP_CHUNK, -(-n // 6)))
+def chunked(values: list[T]) -> list[list[T]]:
+    """Split ``values`` for ``overlapped``: a small first chunk and a small last chunk, the rest
+    in chunks of at most OVERLAP_CHUNK.
+
+    Nothing overlaps the first chunk's preparation (the writer waits for it) nor the last chunk's
+    write (the helper has nothing left): keeping those two small keeps both threads busy longer.
+    """
+    n = len(values)
+    if n <= 2 * MIN_CHUNK:
+        return [values] if values else []
+    middle = n - 2 * MIN_CHUNK
+    parts = -(-middle // OVERLAP_CHUNK)
+    size = -(-middle // parts)
+    bounds = [0, MIN_CHUNK, *range(MIN_CHUNK + size, n - MIN_CHUNK, size), n - MIN_CHUNK, n]
+    return [values[start:end] for start, end in pairwise(bounds) if end > start]
 
 
 def scenario_terms_load() -> dict[str, dict[str, list[str]]]:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitoring.buckets import bucket_start, buckets_add, deltas_for, window_bounds
+from monitoring.buckets import bucket_start, buckets_add, buckets_add_mentions, deltas_for, window_bounds
 from monitoring.models import Bucket
-from tests.factories import WatchFactory
+from tests.factories import MentionFactory, SourceFactory, WatchFactory
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -50,3 +50,36 @@ def test_it_keeps_the_higher_risk_max_when_a_later_batch_is_calmer():
     buckets_add(deltas=deltas_for([(watch.pk, T0, "negative", 0, 0.8, False)]))
     buckets_add(deltas=deltas_for([(watch.pk, T0, "neutral", 0, 0.1, False)]))
     assert Bucket.objects.get(watch=watch, start=T0).risk_max == pytest.approx(0.8)
+
+
+@pytest.mark.django_db
+def test_counting_stored_mentions_matches_the_python_aggregation():
+    """On PostgreSQL the database aggregates (``date_bin``); it must agree with ``deltas_for``."""
+    source = SourceFactory()
+    moments = [
+        datetime(2026, 3, 1, 10, 0, tzinfo=UTC),  # on a boundary
+        datetime(2026, 3, 1, 10, 4, 59, 999_999, tzinfo=UTC),  # the last microsecond of the bucket
+        datetime(2026, 3, 1, 10, 5, tzinfo=UTC),
+        datetime(2026, 3, 1, 23, 58, 1, tzinfo=UTC),
+    ]
+    mentions = [
+        MentionFactory(source=source, published_at=moment, state="scored", sentiment_label=label, risk=risk,
+                       author_reach=reach, crisis_terms=terms)
+        for moment, label, risk, reach, terms in zip(
+            moments, ["negative", "positive", "neutral", "negative"], [0.9, 0.1, None, 0.5], [10, 0, 7, 3],
+            [["refund"], [], [], ["scam", "boycott"]], strict=True,
+        )
+    ]
+    unscored = MentionFactory(source=source, published_at=moments[0])  # state new: not counted yet
+
+    buckets_add_mentions([m.pk for m in mentions] + [unscored.pk])
+
+    expected = deltas_for(
+        (m.watch_id, m.published_at, m.sentiment_label, m.author_reach, m.risk, bool(m.crisis_terms)) for m in mentions
+    )
+    stored = list(Bucket.objects.filter(watch=source.watch).order_by("start"))
+    fields = ("start", "volume", "negative", "positive", "reach", "risk_sum", "risk_max", "crisis_term_hits")
+    assert [tuple(getattr(b, f) for f in fields) for b in stored] == [
+        tuple(getattr(d, f) for f in fields) for d in expected
+    ]
+    assert [b.volume for b in stored] == [2, 1, 1]
