@@ -13,7 +13,6 @@ import html
 import json
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -39,8 +38,7 @@ AUTHOR_MAX = 255
 URL_MAX = 2_000
 EXTERNAL_ID_MAX = 255
 BIGINT_MAX = 2**63 - 1
-# Rows per INSERT / per ``IN (…)`` lookup: small enough for SQLite's variable limit, large enough
-# that 10,000 items take a handful of statements.
+# SQLite: rows per bulk INSERT batch (Django splits further under SQLite's variable limit).
 CHUNK = 500
 SOURCE_FK = "mention_source_watch_fk"  # monitoring/migrations/0003
 # Each row travels as a JSON array (positional: no key per value to write or to hash) and the
@@ -193,11 +191,6 @@ def _excluded(text: str, terms: list[str]) -> bool:
     return any(term and term.casefold() in folded for term in terms)
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _nudge(*, detect_watch_id: int | None, score: bool) -> None:
     # Imported lazily: monitoring.tasks imports this module.
     from monitoring import tasks
@@ -276,7 +269,6 @@ def _json_default(value: object) -> str:
 def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[int]:
     """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per chunk: the ids of the rows this
     statement created, whatever a concurrent ingest inserted first.
-
     """
     state = scored[0].state if scored else MentionState.NEW
     payload = _json_array(

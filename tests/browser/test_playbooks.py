@@ -3,6 +3,8 @@ their own version, and a second manager approves it (the old version is supersed
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from playbooks.models import ApprovalState, MessageTemplate, PlaybookStatus
@@ -26,18 +28,22 @@ def test_a_manager_edits_a_template_and_a_second_manager_approves_it(
     page.get_by_role("link", name="Edit (creates version 2)").click()
 
     body = page.locator("#id_body")
+    body.wait_for()
+    # htmx wires the live preview when the page has loaded; typing earlier would go unheard.
+    page.wait_for_function("document.readyState === 'complete' && !!window.htmx")
     body.fill("<script>alert(1)</script> We are sorry about {issue}. ")
     preview = page.locator("#template-preview [data-testid=preview]")
     preview.filter(has_text="We are sorry about delays to flights departing Warsaw").wait_for()
-    assert "<script>alert(1)</script>" in preview.inner_text()  # shown as text, never run
+    preview.filter(has_text="<script>alert(1)</script>").wait_for()  # shown as text, never run
     page.click("button[data-insert-placeholder=brand]")  # playbooks.js inserts it, htmx refreshes
     preview.filter(has_text="departing Warsaw. Acme Air").wait_for()
     page.select_option("#id_language", "pl")
     preview.filter(has_text="opóźnienia lotów z Warszawy").wait_for()
     page.click("button[name=save]")
 
+    page.wait_for_url(re.compile(r"/playbooks/templates/\d+/$"))  # saved: the new version's page
     new = MessageTemplate.objects.get(family=approved.family, version=2)
-    page.wait_for_url(f"**/playbooks/templates/{new.pk}/")
+    assert page.url.endswith(f"/playbooks/templates/{new.pk}/")
     assert "awaiting approval" in page.inner_text("body")
     assert page.locator("[data-testid=own-template]").is_visible()
     assert page.locator("form[action$='/approve/'] button").count() == 0
