@@ -455,7 +455,7 @@ def review_markdown(
         f"- **Watch:** {md_inline(incident.watch.name)}",
         f"- **Severity:** SEV{incident.severity}",
         f"- **Status:** {incident.get_status_display()}",
-        f"- **First signal:** {_md_when(crisis_start_from(timeline, incident))}",
+        f"- **Crisis began (first pre-crisis sign):** {_md_when(crisis_start_from(timeline, incident))}",
         f"- **Detected:** {_md_when(incident.detected_at)}",
         f"- **Acknowledged:** {_md_when(incident.acknowledged_at)}",
         f"- **Resolved:** {_md_when(incident.resolved_at)}",

@@ -208,5 +208,6 @@ def review_export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def review_print(request: HttpRequest, pk: int) -> HttpResponse:
     context = _export_context(request, pk)
-    context["first_signal_at"] = review_services.crisis_start_from(context["timeline"], context["incident"])
+    # The earliest pre-crisis sign (a notable mention may predate the first detection signal).
+    context["crisis_began_at"] = review_services.crisis_start_from(context["timeline"], context["incident"])
     return render(request, "incidents/review/review_print.html", context)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from markdown_it import MarkdownIt
 
+from incidents.models import Incident
 from incidents.review import action_item_add, md_block, md_inline, review_write
 from incidents.services import incident_acknowledge, incident_resolve
 from incidents.timeline import timeline_add
@@ -148,3 +152,21 @@ def test_exports_need_a_signed_in_member(reviewed, client):
     incident, _ = reviewed
     response = client.get(reverse("incidents:review_markdown", args=[incident.pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_exports_date_the_crisis_from_its_first_pre_crisis_sign_not_the_first_signal(
+    reviewed, client_for, viewer
+):
+    """A notable mention can predate the first detection signal: the review says when the crisis
+    began under that name, so it never contradicts the header's "First signal"."""
+    incident, _ = reviewed
+    pre = incident.timeline.filter(phase="pre").order_by("at").first()
+    Incident.objects.filter(pk=incident.pk).update(first_signal_at=pre.at + timedelta(hours=2))
+    began = timezone.localtime(pre.at).strftime("%Y-%m-%d %H:%M")
+    client = client_for(viewer)
+
+    html = client.get(reverse("incidents:review_print", args=[incident.pk])).content.decode()
+    markdown = client.get(reverse("incidents:review_markdown", args=[incident.pk])).content.decode()
+
+    assert f"<dt>Crisis began (first pre-crisis sign)</dt><dd>{began}</dd>" in html
+    assert "**Crisis began (first pre-crisis sign):**" in markdown
