@@ -169,15 +169,7 @@ def risk_for(sentiment: float, crisis_term_count: int, reach: int = 0, engagemen
     else:
         crisis = 1.0 - 0.5**crisis_term_count  # 1 term → .5, 2 → .75, 3 → .875
     content = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - CRISIS_WEIGHT * crisis)
-    # audience_factor, inlined (this runs once per mention)
-    by_reach = _by_reach.get(reach)
-    if by_reach is None:
-        by_reach = _reach_part(reach)
-    by_engagement = _by_engagement.get(engagement)
-    if by_engagement is None:
-        by_engagement = _engagement_part(engagement)
-    audience = by_engagement if by_engagement > by_reach else by_reach
-    scale = AUDIENCE_FLOOR + (1.0 - AUDIENCE_FLOOR) * audience
+    scale = AUDIENCE_FLOOR + (1.0 - AUDIENCE_FLOOR) * audience_factor(reach, engagement)
     risk = content * scale
     risk = risk if risk > 0.0 else 0.0  # max(0.0, risk), as a comparison (same for -0.0 and NaN)
     return round(risk if risk < 1.0 else 1.0, 4)  # min(1.0, …)

@@ -64,13 +64,7 @@ def fold(text: str) -> str:
     """Lowercase, strip Turkish/Polish/Latin diacritics, collapse 3+ repeated letters to one."""
     # Lowering first is equivalent: every key of _FOLD that lower() changes ("İ", "I") lowers to
     # characters the table maps the same way ("i" + combining dot → "i").
-    folded = text.lower()
-    if not folded.isascii():
-        for char in _FOLD_KEYS.intersection(folded):
-            folded = folded.replace(char, _FOLD_CHARS[char])
-    if _REPEAT_HINT.search(folded) is None:
-        return folded
-    return _REPEATS.sub(r"\1", folded)
+    return _fold_word(text.lower())
 
 
 def tokens(folded: str) -> list[str]:
@@ -91,7 +85,7 @@ _COMBINING_DOT = "\u0307"
 
 
 def _fold_word(word: str) -> str:
-    """``fold`` for one lowercase token."""
+    """``fold`` of text already lowercased (one token, or a whole text)."""
     if not word.isascii():
         for char in _FOLD_KEYS.intersection(word):
             word = word.replace(char, _FOLD_CHARS[char])
