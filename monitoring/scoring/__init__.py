@@ -289,13 +289,7 @@ def _score_batch(
         match = crisis_finder.matcher(group)
         for i, text_toks, sentiment in zip(members, group_toks, sentiments, strict=True):
             terms, scenario = match(text_toks)
-            # label_for, inlined
-            if sentiment < NEGATIVE_BELOW:
-                label = "negative"
-            elif sentiment > POSITIVE_ABOVE:
-                label = "positive"
-            else:
-                label = "neutral"
+            label = label_for(sentiment)
             risk = risk_for(sentiment, len(terms), reaches[i], engagements[i])
             # A positive mention ("great recovery after the outage") is no crisis, whatever its words.
             hint = scenario if label != "positive" else ""
