@@ -169,13 +169,23 @@ def main(argv: list[str] | None = None) -> int:
 
     scoring.warm_up()
     signals = 0
+    stage_s = {"ingest": 0.0, "leftovers": 0.0, "detect": 0.0}
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for offset in range(0, len(items), args.batch):
+        t0 = time.perf_counter()
         ingest_items(source=source, items=items[offset : offset + args.batch])
+        t1 = time.perf_counter()
         while score_new_mentions(limit=args.batch):
             pass
+        t2 = time.perf_counter()
         signals += len(detect_for_watch(watch_id=watch.pk))
+        t3 = time.perf_counter()
+        stage_s["ingest"] += t1 - t0
+        stage_s["leftovers"] += t2 - t1
+        stage_s["detect"] += t3 - t2
     elapsed = time.perf_counter() - started
+    python_cpu_us = (time.process_time() - cpu_started) / len(items) * 1e6
     mentions_per_s = len(items) / elapsed
 
     stored = Mention.objects.filter(watch=watch, state="scored").count()
@@ -195,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:  # every run starts from the same table size, not from the last run's leftovers
         _delete_watch(watch)
 
+    # Where the time went, per mention: the stages' wall time, and this process's CPU (both threads;
+    # the GIL lets only one run Python at a time, so this is the floor for the wall time).
+    per = {name: seconds / len(items) * 1e6 for name, seconds in stage_s.items()}
+    print(
+        f"us_per_mention ingest={per['ingest']:.1f} leftovers={per['leftovers']:.1f} "
+        f"detect={per['detect']:.1f} python_cpu={python_cpu_us:.1f}"
+    )
     print(f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} signals={signals} watch_id={watch_id}")
     print(f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}")
     return 0
