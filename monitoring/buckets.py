@@ -84,12 +84,7 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
     if not deltas:
         return 0
     table = connection.ops.quote_name(Bucket._meta.db_table)
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    columns = _COLUMNS
-    update = ", ".join(
-        [f"{name} = {table}.{name} + excluded.{name}" for name in _SUMMED]
-        + [f"risk_max = {greatest}({table}.risk_max, excluded.risk_max)"]
-    )
+    update = _add_on_conflict(table, "GREATEST" if connection.vendor == "postgresql" else "MAX")
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for offset in range(0, len(deltas), CHUNK):
@@ -111,20 +106,25 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
                     ]
                 )
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
+                f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} "  # noqa: S608 - names are ours
                 f"ON CONFLICT (watch_id, start) DO UPDATE SET {update}",
                 params,
             )
     return len(deltas)
 
 
+def _add_on_conflict(table: str, greatest: str) -> str:
+    """The ``DO UPDATE SET`` of an upsert that adds to a bucket instead of overwriting it."""
+    return ", ".join(
+        [f"{name} = {table}.{name} + excluded.{name}" for name in _SUMMED]
+        + [f"risk_max = {greatest}({table}.risk_max, excluded.risk_max)"]
+    )
+
+
 def _bucket_sql() -> str:
     mention = Mention._meta.db_table
     bucket = Bucket._meta.db_table
-    update = ", ".join(
-        [f"{name} = {bucket}.{name} + excluded.{name}" for name in _SUMMED]
-        + [f"risk_max = GREATEST({bucket}.risk_max, excluded.risk_max)"]
-    )
+    update = _add_on_conflict(bucket, "GREATEST")
     return (
         f"INSERT INTO {bucket} ({_COLUMNS}) "  # noqa: S608 - names are ours
         f"SELECT watch_id, date_bin(%s::interval, published_at, TIMESTAMPTZ 'epoch') AS start, count(*), "

@@ -1,4 +1,8 @@
-"""The scoring stage: new mentions → scored mentions → 5-minute buckets, in one transaction per batch.
+"""The scoring stage for mentions stored unscored, and the chunk overlap ingest shares.
+
+Ingest scores mentions as it stores them (``monitoring.ingest``). A mention is stored ``new`` only
+when the scorer failed on its chunk; ``score_new_mentions`` (nudged after that commit and by the
+sweeper) scores those: ``new`` → scored → 5-minute buckets, in one transaction per batch.
 
 A batch is claimed atomically so two workers never score (and count) the same mention: on
 PostgreSQL the ``new`` rows are locked with ``SELECT … FOR UPDATE SKIP LOCKED`` (a second worker
@@ -6,11 +10,10 @@ takes the next rows instead of waiting); on SQLite the settings open every trans
 ``BEGIN IMMEDIATE``, which serialises writers, so the second worker sees the rows already scored.
 The mentions leave ``new`` and enter their buckets in the same commit: counted exactly once.
 
-Within a batch, scoring (pure Python) and the score UPDATEs (database work) overlap: a helper
-thread scores chunk k+1 while this thread writes chunk k. psycopg2 and sqlite3 release the GIL while
-the database works, so the two use both cores. Only this thread touches the database, so the claim,
-every UPDATE and the bucket upsert stay in one transaction; if scoring or a write fails, the whole
-batch rolls back and its mentions stay ``new``.
+``overlapped`` runs the pure-Python work of chunk k+1 (scoring) in a helper thread while this
+thread writes chunk k. psycopg2 and sqlite3 release the GIL while the database works, so the two
+use both cores. Only this thread touches the database, so every write stays in one transaction;
+if scoring or a write fails, the whole batch rolls back.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from playbooks.models import Scenario
 DEFAULT_BATCH = 500
 T = TypeVar("T")
 R = TypeVar("R")
-# Mentions per overlapped chunk: big enough that each UPDATE's round trip and the thread hand-over
+# Mentions per overlapped chunk: big enough that each write's round trip and the thread hand-over
 # are small against its work, small enough that a 500–1000 batch gives the two threads work to share.
 OVERLAP_CHUNK = 250
 SWITCH_INTERVAL = 0.0005  # seconds; see ``overlapped``

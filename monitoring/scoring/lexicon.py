@@ -155,13 +155,6 @@ class Lexicon:
         )
 
     # --- morphology -------------------------------------------------------------------------
-    def _word_valence(self, tok: str) -> float | None:
-        """Valence of one token, memoised: word frequencies are Zipfian, so most lookups hit."""
-        valences = self._memo.valences
-        if tok in valences:
-            return valences[tok]
-        return self._learn([tok]).valences[tok]
-
     def _learn(self, toks: list[str]) -> _WordMemo:
         """Add the tokens the memo lacks (valence, and whether a phrase may start there); return
         the memo that now holds them all (a new one when the old one was full)."""
