@@ -99,6 +99,58 @@ def drafts_for(incident: Incident) -> list[Draft]:
     return drafts
 
 
+# Up to this many drafts, every language group is shown open: nothing to hide.
+DRAFTS_ALL_OPEN_MAX = 6
+
+
+@dataclass
+class DraftGroup:
+    """The drafts of one language, for the incident page's drafts panel."""
+
+    language: str
+    drafts: list[Draft]
+    open: bool  # shown unfolded: the watch's main language, or someone has worked on one of them
+    in_review: int
+    approved: int
+    published: int
+
+
+def _worked_on(draft: Draft) -> bool:
+    """Someone touched it: written or edited by a person, or past the plain template stage."""
+    return draft.author_id is not None or draft.status != DraftStatus.DRAFT
+
+
+def draft_groups(drafts: list[Draft], languages: list[str]) -> list[DraftGroup]:
+    """``drafts`` (as ``drafts_for`` orders them) by language: the watch's languages in its order
+    (its first is the main one), then any other language.
+
+    A playbook activated on a five-language watch adds a draft per approved template and language
+    (often more than fifteen); folding the languages nobody has worked on yet keeps the panel short.
+    """
+    by_language: dict[str, list[Draft]] = {}
+    for draft in drafts:
+        by_language.setdefault(draft.language, []).append(draft)
+    rank = {code: i for i, code in enumerate(dict.fromkeys(languages))}
+    order = sorted(by_language, key=lambda code: (rank.get(code, len(rank)), code))
+    main = order[0] if order else ""
+    all_open = len(drafts) <= DRAFTS_ALL_OPEN_MAX
+    groups = []
+    for code in order:
+        members = by_language[code]
+        statuses = [draft.status for draft in members]
+        groups.append(
+            DraftGroup(
+                language=code,
+                drafts=members,
+                open=all_open or code == main or any(map(_worked_on, members)),
+                in_review=statuses.count(DraftStatus.IN_REVIEW),
+                approved=statuses.count(DraftStatus.APPROVED),
+                published=statuses.count(DraftStatus.PUBLISHED),
+            )
+        )
+    return groups
+
+
 @dataclass
 class HoldingSuggestion:
     """Why the page suggests a holding statement, and which template would make the draft."""
@@ -223,6 +275,7 @@ def response_panel_context(request: Any, incident: Incident) -> dict[str, Any]:
         "role_candidates": list(assignable_members()) if playbook and user.has_perm(
             "incidents.triage_incident") else [],
         "drafts": drafts,
+        "draft_groups": draft_groups(drafts, languages),
         "holding_suggestion": holding_suggestion(
             incident, playbook=playbook or suggested, language=languages[0] if languages else "en", now=now,
             drafts=drafts,

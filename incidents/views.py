@@ -15,6 +15,7 @@ from incidents import selectors, services, views_response, views_review
 from incidents.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
 from incidents.notifications import selectors as notification_selectors
+from incidents.review import crisis_start_from
 
 # Panels other parts add to the incident page: template names included in order, each rendered
 # with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
@@ -66,9 +67,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
+    timeline = selectors.incident_timeline(incident)
     context = {
         "incident": incident,
-        "timeline": selectors.incident_timeline(incident),
+        "timeline": timeline,
+        # The same start the review measures "time to detect" from: the first pre-crisis sign.
+        "crisis_began": crisis_start_from(timeline, incident),
         "signals": selectors.incident_signals(incident),
         "mentions": selectors.incident_recent_mentions(incident),
         "transitions": selectors.allowed_transitions(incident, request.user),
