@@ -8,7 +8,14 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Draft, Evidence, Reply, Task
-from tests.factories import IncidentFactory, MentionFactory, SourceFactory, WatchFactory
+from incidents.response import playbook_activate
+from tests.factories import (
+    IncidentFactory,
+    MentionFactory,
+    MessageTemplateFactory,
+    SourceFactory,
+    WatchFactory,
+)
 from tests.incidents.response_helpers import ready_playbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -87,3 +94,29 @@ def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_ur
     assert Reply.objects.get(mention=angry).replied_by == responder
     assert Task.objects.get(pk=task.pk).completed_by == responder
     assert dialogs == []
+
+
+def test_a_folded_language_opens_and_its_draft_can_be_submitted(page, live_url, login, responder):
+    """A five-language watch: the main language's drafts are open, the others fold until someone works on them."""
+    playbook = ready_playbook()
+    for language in ("pl", "id", "ms"):
+        for kind in ("holding", "update"):
+            MessageTemplateFactory(playbook=playbook, kind=kind, language=language, approval_state="approved",
+                                   title=f"{kind} {language}", body=f"{kind} ({language}) about {{brand}}.")
+    watch = WatchFactory(name="Acme Air", languages=["pl", "en", "tr", "id", "ms"])
+    incident = IncidentFactory(watch=watch, scenario=playbook.scenario)
+    playbook_activate(incident=incident, playbook=playbook, by=responder)
+    malay = Draft.objects.get(incident=incident, kind="holding", language="ms")
+
+    login(page, responder)
+    page.goto(f"{live_url}/incidents/{incident.pk}/")
+    submit = page.locator(f"#draft-{malay.pk}").get_by_role("button", name="Submit for review")
+    assert page.locator("#drafts-pl").get_attribute("open") is not None
+    assert not submit.is_visible()
+
+    page.locator("#drafts-ms > summary").click()
+    submit.click()
+    page.wait_for_selector(f"#draft-{malay.pk}.draft-in_review")
+    # Worked on now: the Malay group stays open after the reload, and says what is waiting.
+    assert page.locator("#drafts-ms").get_attribute("open") is not None
+    assert "1 in review" in page.locator("#drafts-ms > summary").inner_text()
