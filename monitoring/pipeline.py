@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from typing import TypeVar
@@ -174,20 +176,42 @@ def overlapped(chunks: list[T], work: Callable[[T], R]) -> Iterator[tuple[T, R]]
         for chunk in chunks:
             yield chunk, work(chunk)
         return
-    # The caller's thread wakes from each database call needing the GIL while the helper computes;
-    # at the default 5 ms switch interval it would wait most of a chunk's time for its turn.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    with _short_switch_interval(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring") as pool:
+        pending = pool.submit(work, chunks[0])
+        for k, chunk in enumerate(chunks):
+            result = pending.result()
+            if k + 1 < len(chunks):
+                pending = pool.submit(work, chunks[k + 1])
+            yield chunk, result
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    """Lower the interpreter's thread switch interval while any ``overlapped`` runs.
+
+    The caller's thread wakes from each database call needing the GIL while the helper computes;
+    at the default 5 ms switch interval it would wait most of a chunk's time for its turn. The
+    interval is process-wide and gunicorn's threads may ingest at once (webhooks, imports): the
+    first one in saves it, the last one out restores it.
+    """
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, SWITCH_INTERVAL))
+        _switch_users += 1
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring") as pool:
-            pending = pool.submit(work, chunks[0])
-            for k, chunk in enumerate(chunks):
-                result = pending.result()
-                if k + 1 < len(chunks):
-                    pending = pool.submit(work, chunks[k + 1])
-                yield chunk, result
+        yield
     finally:
-        sys.setswitchinterval(interval)
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 @transaction.atomic
