@@ -29,6 +29,35 @@ def audit_record(
     )
 
 
+def audited_update(
+    *,
+    instance: models.Model,
+    by: Any,
+    action: str,
+    changes: dict[str, Any],
+    audit_fields: list[str] | None = None,
+    extra_after: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """Set ``changes`` on ``instance``, save only those fields, and write the audit row.
+
+    ``audit_fields`` (default: the changed fields) are snapshotted before and after; ``extra_after``
+    adds context to the after-state (a note, a reason). Call inside the transaction of the change,
+    on a row the caller has locked where writers race.
+    """
+    fields = audit_fields or list(changes)
+    before = snapshot(instance, fields)
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    update_fields = list(changes)
+    if any(field.name == "updated_at" for field in instance._meta.concrete_fields) and "updated_at" not in changes:
+        update_fields.append("updated_at")
+    instance.save(update_fields=update_fields)
+    return audit_record(
+        actor=by, action=action, target=instance, before=before,
+        after={**snapshot(instance, fields), **(extra_after or {})},
+    )
+
+
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     """The JSON-safe values of ``fields`` on ``instance``, for an audit row's before/after."""
     values: dict[str, Any] = {}
