@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from crisisdesk import services
-from crisisdesk.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
 from crisisdesk.roles import MANAGE_TEAM, ROLE_CHOICES, ROLES, require
+from crisisdesk.team import services
+from crisisdesk.team.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
 
 User = get_user_model()
 _NEW_PASSWORD_KEY = "team_new_member_password"
