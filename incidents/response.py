@@ -29,9 +29,9 @@ from incidents.selectors import safe_url
 from incidents.signals import incident_event
 from incidents.timeline import timeline_add
 from monitoring.models import Mention
+from playbooks.message_templates.placeholders import placeholders_in, render_placeholders
+from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus
-from playbooks.rendering import placeholders_in, render_placeholders
-from playbooks.selectors import approved_templates_for
 
 # Who may set an incident's first-response target: managers and up (the same people who may close).
 SET_RESPONSE_TARGET = CLOSE_INCIDENTS

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
 from playbooks.constants import CHANNELS, LANGUAGES
+from playbooks.message_templates.placeholders import placeholder_errors
 from playbooks.models import (
     ApprovalState,
     ChecklistItem,
@@ -44,7 +45,6 @@ from playbooks.models import (
     ScenarioType,
     TemplateKind,
 )
-from playbooks.rendering import placeholder_errors
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 

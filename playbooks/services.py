@@ -1,4 +1,4 @@
-"""Writes for playbooks: scenarios, versions, crisis roles, checklists and message templates.
+"""Writes for playbooks: scenarios, versions, crisis roles and checklists.
 
 Versioning rules (DESIGN.md §2: activating a playbook snapshots it, so history must stay readable):
 
@@ -9,8 +9,7 @@ Versioning rules (DESIGN.md §2: activating a playbook snapshots it, so history 
   edited copy back and should follow ``result.playbook``.
 * **Retired** versions are history and cannot be edited.
 * Name/description edits and message templates do not bump the playbook: templates carry their own
-  versions and approval (editing an approved template makes version+1 awaiting approval; the approved
-  one stays in use until the new one is approved, then is superseded).
+  versions and approval (``playbooks.message_templates.services``).
 
 Every change writes an audit row in the same transaction.
 """
@@ -22,11 +21,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
 from playbooks.models import (
-    ApprovalState,
     ChecklistItem,
     CrisisRole,
     MessageTemplate,
@@ -35,33 +32,24 @@ from playbooks.models import (
     PlaybookStatus,
     Scenario,
 )
-from playbooks.rendering import validate_template_body
 
 SCENARIO_FIELDS = ["type", "name", "guidance", "engagement_approach", "trigger_terms", "channels"]
 PLAYBOOK_FIELDS = ["scenario", "name", "description", "version", "status", "previous"]
 ROLE_FIELDS = ["playbook", "name", "responsibilities", "order"]
 ITEM_FIELDS = ["playbook", "phase", "order", "title", "description", "role", "due_offset_minutes"]
-TEMPLATE_FIELDS = [
-    "playbook", "family", "version", "kind", "channel", "language", "title", "body",
-    "approval_state", "author", "approved_by", "approved_at",
-]  # fmt: skip
 
 SCENARIO_EDITABLE = {"name", "guidance", "engagement_approach", "trigger_terms", "channels"}
 PLAYBOOK_EDITABLE = {"name", "description"}
 ROLE_EDITABLE = {"name", "responsibilities", "order"}
 ITEM_EDITABLE = {"phase", "order", "title", "description", "role", "due_offset_minutes"}
-TEMPLATE_EDITABLE = {"kind", "channel", "language", "title", "body"}
 
 
 class PlaybookError(Exception):
     """A playbook change that is not allowed; the message is shown to the member as is."""
 
 
-class TemplateApprovalError(PlaybookError):
-    """An approval that breaks the four-eyes rule or the approval order."""
-
-
-def _check_changes(changes: dict[str, Any], allowed: set[str]) -> None:
+def check_editable(changes: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse (``TypeError``, a caller's bug) a change to a field outside ``allowed``."""
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(
@@ -69,7 +57,7 @@ def _check_changes(changes: dict[str, Any], allowed: set[str]) -> None:
         )
 
 
-def _apply(instance: Any, changes: dict[str, Any]) -> list[str]:
+def apply_changes(instance: Any, changes: dict[str, Any]) -> list[str]:
     """Set the fields that really change; return their names."""
     changed = []
     for name, value in changes.items():
@@ -113,10 +101,10 @@ def scenario_create(
 @transaction.atomic
 def scenario_update(*, scenario: Scenario, by: Any, **changes: Any) -> Scenario:
     """Edit a scenario's guidance, engagement approach, trigger terms or channels in place."""
-    _check_changes(changes, SCENARIO_EDITABLE)
+    check_editable(changes, SCENARIO_EDITABLE)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     before = snapshot(scenario, SCENARIO_FIELDS)
-    changed = _apply(scenario, changes)
+    changed = apply_changes(scenario, changes)
     if changed:
         scenario.save(update_fields=changed)
         audit_record(
@@ -167,12 +155,12 @@ def playbook_create(*, scenario: Scenario, by: Any, name: str, description: str 
 @transaction.atomic
 def playbook_update(*, playbook: Playbook, by: Any, **changes: Any) -> Playbook:
     """Rename or re-describe a playbook in place (not a structural change, so no new version)."""
-    _check_changes(changes, PLAYBOOK_EDITABLE)
+    check_editable(changes, PLAYBOOK_EDITABLE)
     playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if playbook.status == PlaybookStatus.RETIRED:
         raise PlaybookError("This version is retired and kept as history; edit the current version.")
     before = snapshot(playbook, PLAYBOOK_FIELDS)
-    changed = _apply(playbook, changes)
+    changed = apply_changes(playbook, changes)
     if changed:
         playbook.save(update_fields=[*changed, "updated_at"])
         audit_record(
@@ -338,11 +326,11 @@ def role_add(
 @transaction.atomic
 def role_edit(*, role: CrisisRole, by: Any, **changes: Any) -> CrisisRole:
     """Change a role's name, responsibilities or order (on a new version if its playbook is active)."""
-    _check_changes(changes, ROLE_EDITABLE)
+    check_editable(changes, ROLE_EDITABLE)
     _, role_map, _ = _editable(role.playbook, by)
     role = role_map[role.pk]
     before = snapshot(role, ROLE_FIELDS)
-    changed = _apply(role, changes)
+    changed = apply_changes(role, changes)
     if changed:
         _save_role(role, update_fields=changed)
         audit_record(
@@ -408,13 +396,13 @@ def checklist_item_add(
 @transaction.atomic
 def checklist_item_edit(*, item: ChecklistItem, by: Any, **changes: Any) -> ChecklistItem:
     """Change a checklist step (on a new version if its playbook is active)."""
-    _check_changes(changes, ITEM_EDITABLE)
+    check_editable(changes, ITEM_EDITABLE)
     target, role_map, item_map = _editable(item.playbook, by)
     item = item_map[item.pk]
     if "role" in changes:
         changes["role"] = _role_in(target, changes["role"], role_map)
     before = snapshot(item, ITEM_FIELDS)
-    changed = _apply(item, changes)
+    changed = apply_changes(item, changes)
     if changed:
         item.save(update_fields=changed)
         audit_record(
@@ -437,180 +425,3 @@ def checklist_item_remove(*, item: ChecklistItem, by: Any) -> Playbook:
     )
     victim.delete()
     return target
-
-
-# --- Message templates ----------------------------------------------------------------------
-
-
-def _template_snapshot(template: MessageTemplate) -> dict[str, Any]:
-    values = snapshot(template, TEMPLATE_FIELDS)
-    values["family"] = str(template.family)  # a UUID; audit rows hold JSON
-    return values
-
-
-def _writable_playbook(playbook_id: int) -> Playbook:
-    playbook = Playbook.objects.get(pk=playbook_id)
-    if playbook.status == PlaybookStatus.RETIRED:
-        raise PlaybookError("This playbook version is retired; templates are edited on the current version.")
-    return playbook
-
-
-@transaction.atomic
-def template_create(
-    *,
-    playbook: Playbook,
-    by: Any,
-    kind: str,
-    language: str,
-    title: str,
-    body: str,
-    channel: str = "all",
-) -> MessageTemplate:
-    """A new template family at version 1, in draft: submit it, then another manager approves it."""
-    validate_template_body(body)
-    playbook = _writable_playbook(playbook.pk)
-    template = MessageTemplate.objects.create(
-        playbook=playbook,
-        kind=kind,
-        channel=channel,
-        language=language,
-        title=title.strip(),
-        body=body,
-        approval_state=ApprovalState.DRAFT,
-        author=by if getattr(by, "is_authenticated", False) else None,
-    )
-    audit_record(
-        actor=by, action="template.created", target=template, after=_template_snapshot(template)
-    )
-    return template
-
-
-@transaction.atomic
-def template_submit(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Ask for approval: draft → pending (a conditional UPDATE, so a double click is harmless)."""
-    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.DRAFT).update(
-        approval_state=ApprovalState.PENDING
-    )
-    template.refresh_from_db()
-    if not updated:
-        if template.approval_state == ApprovalState.PENDING:
-            return template
-        raise PlaybookError(
-            f"Only a draft can be submitted; this version is {template.get_approval_state_display()}."
-        )
-    audit_record(
-        actor=by, action="template.submitted", target=template,
-        before={"approval_state": ApprovalState.DRAFT}, after={"approval_state": ApprovalState.PENDING},
-    )  # fmt: skip
-    return template
-
-
-@transaction.atomic
-def template_approve(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Approve a pending version (``by`` must not be its author); older approved versions are superseded."""
-    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
-    if template.author_id is not None and template.author_id == getattr(by, "pk", None):
-        raise TemplateApprovalError("You wrote this version, so another manager must approve it.")
-    if template.approval_state != ApprovalState.PENDING:
-        raise TemplateApprovalError(
-            f"Only a version awaiting approval can be approved; this one is {template.get_approval_state_display()}."
-        )
-    template.approval_state = ApprovalState.APPROVED
-    template.approved_by = by
-    template.approved_at = timezone.now()
-    try:
-        with transaction.atomic():
-            template.save(update_fields=["approval_state", "approved_by", "approved_at"])
-    except IntegrityError as exc:  # the database's author ≠ approver check, should a race get here
-        raise TemplateApprovalError("You wrote this version, so another manager must approve it.") from exc
-    audit_record(
-        actor=by, action="template.approved", target=template,
-        before={"approval_state": ApprovalState.PENDING},
-        after={"approval_state": ApprovalState.APPROVED, "approved_by": by.pk},
-    )  # fmt: skip
-    older = MessageTemplate.objects.select_for_update().filter(
-        playbook_id=template.playbook_id,
-        family=template.family,
-        version__lt=template.version,
-        approval_state=ApprovalState.APPROVED,
-    )
-    for old in older:
-        old.approval_state = ApprovalState.SUPERSEDED
-        old.save(update_fields=["approval_state"])
-        audit_record(
-            actor=by, action="template.superseded", target=old,
-            before={"approval_state": ApprovalState.APPROVED},
-            after={"approval_state": ApprovalState.SUPERSEDED, "by_version": template.version},
-        )  # fmt: skip
-    return template
-
-
-@transaction.atomic
-def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> MessageTemplate:
-    """Edit the latest version of a template.
-
-    A draft or pending version is edited in place (``by`` becomes its author, so they can't approve
-    their own words). An approved version is left untouched and in use: the edit becomes version+1,
-    awaiting approval. Returns the version that holds the edit.
-    """
-    _check_changes(changes, TEMPLATE_EDITABLE)
-    if "body" in changes:
-        validate_template_body(changes["body"])
-    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
-    _writable_playbook(template.playbook_id)
-    latest = (
-        MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family)
-        .order_by("-version")
-        .first()
-    )
-    if latest.pk != template.pk:
-        raise PlaybookError(
-            f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."
-        )
-    if all(getattr(template, name) == value for name, value in changes.items()):
-        return template
-    before = _template_snapshot(template)
-    if template.approval_state in (ApprovalState.DRAFT, ApprovalState.PENDING):
-        changed = _apply(template, changes)
-        template.author = by
-        template.save(update_fields=[*changed, "author"])
-        audit_record(
-            actor=by, action="template.edited", target=template, before=before,
-            after=_template_snapshot(template),
-        )  # fmt: skip
-        return template
-    if template.approval_state != ApprovalState.APPROVED:
-        raise PlaybookError("A superseded version is history; edit the latest version.")
-    values = {name: getattr(template, name) for name in TEMPLATE_EDITABLE} | changes
-    new = MessageTemplate.objects.create(
-        playbook_id=template.playbook_id,
-        family=template.family,
-        version=template.version + 1,
-        approval_state=ApprovalState.PENDING,
-        author=by,
-        **values,
-    )
-    audit_record(
-        actor=by,
-        action="template.new_version",
-        target=new,
-        before=before,
-        after=_template_snapshot(new),
-    )
-    return new
-
-
-@transaction.atomic
-def template_return_to_draft(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Send a pending version back to its author as a draft (a reviewer's "not yet")."""
-    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.PENDING).update(
-        approval_state=ApprovalState.DRAFT
-    )
-    template.refresh_from_db()
-    if not updated:
-        raise PlaybookError("Only a version awaiting approval can be sent back.")
-    audit_record(
-        actor=by, action="template.returned", target=template,
-        before={"approval_state": ApprovalState.PENDING}, after={"approval_state": ApprovalState.DRAFT},
-    )  # fmt: skip
-    return template

@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.roles import MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
 from playbooks import selectors, services
-from playbooks.forms import ChecklistItemForm, PlaybookForm, PreviewForm, RoleForm, ScenarioForm, TemplateForm
-from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, PlaybookStatus, Scenario
-from playbooks.rendering import PLACEHOLDERS, placeholder_errors, render_sample, sample_values
+from playbooks.forms import ChecklistItemForm, PlaybookForm, RoleForm, ScenarioForm
+from playbooks.message_templates.selectors import template_families
+from playbooks.models import ChecklistItem, CrisisRole, Playbook, PlaybookStatus, Scenario
 
 
 def _form_page(request: HttpRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
@@ -66,7 +66,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "playbook": playbook,
             "scenario": playbook.scenario,
             "phases": selectors.checklist_by_phase(playbook=playbook),
-            "families": selectors.template_families(playbook=playbook),
+            "families": template_families(playbook=playbook),
             "versions": selectors.playbook_versions(playbook=playbook),
             "editable": playbook.status != PlaybookStatus.RETIRED,
         },
@@ -282,155 +282,3 @@ def checklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     _followed(request, item.playbook, target)
     messages.success(request, f"Removed the step “{item.title}”.")
     return redirect("playbooks:detail", pk=target.pk)
-
-
-# --- Message templates -------------------------------------------------------------------------
-
-
-def _template_page(request: HttpRequest, form: TemplateForm, *, title: str, cancel: str) -> HttpResponse:
-    language = form["language"].value() or "en"
-    body = form["body"].value() or ""
-    return render(
-        request,
-        "playbooks/template_form.html",
-        {
-            "form": form, "title": title, "cancel": cancel, "placeholders": PLACEHOLDERS,
-            "preview": render_sample(body, language), "preview_errors": placeholder_errors(body),
-        },
-    )  # fmt: skip
-
-
-@require(MANAGE_PLAYBOOKS)
-def template_add(request: HttpRequest, pk: int) -> HttpResponse:
-    playbook = get_object_or_404(Playbook, pk=pk)
-    form = TemplateForm(
-        request.POST or None,
-        initial={"kind": request.GET.get("kind"), "language": request.GET.get("language", "en")},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.template_create(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if "submit" in request.POST:
-                services.template_submit(template=template, by=request.user)
-            messages.success(request, f"Template “{template.title}” saved.")
-            return redirect("playbooks:template_detail", pk=template.pk)
-    return _template_page(
-        request,
-        form,
-        title=f"New message template for {playbook}",
-        cancel=reverse("playbooks:detail", args=[pk]),
-    )
-
-
-@require(VIEW_PLAYBOOKS)
-@require_safe
-def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(
-        MessageTemplate.objects.select_related("playbook", "playbook__scenario", "author", "approved_by"),
-        pk=pk,
-    )
-    history = list(selectors.template_history(template=template))
-    return render(
-        request,
-        "playbooks/template_detail.html",
-        {
-            "template": template,
-            "history": history,
-            "is_latest": history[0].pk == template.pk,
-            "preview": render_sample(template.body, template.language),
-            "editable": template.playbook.status != PlaybookStatus.RETIRED,
-        },
-    )
-
-
-@require(MANAGE_PLAYBOOKS)
-def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate.objects.select_related("playbook"), pk=pk)
-    initial = {name: getattr(template, name) for name in services.TEMPLATE_EDITABLE}
-    form = TemplateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.template_edit(template=template, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if saved.pk != template.pk:
-                messages.info(
-                    request,
-                    f"Saved as version {saved.version}, awaiting approval by another manager. "
-                    f"Version {template.version} stays in use until then.",
-                )
-            else:
-                messages.success(request, "Template saved.")
-            return redirect("playbooks:template_detail", pk=saved.pk)
-    return _template_page(
-        request, form, title=f"Edit template: {template.title} (v{template.version})",
-        cancel=reverse("playbooks:template_detail", args=[pk]),
-    )  # fmt: skip
-
-
-def _template_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate, pk=pk)
-    try:
-        action(template=template, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect("playbooks:template_detail", pk=pk)
-
-
-@require(MANAGE_PLAYBOOKS)
-@require_POST
-def template_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(request, pk, services.template_submit, "Submitted for approval.")
-
-
-@require(APPROVE_TEMPLATES)
-@require_POST
-def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(
-        request, pk, services.template_approve, "Approved: this version is now the one in use."
-    )
-
-
-@require(APPROVE_TEMPLATES)
-@require_POST
-def template_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(
-        request, pk, services.template_return_to_draft, "Sent back to its author as a draft."
-    )
-
-
-@require(MANAGE_PLAYBOOKS)
-@require_POST
-def template_preview(request: HttpRequest) -> HttpResponse:
-    """htmx: the body rendered with sample values, as an escaped fragment."""
-    form = PreviewForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "playbooks/_preview.html",
-            {"preview": "", "preview_errors": [e for errs in form.errors.values() for e in errs]},
-            status=400,
-        )
-    body = form.cleaned_data["body"]
-    language = form.cleaned_data["language"] or "en"
-    return render(
-        request,
-        "playbooks/_preview.html",
-        {
-            "preview": render_sample(body, language),
-            "preview_errors": placeholder_errors(body),
-            "samples": sample_values(language),
-        },
-    )
-
-
-@require(APPROVE_TEMPLATES)
-@require_safe
-def approvals(request: HttpRequest) -> HttpResponse:
-    return render(request, "playbooks/approvals.html", {"templates": selectors.pending_templates()})
