@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from playbooks.library import install_library
+from playbooks.library.installer import install_library
 from playbooks.models import ApprovalState, Playbook, PlaybookStatus
 from tests.factories import ChecklistItemFactory, CrisisRoleFactory, MessageTemplateFactory, PlaybookFactory
 

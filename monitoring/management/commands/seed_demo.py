@@ -26,7 +26,7 @@ from incidents.services import incident_transition
 from monitoring.detection import default_rules_for
 from monitoring.models import Rule, Source, Watch
 from monitoring.sources.drill import drill_start
-from playbooks.library import install_library
+from playbooks.library.installer import install_library
 from playbooks.models import Scenario, ScenarioType
 
 DEMO_WATCH = "Acme Air"

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from crisisdesk.models import AuditRecord
 from playbooks import services
-from playbooks.library import install_library, library_entries
+from playbooks.library.installer import install_library, library_entries
 from playbooks.message_templates import services as template_services
 from playbooks.message_templates.placeholders import placeholder_errors, placeholders_in
 from playbooks.message_templates.selectors import approved_templates_for

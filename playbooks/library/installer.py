@@ -46,7 +46,7 @@ from playbooks.models import (
     TemplateKind,
 )
 
-LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+LIBRARY_DIR = Path(__file__).resolve().parent
 
 
 def _read(path: Path) -> Any:
