@@ -59,6 +59,19 @@ def playbook_get(*, pk: int) -> Playbook:
     )
 
 
+def playbooks_with_structure() -> QuerySet[Playbook]:
+    """Every playbook version with scenario, author, roles and checklist, in four queries however many
+    there are (the API's list and detail)."""
+    return (
+        Playbook.objects.select_related("scenario", "created_by")
+        .prefetch_related(
+            Prefetch("roles", queryset=CrisisRole.objects.order_by("order", "name")),
+            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("role").order_by("phase", "order", "id")),
+        )
+        .order_by("scenario__name", "-version", "id")
+    )
+
+
 def playbook_versions(*, playbook: Playbook) -> QuerySet[Playbook]:
     """Every version of the playbook's scenario, newest first (the browsable history)."""
     return (
