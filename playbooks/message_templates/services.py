@@ -5,7 +5,8 @@ approves it (author ≠ approver, also a database constraint). Editing an approv
 version+1 awaiting approval: the approved one stays in use until the new one is approved, then is
 superseded. Templates on a retired playbook version are history and cannot be edited.
 
-Every change writes an audit row in the same transaction.
+Writing needs ``MANAGE_PLAYBOOKS``; approving and sending back need ``APPROVE_TEMPLATES``
+(``PermissionDenied`` otherwise). Every change writes an audit row in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit import audit_record, audited_update, snapshot
+from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, ensure_permission
+from crisisdesk.types import Member
 from playbooks.message_templates.placeholders import validate_template_body
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus
-from playbooks.services import PlaybookError, apply_changes, check_editable
+from playbooks.services import PlaybookError, changed_values, check_editable
 
 TEMPLATE_FIELDS = [
     "playbook", "family", "version", "kind", "channel", "language", "title", "body",
     "approval_state", "author", "approved_by", "approved_at",
 ]  # fmt: skip
 TEMPLATE_EDITABLE = {"kind", "channel", "language", "title", "body"}
+
+_MAY_NOT_WRITE = "Your role may not write message templates."
+_MAY_NOT_APPROVE = "Your role may not approve message templates."
 
 
 class TemplateApprovalError(PlaybookError):
@@ -48,7 +54,7 @@ def _writable_playbook(playbook_id: int) -> Playbook:
 def template_create(
     *,
     playbook: Playbook,
-    by: Any,
+    by: Member,
     kind: str,
     language: str,
     title: str,
@@ -56,6 +62,7 @@ def template_create(
     channel: str = "all",
 ) -> MessageTemplate:
     """A new template family at version 1, in draft: submit it, then another manager approves it."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT_WRITE)
     validate_template_body(body)
     playbook = _writable_playbook(playbook.pk)
     template = MessageTemplate.objects.create(
@@ -66,7 +73,7 @@ def template_create(
         title=title.strip(),
         body=body,
         approval_state=ApprovalState.DRAFT,
-        author=by if getattr(by, "is_authenticated", False) else None,
+        author=by,
     )
     audit_record(
         actor=by, action="template.created", target=template, after=_template_snapshot(template)
@@ -75,8 +82,9 @@ def template_create(
 
 
 @transaction.atomic
-def template_submit(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+def template_submit(*, template: MessageTemplate, by: Member) -> MessageTemplate:
     """Ask for approval: draft → pending (a conditional UPDATE, so a double click is harmless)."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT_WRITE)
     updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.DRAFT).update(
         approval_state=ApprovalState.PENDING
     )
@@ -95,28 +103,25 @@ def template_submit(*, template: MessageTemplate, by: Any) -> MessageTemplate:
 
 
 @transaction.atomic
-def template_approve(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+def template_approve(*, template: MessageTemplate, by: Member) -> MessageTemplate:
     """Approve a pending version (``by`` must not be its author); older approved versions are superseded."""
+    ensure_permission(by, APPROVE_TEMPLATES, _MAY_NOT_APPROVE)
     template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
-    if template.author_id is not None and template.author_id == getattr(by, "pk", None):
+    if template.author_id is not None and template.author_id == by.pk:
         raise TemplateApprovalError("You wrote this version, so another manager must approve it.")
     if template.approval_state != ApprovalState.PENDING:
         raise TemplateApprovalError(
             f"Only a version awaiting approval can be approved; this one is {template.get_approval_state_display()}."
         )
-    template.approval_state = ApprovalState.APPROVED
-    template.approved_by = by
-    template.approved_at = timezone.now()
     try:
         with transaction.atomic():
-            template.save(update_fields=["approval_state", "approved_by", "approved_at"])
+            audited_update(
+                instance=template, by=by, action="template.approved",
+                changes={"approval_state": ApprovalState.APPROVED, "approved_by": by, "approved_at": timezone.now()},
+                audit_fields=["approval_state"], extra_after={"approved_by": by.pk},
+            )  # fmt: skip
     except IntegrityError as exc:  # the database's author ≠ approver check, should a race get here
         raise TemplateApprovalError("You wrote this version, so another manager must approve it.") from exc
-    audit_record(
-        actor=by, action="template.approved", target=template,
-        before={"approval_state": ApprovalState.PENDING},
-        after={"approval_state": ApprovalState.APPROVED, "approved_by": by.pk},
-    )  # fmt: skip
     older = MessageTemplate.objects.select_for_update().filter(
         playbook_id=template.playbook_id,
         family=template.family,
@@ -124,24 +129,22 @@ def template_approve(*, template: MessageTemplate, by: Any) -> MessageTemplate:
         approval_state=ApprovalState.APPROVED,
     )
     for old in older:
-        old.approval_state = ApprovalState.SUPERSEDED
-        old.save(update_fields=["approval_state"])
-        audit_record(
-            actor=by, action="template.superseded", target=old,
-            before={"approval_state": ApprovalState.APPROVED},
-            after={"approval_state": ApprovalState.SUPERSEDED, "by_version": template.version},
+        audited_update(
+            instance=old, by=by, action="template.superseded", changes={"approval_state": ApprovalState.SUPERSEDED},
+            extra_after={"by_version": template.version},
         )  # fmt: skip
     return template
 
 
 @transaction.atomic
-def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> MessageTemplate:
+def template_edit(*, template: MessageTemplate, by: Member, **changes: Any) -> MessageTemplate:
     """Edit the latest version of a template.
 
     A draft or pending version is edited in place (``by`` becomes its author, so they can't approve
     their own words). An approved version is left untouched and in use: the edit becomes version+1,
     awaiting approval. Returns the version that holds the edit.
     """
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT_WRITE)
     check_editable(changes, TEMPLATE_EDITABLE)
     if "body" in changes:
         validate_template_body(changes["body"])
@@ -156,11 +159,14 @@ def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> Mess
         raise PlaybookError(
             f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."
         )
-    if all(getattr(template, name) == value for name, value in changes.items()):
+    changed = changed_values(template, changes)
+    if not changed:
         return template
     before = _template_snapshot(template)
     if template.approval_state in (ApprovalState.DRAFT, ApprovalState.PENDING):
-        changed = apply_changes(template, changes)
+        # Not audited_update: the audit rows show the family as a string (a UUID is not JSON).
+        for name, value in changed.items():
+            setattr(template, name, value)
         template.author = by
         template.save(update_fields=[*changed, "author"])
         audit_record(
@@ -190,8 +196,9 @@ def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> Mess
 
 
 @transaction.atomic
-def template_return_to_draft(*, template: MessageTemplate, by: Any) -> MessageTemplate:
+def template_return_to_draft(*, template: MessageTemplate, by: Member) -> MessageTemplate:
     """Send a pending version back to its author as a draft (a reviewer's "not yet")."""
+    ensure_permission(by, APPROVE_TEMPLATES, _MAY_NOT_APPROVE)
     updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.PENDING).update(
         approval_state=ApprovalState.DRAFT
     )

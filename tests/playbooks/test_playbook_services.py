@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from crisisdesk.models import AuditRecord
@@ -112,3 +113,26 @@ def test_scenario_update_is_audited_with_before_and_after(playbook, manager):
     services.scenario_update(scenario=scenario, by=manager, trigger_terms={"tr": ["kesinti"]}, channels=["x"])
     record = AuditRecord.objects.get(action="scenario.updated")
     assert record.after["trigger_terms"] == {"tr": ["kesinti"]} and record.actor == manager
+
+
+# --- who may write --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["viewer", "responder"])
+def test_it_refuses_a_member_who_may_not_manage_playbooks(request, playbook, persona):
+    member = request.getfixturevalue(persona)
+    writes = [
+        lambda: services.scenario_update(scenario=playbook.scenario, by=member, name="Renamed"),
+        lambda: services.playbook_create(scenario=playbook.scenario, by=member, name="Rewrite"),
+        lambda: services.playbook_update(playbook=playbook, by=member, name="Renamed"),
+        lambda: services.playbook_new_version(playbook=playbook, by=member),
+        lambda: services.playbook_retire(playbook=playbook, by=member),
+        lambda: services.role_add(playbook=playbook, by=member, name="Spokesperson"),
+        lambda: services.role_remove(role=playbook.roles.get(), by=member),
+        lambda: services.checklist_item_edit(item=playbook.checklist.get(), by=member, title="x"),
+    ]
+    for write in writes:
+        with pytest.raises(PermissionDenied, match="may not change playbooks"):
+            write()
+    assert Playbook.objects.count() == 1 and playbook.roles.count() == 1 and actions() == []
+

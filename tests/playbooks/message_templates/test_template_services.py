@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -140,3 +142,29 @@ def test_submit_and_return_are_idempotent_and_audited(playbook, manager, manager
     services.template_return_to_draft(template=template, by=manager2)
     template.refresh_from_db()
     assert template.approval_state == ApprovalState.DRAFT
+
+
+def test_a_responder_may_not_write_or_submit_templates(playbook, responder, manager):
+    with pytest.raises(PermissionDenied, match="may not write message templates"):
+        services.template_create(playbook=playbook, by=responder, kind="reply", language="en", title="t", body="Hi")
+    draft = MessageTemplateFactory(playbook=playbook, author=manager)
+    with pytest.raises(PermissionDenied):
+        services.template_submit(template=draft, by=responder)
+    with pytest.raises(PermissionDenied):
+        services.template_edit(template=draft, by=responder, title="Mine now")
+    draft.refresh_from_db()
+    assert (draft.approval_state, draft.author) == (ApprovalState.DRAFT, manager)
+
+
+def test_approving_needs_the_approval_permission(playbook, manager):
+    editor = User.objects.create_user("editor")
+    editor.user_permissions.add(Permission.objects.get(codename="manage_playbooks"))
+    editor = User.objects.get(pk=editor.pk)
+    pending = MessageTemplateFactory(playbook=playbook, author=manager, approval_state=ApprovalState.PENDING)
+    with pytest.raises(PermissionDenied, match="may not approve"):
+        services.template_approve(template=pending, by=editor)
+    with pytest.raises(PermissionDenied, match="may not approve"):
+        services.template_return_to_draft(template=pending, by=editor)
+    pending.refresh_from_db()
+    assert pending.approval_state == ApprovalState.PENDING
+
