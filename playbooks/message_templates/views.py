@@ -1,12 +1,13 @@
 """Message template pages: write, preview, version and approve the team's prepared statements.
 
 Everyone with a role reads; managers write; approving needs ``APPROVE_TEMPLATES`` and someone other
-than the version's author (the services enforce it).
+than the version's author (the services enforce it). Refusals are flashed by
+``crisisdesk.web.run_action``; a form page is shown again with what the member typed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.web import run_action
 from playbooks.message_templates import selectors, services
 from playbooks.message_templates.forms import PreviewForm, TemplateForm
 from playbooks.message_templates.placeholders import (
@@ -47,15 +49,17 @@ def template_add(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"kind": request.GET.get("kind"), "language": request.GET.get("language", "en")},
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            template = services.template_create(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
+        created: MessageTemplate | None = None
+
+        def create() -> str:
+            nonlocal created
+            created = services.template_create(playbook=playbook, by=request.user, **form.cleaned_data)
             if "submit" in request.POST:
-                services.template_submit(template=template, by=request.user)
-            messages.success(request, f"Template “{template.title}” saved.")
-            return redirect("playbooks:template_detail", pk=template.pk)
+                services.template_submit(template=created, by=request.user)
+            return f"Template “{created.title}” saved."
+
+        if run_action(request, create):
+            return redirect("playbooks:template_detail", pk=created.pk)
     return _template_page(
         request,
         form,
@@ -91,19 +95,21 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(template, name) for name in services.TEMPLATE_EDITABLE}
     form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        saved: MessageTemplate | None = None
+
+        def save() -> str:
+            nonlocal saved
             saved = services.template_edit(template=template, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if saved.pk != template.pk:
-                messages.info(
-                    request,
-                    f"Saved as version {saved.version}, awaiting approval by another manager. "
-                    f"Version {template.version} stays in use until then.",
-                )
-            else:
-                messages.success(request, "Template saved.")
+            if saved.pk == template.pk:
+                return "Template saved."
+            messages.info(
+                request,
+                f"Saved as version {saved.version}, awaiting approval by another manager. "
+                f"Version {template.version} stays in use until then.",
+            )
+            return ""
+
+        if run_action(request, save):
             return redirect("playbooks:template_detail", pk=saved.pk)
     return _template_page(
         request, form, title=f"Edit template: {template.title} (v{template.version})",
@@ -111,14 +117,17 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-def _template_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+def _template_action(
+    request: HttpRequest, pk: int, action: Callable[..., MessageTemplate], done: str
+) -> HttpResponse:
+    """Run an approval button's service on the template and come back to its page."""
     template = get_object_or_404(MessageTemplate, pk=pk)
-    try:
+
+    def act() -> str:
         action(template=template, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
+        return done
+
+    run_action(request, act)
     return redirect("playbooks:template_detail", pk=pk)
 
 
