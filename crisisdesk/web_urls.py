@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from crisisdesk import views_audit
+from crisisdesk.audit import views as audit_views
 from crisisdesk.team import views as team_views
 
 urlpatterns = [
@@ -13,5 +13,5 @@ urlpatterns = [
     path("team/add/", team_views.member_add, name="team-member-add"),
     path("team/<int:pk>/role/", team_views.member_role, name="team-member-role"),
     path("team/<int:pk>/active/", team_views.member_active, name="team-member-active"),
-    path("audit/", views_audit.audit_list, name="audit"),
+    path("audit/", audit_views.audit_list, name="audit"),
 ]
