@@ -25,7 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from crisisdesk.audit import audit_record, audited_update, snapshot
+from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.errors import Refusal
 from crisisdesk.roles import MANAGE_PLAYBOOKS, ensure_permission
 from crisisdesk.types import Member

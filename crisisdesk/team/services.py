@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from crisisdesk.audit import audit_record
+from crisisdesk.audit.services import audit_record
 from crisisdesk.errors import Refusal
 from crisisdesk.roles import ADMIN, MANAGE_TEAM, ROLES, ensure_permission
 from crisisdesk.team.selectors import held_role

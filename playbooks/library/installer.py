@@ -30,7 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from playbooks.constants import CHANNELS, LANGUAGES
 from playbooks.message_templates.placeholders import placeholder_errors
 from playbooks.models import (

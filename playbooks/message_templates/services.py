@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, audited_update, snapshot
+from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, ensure_permission
 from crisisdesk.types import Member
 from playbooks.message_templates.placeholders import validate_template_body

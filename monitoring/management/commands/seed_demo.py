@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import ROLES
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.services import incident_transition
