@@ -3,7 +3,7 @@ from django.urls import path
 from incidents import apis as incident_apis
 from monitoring import api_views as monitoring_api
 from monitoring import apis as monitoring_apis
-from playbooks import apis as playbook_apis
+from playbooks.api import views as playbook_apis
 
 app_name = "crisisdesk"
 urlpatterns: list = [
@@ -24,7 +24,7 @@ urlpatterns: list = [
     path("signals/<int:pk>/", monitoring_api.SignalDetailApi.as_view(), name="signal-detail"),
     path("rules/", monitoring_api.RuleListApi.as_view(), name="rule-list"),
     path("rules/<int:pk>/", monitoring_api.RuleDetailApi.as_view(), name="rule-detail"),
-    # Playbooks (read-only, viewer+): playbooks/apis.py.
+    # Playbooks (read-only, viewer+): playbooks/api/views.py.
     path("scenarios/", playbook_apis.ScenarioListApi.as_view(), name="scenario-list"),
     path("playbooks/", playbook_apis.PlaybookListApi.as_view(), name="playbook-list"),
     path("playbooks/<int:pk>/", playbook_apis.PlaybookDetailApi.as_view(), name="playbook-detail"),

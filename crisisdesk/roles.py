@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
+
+if TYPE_CHECKING:
+    from crisisdesk.types import Member
 
 ADMIN = "admin"
 MANAGER = "manager"
@@ -110,6 +113,20 @@ def user_role(user: Any) -> str | None:
         return ADMIN
     names = {group.name for group in user.groups.all()}
     return next((role for role in ROLES if role in names), None)
+
+
+def ensure_permission(by: Member | None, permission: str, message: str) -> None:
+    """Raise ``PermissionDenied(message)`` unless ``by`` holds ``permission``; write services call it first.
+
+    ``by`` is the member asking: an inactive or anonymous user holds no permission and is refused.
+    ``by=None`` is the system — a management command or installer acting on its own authority — and
+    passes. Only code passes None: a view always passes ``request.user``, never None, so no visitor
+    can act as the system.
+    """
+    if by is None:
+        return
+    if not by.has_perm(permission):
+        raise PermissionDenied(message)
 
 
 def require(permission: str) -> Callable:

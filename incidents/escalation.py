@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.signals import incident_event
 from incidents.timeline import timeline_add

@@ -22,16 +22,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import APPROVE_DRAFTS, CLOSE_INCIDENTS, TRIAGE_INCIDENTS
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Status, Task
 from incidents.selectors import safe_url
 from incidents.signals import incident_event
 from incidents.timeline import timeline_add
 from monitoring.models import Mention
+from playbooks.message_templates.placeholders import placeholders_in, render_placeholders
+from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus
-from playbooks.rendering import placeholders_in, render_placeholders
-from playbooks.selectors import approved_templates_for
 
 # Who may set an incident's first-response target: managers and up (the same people who may close).
 SET_RESPONSE_TARGET = CLOSE_INCIDENTS

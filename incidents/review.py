@@ -27,7 +27,7 @@ from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from incidents.models import ActionItem, Draft, DraftStatus, Incident, Reply, Review, Status, TimelineEvent
 from incidents.selectors import safe_url
 from incidents.signals import incident_event

@@ -16,8 +16,8 @@ from django.utils import timezone
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Task
 from incidents.selectors import assignable_members
 from monitoring.models import Mention, SentimentLabel
+from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import MessageTemplate, Phase, Playbook, PlaybookStatus, Scenario, TemplateKind
-from playbooks.selectors import approved_templates_for
 
 QUEUE_PAGE_SIZE = 20
 QUEUE_SORTS = {"risk": ("-risk", "-published_at", "-id"), "newest": ("-published_at", "-id")}

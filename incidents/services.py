@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import CLOSE_INCIDENTS, TRIAGE_INCIDENTS
 from incidents.models import Incident, Status
 from incidents.selectors import closing_blockers

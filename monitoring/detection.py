@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record
+from crisisdesk.audit.services import audit_record
 from monitoring.buckets import WIDTH, bucket_start, window_bounds
 from monitoring.models import (
     Bucket,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
-from crisisdesk.audit import audit_record
+from crisisdesk.audit.services import audit_record
 from monitoring.ingest import ingest_items
 from monitoring.models import Source, SourceHealth, SourceKind
 from monitoring.sources.base import Item

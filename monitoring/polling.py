@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record
+from crisisdesk.audit.services import audit_record
 from monitoring.ingest import IngestResult, ingest_items
 from monitoring.models import Source, SourceHealth
 from monitoring.sources import CONNECTORS, get_connector

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from monitoring.detection import default_rules_for
 from monitoring.models import Rule, Source, SourceKind, Watch
 from monitoring.sources import get_connector

@@ -1,4 +1,4 @@
-"""Writes for playbooks: scenarios, versions, crisis roles, checklists and message templates.
+"""Writes for playbooks: scenarios, versions, crisis roles and checklists.
 
 Versioning rules (DESIGN.md §2: activating a playbook snapshots it, so history must stay readable):
 
@@ -9,24 +9,27 @@ Versioning rules (DESIGN.md §2: activating a playbook snapshots it, so history 
   edited copy back and should follow ``result.playbook``.
 * **Retired** versions are history and cannot be edited.
 * Name/description edits and message templates do not bump the playbook: templates carry their own
-  versions and approval (editing an approved template makes version+1 awaiting approval; the approved
-  one stays in use until the new one is approved, then is superseded).
+  versions and approval (``playbooks.message_templates.services``).
 
-Every change writes an audit row in the same transaction.
+Every write needs ``MANAGE_PLAYBOOKS`` (``PermissionDenied`` otherwise) and writes an audit row in
+the same transaction; a change the rules refuse raises ``PlaybookError`` (a ``Refusal``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, audited_update, snapshot
+from crisisdesk.errors import Refusal
+from crisisdesk.roles import MANAGE_PLAYBOOKS, ensure_permission
+from crisisdesk.types import Member
 from playbooks.models import (
-    ApprovalState,
     ChecklistItem,
     CrisisRole,
     MessageTemplate,
@@ -35,33 +38,26 @@ from playbooks.models import (
     PlaybookStatus,
     Scenario,
 )
-from playbooks.rendering import validate_template_body
 
 SCENARIO_FIELDS = ["type", "name", "guidance", "engagement_approach", "trigger_terms", "channels"]
 PLAYBOOK_FIELDS = ["scenario", "name", "description", "version", "status", "previous"]
 ROLE_FIELDS = ["playbook", "name", "responsibilities", "order"]
 ITEM_FIELDS = ["playbook", "phase", "order", "title", "description", "role", "due_offset_minutes"]
-TEMPLATE_FIELDS = [
-    "playbook", "family", "version", "kind", "channel", "language", "title", "body",
-    "approval_state", "author", "approved_by", "approved_at",
-]  # fmt: skip
 
 SCENARIO_EDITABLE = {"name", "guidance", "engagement_approach", "trigger_terms", "channels"}
 PLAYBOOK_EDITABLE = {"name", "description"}
 ROLE_EDITABLE = {"name", "responsibilities", "order"}
 ITEM_EDITABLE = {"phase", "order", "title", "description", "role", "due_offset_minutes"}
-TEMPLATE_EDITABLE = {"kind", "channel", "language", "title", "body"}
+
+_MAY_NOT = "Your role may not change playbooks."
 
 
-class PlaybookError(Exception):
+class PlaybookError(Refusal):
     """A playbook change that is not allowed; the message is shown to the member as is."""
 
 
-class TemplateApprovalError(PlaybookError):
-    """An approval that breaks the four-eyes rule or the approval order."""
-
-
-def _check_changes(changes: dict[str, Any], allowed: set[str]) -> None:
+def check_editable(changes: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse (``TypeError``, a caller's bug) a change to a field outside ``allowed``."""
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(
@@ -69,14 +65,9 @@ def _check_changes(changes: dict[str, Any], allowed: set[str]) -> None:
         )
 
 
-def _apply(instance: Any, changes: dict[str, Any]) -> list[str]:
-    """Set the fields that really change; return their names."""
-    changed = []
-    for name, value in changes.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed.append(name)
-    return changed
+def changed_values(instance: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``changes`` that really differs from ``instance`` (an unchanged edit writes nothing)."""
+    return {name: value for name, value in changes.items() if getattr(instance, name) != value}
 
 
 # --- Scenarios ------------------------------------------------------------------------------
@@ -85,7 +76,7 @@ def _apply(instance: Any, changes: dict[str, Any]) -> list[str]:
 @transaction.atomic
 def scenario_create(
     *,
-    by: Any,
+    by: Member,
     type: str,  # the model field's name: this is the scenario type
     name: str,
     guidance: str = "",
@@ -94,6 +85,7 @@ def scenario_create(
     channels: list[str] | None = None,
 ) -> Scenario:
     """Create the scenario of ``type`` (one per type, enforced by the database)."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     if Scenario.objects.filter(type=type).exists():
         raise PlaybookError("That scenario type already exists; edit it instead.")
     scenario = Scenario.objects.create(
@@ -111,18 +103,16 @@ def scenario_create(
 
 
 @transaction.atomic
-def scenario_update(*, scenario: Scenario, by: Any, **changes: Any) -> Scenario:
+def scenario_update(*, scenario: Scenario, by: Member, **changes: Any) -> Scenario:
     """Edit a scenario's guidance, engagement approach, trigger terms or channels in place."""
-    _check_changes(changes, SCENARIO_EDITABLE)
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
+    check_editable(changes, SCENARIO_EDITABLE)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-    before = snapshot(scenario, SCENARIO_FIELDS)
-    changed = _apply(scenario, changes)
+    changed = changed_values(scenario, changes)
     if changed:
-        scenario.save(update_fields=changed)
-        audit_record(
-            actor=by, action="scenario.updated", target=scenario, before=before,
-            after=snapshot(scenario, SCENARIO_FIELDS),
-        )  # fmt: skip
+        audited_update(
+            instance=scenario, by=by, action="scenario.updated", changes=changed, audit_fields=SCENARIO_FIELDS
+        )
     return scenario
 
 
@@ -133,21 +123,17 @@ def _next_version(scenario: Scenario) -> int:
     return (scenario.playbooks.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
-def _retire_active(scenario: Scenario, by: Any, *, except_pk: int | None = None) -> None:
+def _retire_active(scenario: Scenario, by: Member, *, except_pk: int | None = None) -> None:
     for old in Playbook.objects.select_for_update().filter(scenario=scenario, status=PlaybookStatus.ACTIVE):
         if old.pk == except_pk:
             continue
-        old.status = PlaybookStatus.RETIRED
-        old.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by, action="playbook.retired", target=old,
-            before={"status": PlaybookStatus.ACTIVE}, after={"status": PlaybookStatus.RETIRED},
-        )  # fmt: skip
+        audited_update(instance=old, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED})
 
 
 @transaction.atomic
-def playbook_create(*, scenario: Scenario, by: Any, name: str, description: str = "") -> Playbook:
+def playbook_create(*, scenario: Scenario, by: Member, name: str, description: str = "") -> Playbook:
     """A new playbook for ``scenario``: active if the scenario has none, otherwise a draft to activate."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     Scenario.objects.select_for_update().get(pk=scenario.pk)  # serialise version numbers per scenario
     has_active = scenario.playbooks.filter(status=PlaybookStatus.ACTIVE).exists()
     playbook = Playbook.objects.create(
@@ -156,7 +142,7 @@ def playbook_create(*, scenario: Scenario, by: Any, name: str, description: str 
         description=description,
         version=_next_version(scenario),
         status=PlaybookStatus.DRAFT if has_active else PlaybookStatus.ACTIVE,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=by,
     )
     audit_record(
         actor=by, action="playbook.created", target=playbook, after=snapshot(playbook, PLAYBOOK_FIELDS)
@@ -165,20 +151,18 @@ def playbook_create(*, scenario: Scenario, by: Any, name: str, description: str 
 
 
 @transaction.atomic
-def playbook_update(*, playbook: Playbook, by: Any, **changes: Any) -> Playbook:
+def playbook_update(*, playbook: Playbook, by: Member, **changes: Any) -> Playbook:
     """Rename or re-describe a playbook in place (not a structural change, so no new version)."""
-    _check_changes(changes, PLAYBOOK_EDITABLE)
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
+    check_editable(changes, PLAYBOOK_EDITABLE)
     playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if playbook.status == PlaybookStatus.RETIRED:
         raise PlaybookError("This version is retired and kept as history; edit the current version.")
-    before = snapshot(playbook, PLAYBOOK_FIELDS)
-    changed = _apply(playbook, changes)
+    changed = changed_values(playbook, changes)
     if changed:
-        playbook.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            actor=by, action="playbook.updated", target=playbook, before=before,
-            after=snapshot(playbook, PLAYBOOK_FIELDS),
-        )  # fmt: skip
+        audited_update(
+            instance=playbook, by=by, action="playbook.updated", changes=changed, audit_fields=PLAYBOOK_FIELDS
+        )
     return playbook
 
 
@@ -230,7 +214,7 @@ def _copy_structure(
 
 
 def _new_version(
-    playbook: Playbook, by: Any
+    playbook: Playbook, by: Member
 ) -> tuple[Playbook, dict[int, CrisisRole], dict[int, ChecklistItem]]:
     if playbook.status == PlaybookStatus.DRAFT:
         raise PlaybookError("A draft is edited in place; activate it instead of versioning it.")
@@ -243,7 +227,7 @@ def _new_version(
         version=_next_version(scenario),
         status=PlaybookStatus.ACTIVE,
         previous=playbook,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=by,
     )
     role_map, item_map = _copy_structure(playbook, new)
     audit_record(
@@ -255,51 +239,42 @@ def _new_version(
 
 
 @transaction.atomic
-def playbook_new_version(*, playbook: Playbook, by: Any) -> Playbook:
+def playbook_new_version(*, playbook: Playbook, by: Member) -> Playbook:
     """Copy ``playbook`` (roles, checklist, templates) into version N+1, make it active, retire the old.
 
     Works from the active version, or from a retired one to restore it as the current version.
     """
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
     return _new_version(locked, by)[0]
 
 
 @transaction.atomic
-def playbook_activate(*, playbook: Playbook, by: Any) -> Playbook:
+def playbook_activate(*, playbook: Playbook, by: Member) -> Playbook:
     """Make a draft (or an old retired version) the scenario's active playbook, retiring the current one."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if playbook.status == PlaybookStatus.ACTIVE:
         return playbook
     scenario = Scenario.objects.select_for_update().get(pk=playbook.scenario_id)
-    before = playbook.status
     _retire_active(scenario, by, except_pk=playbook.pk)
-    playbook.status = PlaybookStatus.ACTIVE
-    playbook.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=by, action="playbook.activated", target=playbook,
-        before={"status": before}, after={"status": PlaybookStatus.ACTIVE},
-    )  # fmt: skip
+    audited_update(instance=playbook, by=by, action="playbook.activated", changes={"status": PlaybookStatus.ACTIVE})
     return playbook
 
 
 @transaction.atomic
-def playbook_retire(*, playbook: Playbook, by: Any) -> Playbook:
+def playbook_retire(*, playbook: Playbook, by: Member) -> Playbook:
     """Retire a playbook version: it stays readable as history but is no longer offered."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if playbook.status == PlaybookStatus.RETIRED:
         raise PlaybookError("This version is already retired.")
-    before = playbook.status
-    playbook.status = PlaybookStatus.RETIRED
-    playbook.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=by, action="playbook.retired", target=playbook,
-        before={"status": before}, after={"status": PlaybookStatus.RETIRED},
-    )  # fmt: skip
+    audited_update(instance=playbook, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED})
     return playbook
 
 
 def _editable(
-    playbook: Playbook, by: Any
+    playbook: Playbook, by: Member
 ) -> tuple[Playbook, dict[int, CrisisRole], dict[int, ChecklistItem]]:
     """The version a structural edit applies to: a draft itself, or a new version of an active one."""
     locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
@@ -313,51 +288,53 @@ def _editable(
 # --- Crisis roles ---------------------------------------------------------------------------
 
 
-def _save_role(role: CrisisRole, **kwargs: Any) -> None:
+@contextmanager
+def _unique_role_name(role: CrisisRole) -> Iterator[None]:
+    """Turn the database's one-name-per-playbook constraint into a refusal (a savepoint keeps the
+    transaction usable)."""
     try:
         with transaction.atomic():
-            role.save(**kwargs)
+            yield
     except IntegrityError as exc:
         raise PlaybookError(f"This playbook already has a role named “{role.name}”.") from exc
 
 
 @transaction.atomic
 def role_add(
-    *, playbook: Playbook, by: Any, name: str, responsibilities: str = "", order: int | None = None
+    *, playbook: Playbook, by: Member, name: str, responsibilities: str = "", order: int | None = None
 ) -> CrisisRole:
     """Add a crisis role (on a new version if ``playbook`` is active); follow ``role.playbook``."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     target, _, _ = _editable(playbook, by)
     if order is None:
         order = (target.roles.aggregate(o=Max("order"))["o"] or 0) + 1
     role = CrisisRole(playbook=target, name=name.strip(), responsibilities=responsibilities, order=order)
-    _save_role(role)
+    with _unique_role_name(role):
+        role.save()
     audit_record(actor=by, action="crisisrole.added", target=role, after=snapshot(role, ROLE_FIELDS))
     return role
 
 
 @transaction.atomic
-def role_edit(*, role: CrisisRole, by: Any, **changes: Any) -> CrisisRole:
+def role_edit(*, role: CrisisRole, by: Member, **changes: Any) -> CrisisRole:
     """Change a role's name, responsibilities or order (on a new version if its playbook is active)."""
-    _check_changes(changes, ROLE_EDITABLE)
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
+    check_editable(changes, ROLE_EDITABLE)
     _, role_map, _ = _editable(role.playbook, by)
     role = role_map[role.pk]
-    before = snapshot(role, ROLE_FIELDS)
-    changed = _apply(role, changes)
+    changed = changed_values(role, changes)
     if changed:
-        _save_role(role, update_fields=changed)
-        audit_record(
-            actor=by,
-            action="crisisrole.edited",
-            target=role,
-            before=before,
-            after=snapshot(role, ROLE_FIELDS),
-        )
+        with _unique_role_name(role):
+            audited_update(
+                instance=role, by=by, action="crisisrole.edited", changes=changed, audit_fields=ROLE_FIELDS
+            )
     return role
 
 
 @transaction.atomic
-def role_remove(*, role: CrisisRole, by: Any) -> Playbook:
+def role_remove(*, role: CrisisRole, by: Member) -> Playbook:
     """Remove a role (its checklist items become unassigned). Returns the playbook version edited."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     target, role_map, _ = _editable(role.playbook, by)
     victim = role_map[role.pk]
     audit_record(actor=by, action="crisisrole.removed", target=victim, before=snapshot(victim, ROLE_FIELDS))
@@ -380,7 +357,7 @@ def _role_in(target: Playbook, role: CrisisRole | None, role_map: dict[int, Cris
 def checklist_item_add(
     *,
     playbook: Playbook,
-    by: Any,
+    by: Member,
     title: str,
     phase: str = Phase.DURING,
     description: str = "",
@@ -389,6 +366,7 @@ def checklist_item_add(
     order: int | None = None,
 ) -> ChecklistItem:
     """Add a checklist step (on a new version if ``playbook`` is active); follow ``item.playbook``."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     target, role_map, _ = _editable(playbook, by)
     if order is None:
         order = (target.checklist.filter(phase=phase).aggregate(o=Max("order"))["o"] or 0) + 1
@@ -406,30 +384,26 @@ def checklist_item_add(
 
 
 @transaction.atomic
-def checklist_item_edit(*, item: ChecklistItem, by: Any, **changes: Any) -> ChecklistItem:
+def checklist_item_edit(*, item: ChecklistItem, by: Member, **changes: Any) -> ChecklistItem:
     """Change a checklist step (on a new version if its playbook is active)."""
-    _check_changes(changes, ITEM_EDITABLE)
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
+    check_editable(changes, ITEM_EDITABLE)
     target, role_map, item_map = _editable(item.playbook, by)
     item = item_map[item.pk]
     if "role" in changes:
         changes["role"] = _role_in(target, changes["role"], role_map)
-    before = snapshot(item, ITEM_FIELDS)
-    changed = _apply(item, changes)
+    changed = changed_values(item, changes)
     if changed:
-        item.save(update_fields=changed)
-        audit_record(
-            actor=by,
-            action="checklistitem.edited",
-            target=item,
-            before=before,
-            after=snapshot(item, ITEM_FIELDS),
+        audited_update(
+            instance=item, by=by, action="checklistitem.edited", changes=changed, audit_fields=ITEM_FIELDS
         )
     return item
 
 
 @transaction.atomic
-def checklist_item_remove(*, item: ChecklistItem, by: Any) -> Playbook:
+def checklist_item_remove(*, item: ChecklistItem, by: Member) -> Playbook:
     """Remove a checklist step. Returns the playbook version edited."""
+    ensure_permission(by, MANAGE_PLAYBOOKS, _MAY_NOT)
     target, _, item_map = _editable(item.playbook, by)
     victim = item_map[item.pk]
     audit_record(
@@ -437,180 +411,3 @@ def checklist_item_remove(*, item: ChecklistItem, by: Any) -> Playbook:
     )
     victim.delete()
     return target
-
-
-# --- Message templates ----------------------------------------------------------------------
-
-
-def _template_snapshot(template: MessageTemplate) -> dict[str, Any]:
-    values = snapshot(template, TEMPLATE_FIELDS)
-    values["family"] = str(template.family)  # a UUID; audit rows hold JSON
-    return values
-
-
-def _writable_playbook(playbook_id: int) -> Playbook:
-    playbook = Playbook.objects.get(pk=playbook_id)
-    if playbook.status == PlaybookStatus.RETIRED:
-        raise PlaybookError("This playbook version is retired; templates are edited on the current version.")
-    return playbook
-
-
-@transaction.atomic
-def template_create(
-    *,
-    playbook: Playbook,
-    by: Any,
-    kind: str,
-    language: str,
-    title: str,
-    body: str,
-    channel: str = "all",
-) -> MessageTemplate:
-    """A new template family at version 1, in draft: submit it, then another manager approves it."""
-    validate_template_body(body)
-    playbook = _writable_playbook(playbook.pk)
-    template = MessageTemplate.objects.create(
-        playbook=playbook,
-        kind=kind,
-        channel=channel,
-        language=language,
-        title=title.strip(),
-        body=body,
-        approval_state=ApprovalState.DRAFT,
-        author=by if getattr(by, "is_authenticated", False) else None,
-    )
-    audit_record(
-        actor=by, action="template.created", target=template, after=_template_snapshot(template)
-    )
-    return template
-
-
-@transaction.atomic
-def template_submit(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Ask for approval: draft → pending (a conditional UPDATE, so a double click is harmless)."""
-    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.DRAFT).update(
-        approval_state=ApprovalState.PENDING
-    )
-    template.refresh_from_db()
-    if not updated:
-        if template.approval_state == ApprovalState.PENDING:
-            return template
-        raise PlaybookError(
-            f"Only a draft can be submitted; this version is {template.get_approval_state_display()}."
-        )
-    audit_record(
-        actor=by, action="template.submitted", target=template,
-        before={"approval_state": ApprovalState.DRAFT}, after={"approval_state": ApprovalState.PENDING},
-    )  # fmt: skip
-    return template
-
-
-@transaction.atomic
-def template_approve(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Approve a pending version (``by`` must not be its author); older approved versions are superseded."""
-    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
-    if template.author_id is not None and template.author_id == getattr(by, "pk", None):
-        raise TemplateApprovalError("You wrote this version, so another manager must approve it.")
-    if template.approval_state != ApprovalState.PENDING:
-        raise TemplateApprovalError(
-            f"Only a version awaiting approval can be approved; this one is {template.get_approval_state_display()}."
-        )
-    template.approval_state = ApprovalState.APPROVED
-    template.approved_by = by
-    template.approved_at = timezone.now()
-    try:
-        with transaction.atomic():
-            template.save(update_fields=["approval_state", "approved_by", "approved_at"])
-    except IntegrityError as exc:  # the database's author ≠ approver check, should a race get here
-        raise TemplateApprovalError("You wrote this version, so another manager must approve it.") from exc
-    audit_record(
-        actor=by, action="template.approved", target=template,
-        before={"approval_state": ApprovalState.PENDING},
-        after={"approval_state": ApprovalState.APPROVED, "approved_by": by.pk},
-    )  # fmt: skip
-    older = MessageTemplate.objects.select_for_update().filter(
-        playbook_id=template.playbook_id,
-        family=template.family,
-        version__lt=template.version,
-        approval_state=ApprovalState.APPROVED,
-    )
-    for old in older:
-        old.approval_state = ApprovalState.SUPERSEDED
-        old.save(update_fields=["approval_state"])
-        audit_record(
-            actor=by, action="template.superseded", target=old,
-            before={"approval_state": ApprovalState.APPROVED},
-            after={"approval_state": ApprovalState.SUPERSEDED, "by_version": template.version},
-        )  # fmt: skip
-    return template
-
-
-@transaction.atomic
-def template_edit(*, template: MessageTemplate, by: Any, **changes: Any) -> MessageTemplate:
-    """Edit the latest version of a template.
-
-    A draft or pending version is edited in place (``by`` becomes its author, so they can't approve
-    their own words). An approved version is left untouched and in use: the edit becomes version+1,
-    awaiting approval. Returns the version that holds the edit.
-    """
-    _check_changes(changes, TEMPLATE_EDITABLE)
-    if "body" in changes:
-        validate_template_body(changes["body"])
-    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
-    _writable_playbook(template.playbook_id)
-    latest = (
-        MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family)
-        .order_by("-version")
-        .first()
-    )
-    if latest.pk != template.pk:
-        raise PlaybookError(
-            f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."
-        )
-    if all(getattr(template, name) == value for name, value in changes.items()):
-        return template
-    before = _template_snapshot(template)
-    if template.approval_state in (ApprovalState.DRAFT, ApprovalState.PENDING):
-        changed = _apply(template, changes)
-        template.author = by
-        template.save(update_fields=[*changed, "author"])
-        audit_record(
-            actor=by, action="template.edited", target=template, before=before,
-            after=_template_snapshot(template),
-        )  # fmt: skip
-        return template
-    if template.approval_state != ApprovalState.APPROVED:
-        raise PlaybookError("A superseded version is history; edit the latest version.")
-    values = {name: getattr(template, name) for name in TEMPLATE_EDITABLE} | changes
-    new = MessageTemplate.objects.create(
-        playbook_id=template.playbook_id,
-        family=template.family,
-        version=template.version + 1,
-        approval_state=ApprovalState.PENDING,
-        author=by,
-        **values,
-    )
-    audit_record(
-        actor=by,
-        action="template.new_version",
-        target=new,
-        before=before,
-        after=_template_snapshot(new),
-    )
-    return new
-
-
-@transaction.atomic
-def template_return_to_draft(*, template: MessageTemplate, by: Any) -> MessageTemplate:
-    """Send a pending version back to its author as a draft (a reviewer's "not yet")."""
-    updated = MessageTemplate.objects.filter(pk=template.pk, approval_state=ApprovalState.PENDING).update(
-        approval_state=ApprovalState.DRAFT
-    )
-    template.refresh_from_db()
-    if not updated:
-        raise PlaybookError("Only a version awaiting approval can be sent back.")
-    audit_record(
-        actor=by, action="template.returned", target=template,
-        before={"approval_state": ApprovalState.PENDING}, after={"approval_state": ApprovalState.DRAFT},
-    )  # fmt: skip
-    return template

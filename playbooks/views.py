@@ -1,7 +1,12 @@
-"""Playbook pages. Everyone with a role reads; managers write (403 otherwise); writes go to services."""
+"""Playbook pages. Everyone with a role reads; managers write (403 otherwise); writes go to services.
+
+A refusal from a service (``PlaybookError``) is flashed by ``crisisdesk.web.run_action``: a button
+lands back on the playbook, a form page is shown again with what the member typed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -10,11 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.roles import MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.web import run_action
 from playbooks import selectors, services
-from playbooks.forms import ChecklistItemForm, PlaybookForm, PreviewForm, RoleForm, ScenarioForm, TemplateForm
-from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, PlaybookStatus, Scenario
-from playbooks.rendering import PLACEHOLDERS, placeholder_errors, render_sample, sample_values
+from playbooks.forms import ChecklistItemForm, PlaybookForm, RoleForm, ScenarioForm
+from playbooks.message_templates.selectors import template_families
+from playbooks.models import ChecklistItem, CrisisRole, Playbook, PlaybookStatus, Scenario
 
 
 def _form_page(request: HttpRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
@@ -66,7 +72,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "playbook": playbook,
             "scenario": playbook.scenario,
             "phases": selectors.checklist_by_phase(playbook=playbook),
-            "families": selectors.template_families(playbook=playbook),
+            "families": template_families(playbook=playbook),
             "versions": selectors.playbook_versions(playbook=playbook),
             "editable": playbook.status != PlaybookStatus.RETIRED,
         },
@@ -92,23 +98,28 @@ def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = PlaybookForm(request.POST or None, playbook=playbook)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def save() -> str:
             services.playbook_update(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
+            return ""
+
+        if run_action(request, save):
             return redirect("playbooks:detail", pk=playbook.pk)
     return _form_page(request, form, title=f"Edit {playbook}", cancel=reverse("playbooks:detail", args=[pk]))
 
 
-def _playbook_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    playbook = get_object_or_404(Playbook, pk=pk)
-    try:
-        result = action(playbook=playbook, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-        return redirect("playbooks:detail", pk=pk)
-    messages.success(request, done.format(version=result.version))
+def _playbook_action(
+    request: HttpRequest, pk: int, action: Callable[..., Playbook], done: str
+) -> HttpResponse:
+    """Run a version button's service; land on the version it produced (the same one if refused)."""
+    result = get_object_or_404(Playbook, pk=pk)
+
+    def act() -> str:
+        nonlocal result
+        result = action(playbook=result, by=request.user)
+        return done.format(version=result.version)
+
+    run_action(request, act)
     return redirect("playbooks:detail", pk=result.pk)
 
 
@@ -144,13 +155,15 @@ def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
 def scenario_create(request: HttpRequest) -> HttpResponse:
     form = ScenarioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            scenario = services.scenario_create(by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error("type", str(exc))
-        else:
-            messages.success(request, f"Scenario “{scenario.name}” created; now give it a playbook.")
-            return redirect(f"{reverse('playbooks:create')}?scenario={scenario.pk}")
+        created: Scenario | None = None
+
+        def create() -> str:
+            nonlocal created
+            created = services.scenario_create(by=request.user, **form.cleaned_data)
+            return f"Scenario “{created.name}” created; now give it a playbook."
+
+        if run_action(request, create):
+            return redirect(f"{reverse('playbooks:create')}?scenario={created.pk}")
     return _form_page(request, form, title="New scenario", cancel=reverse("playbooks:list"))
 
 
@@ -177,13 +190,16 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            role = services.role_add(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            _followed(request, playbook, role.playbook)
-            return redirect("playbooks:detail", pk=role.playbook_id)
+        added: CrisisRole | None = None
+
+        def add() -> str:
+            nonlocal added
+            added = services.role_add(playbook=playbook, by=request.user, **form.cleaned_data)
+            _followed(request, playbook, added.playbook)
+            return ""
+
+        if run_action(request, add):
+            return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request, form, title=f"Add a crisis role to {playbook}", cancel=reverse("playbooks:detail", args=[pk])
     )
@@ -196,12 +212,15 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if v is not None}
-        try:
+        edited: CrisisRole | None = None
+
+        def edit() -> str:
+            nonlocal edited
             edited = services.role_edit(role=role, by=request.user, **changes)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
             _followed(request, role.playbook, edited.playbook)
+            return ""
+
+        if run_action(request, edit):
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit crisis role: {role.name}", cancel=reverse("playbooks:detail", args=[role.playbook_id]),
@@ -213,13 +232,15 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
-    try:
+    target = role.playbook
+
+    def remove() -> str:
+        nonlocal target
         target = services.role_remove(role=role, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-        return redirect("playbooks:detail", pk=role.playbook_id)
-    _followed(request, role.playbook, target)
-    messages.success(request, f"Removed the role “{role.name}”.")
+        _followed(request, role.playbook, target)
+        return f"Removed the role “{role.name}”."
+
+    run_action(request, remove)
     return redirect("playbooks:detail", pk=target.pk)
 
 
@@ -230,13 +251,16 @@ def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, playbook=playbook, initial={"phase": request.GET.get("phase", "during")}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            item = services.checklist_item_add(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            _followed(request, playbook, item.playbook)
-            return redirect("playbooks:detail", pk=item.playbook_id)
+        added: ChecklistItem | None = None
+
+        def add() -> str:
+            nonlocal added
+            added = services.checklist_item_add(playbook=playbook, by=request.user, **form.cleaned_data)
+            _followed(request, playbook, added.playbook)
+            return ""
+
+        if run_action(request, add):
+            return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request,
         form,
@@ -257,12 +281,15 @@ def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
         changes = dict(form.cleaned_data)
         if changes["order"] is None:
             del changes["order"]
-        try:
+        edited: ChecklistItem | None = None
+
+        def edit() -> str:
+            nonlocal edited
             edited = services.checklist_item_edit(item=item, by=request.user, **changes)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
             _followed(request, item.playbook, edited.playbook)
+            return ""
+
+        if run_action(request, edit):
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit checklist step: {item.title}", cancel=reverse("playbooks:detail", args=[item.playbook_id]),
@@ -274,163 +301,13 @@ def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def checklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook"), pk=pk)
-    try:
+    target = item.playbook
+
+    def remove() -> str:
+        nonlocal target
         target = services.checklist_item_remove(item=item, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-        return redirect("playbooks:detail", pk=item.playbook_id)
-    _followed(request, item.playbook, target)
-    messages.success(request, f"Removed the step “{item.title}”.")
+        _followed(request, item.playbook, target)
+        return f"Removed the step “{item.title}”."
+
+    run_action(request, remove)
     return redirect("playbooks:detail", pk=target.pk)
-
-
-# --- Message templates -------------------------------------------------------------------------
-
-
-def _template_page(request: HttpRequest, form: TemplateForm, *, title: str, cancel: str) -> HttpResponse:
-    language = form["language"].value() or "en"
-    body = form["body"].value() or ""
-    return render(
-        request,
-        "playbooks/template_form.html",
-        {
-            "form": form, "title": title, "cancel": cancel, "placeholders": PLACEHOLDERS,
-            "preview": render_sample(body, language), "preview_errors": placeholder_errors(body),
-        },
-    )  # fmt: skip
-
-
-@require(MANAGE_PLAYBOOKS)
-def template_add(request: HttpRequest, pk: int) -> HttpResponse:
-    playbook = get_object_or_404(Playbook, pk=pk)
-    form = TemplateForm(
-        request.POST or None,
-        initial={"kind": request.GET.get("kind"), "language": request.GET.get("language", "en")},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = services.template_create(playbook=playbook, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if "submit" in request.POST:
-                services.template_submit(template=template, by=request.user)
-            messages.success(request, f"Template “{template.title}” saved.")
-            return redirect("playbooks:template_detail", pk=template.pk)
-    return _template_page(
-        request,
-        form,
-        title=f"New message template for {playbook}",
-        cancel=reverse("playbooks:detail", args=[pk]),
-    )
-
-
-@require(VIEW_PLAYBOOKS)
-@require_safe
-def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(
-        MessageTemplate.objects.select_related("playbook", "playbook__scenario", "author", "approved_by"),
-        pk=pk,
-    )
-    history = list(selectors.template_history(template=template))
-    return render(
-        request,
-        "playbooks/template_detail.html",
-        {
-            "template": template,
-            "history": history,
-            "is_latest": history[0].pk == template.pk,
-            "preview": render_sample(template.body, template.language),
-            "editable": template.playbook.status != PlaybookStatus.RETIRED,
-        },
-    )
-
-
-@require(MANAGE_PLAYBOOKS)
-def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate.objects.select_related("playbook"), pk=pk)
-    initial = {name: getattr(template, name) for name in services.TEMPLATE_EDITABLE}
-    form = TemplateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.template_edit(template=template, by=request.user, **form.cleaned_data)
-        except services.PlaybookError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if saved.pk != template.pk:
-                messages.info(
-                    request,
-                    f"Saved as version {saved.version}, awaiting approval by another manager. "
-                    f"Version {template.version} stays in use until then.",
-                )
-            else:
-                messages.success(request, "Template saved.")
-            return redirect("playbooks:template_detail", pk=saved.pk)
-    return _template_page(
-        request, form, title=f"Edit template: {template.title} (v{template.version})",
-        cancel=reverse("playbooks:template_detail", args=[pk]),
-    )  # fmt: skip
-
-
-def _template_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate, pk=pk)
-    try:
-        action(template=template, by=request.user)
-    except services.PlaybookError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect("playbooks:template_detail", pk=pk)
-
-
-@require(MANAGE_PLAYBOOKS)
-@require_POST
-def template_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(request, pk, services.template_submit, "Submitted for approval.")
-
-
-@require(APPROVE_TEMPLATES)
-@require_POST
-def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(
-        request, pk, services.template_approve, "Approved: this version is now the one in use."
-    )
-
-
-@require(APPROVE_TEMPLATES)
-@require_POST
-def template_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _template_action(
-        request, pk, services.template_return_to_draft, "Sent back to its author as a draft."
-    )
-
-
-@require(MANAGE_PLAYBOOKS)
-@require_POST
-def template_preview(request: HttpRequest) -> HttpResponse:
-    """htmx: the body rendered with sample values, as an escaped fragment."""
-    form = PreviewForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "playbooks/_preview.html",
-            {"preview": "", "preview_errors": [e for errs in form.errors.values() for e in errs]},
-            status=400,
-        )
-    body = form.cleaned_data["body"]
-    language = form.cleaned_data["language"] or "en"
-    return render(
-        request,
-        "playbooks/_preview.html",
-        {
-            "preview": render_sample(body, language),
-            "preview_errors": placeholder_errors(body),
-            "samples": sample_values(language),
-        },
-    )
-
-
-@require(APPROVE_TEMPLATES)
-@require_safe
-def approvals(request: HttpRequest) -> HttpResponse:
-    return render(request, "playbooks/approvals.html", {"templates": selectors.pending_templates()})

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from monitoring.sources.base import Connector, Item, PermanentError
 
 if TYPE_CHECKING:

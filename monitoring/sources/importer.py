@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
-from crisisdesk.audit import audit_record
+from crisisdesk.audit.services import audit_record
 from monitoring.ingest import IngestResult, ingest_items
 from monitoring.sources.base import Connector, Item
 

@@ -19,14 +19,14 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import ROLES
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.services import incident_transition
 from monitoring.detection import default_rules_for
 from monitoring.models import Rule, Source, Watch
 from monitoring.sources.drill import drill_start
-from playbooks.library import install_library
+from playbooks.library.installer import install_library
 from playbooks.models import Scenario, ScenarioType
 
 DEMO_WATCH = "Acme Air"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playbooks.library import install_library, library_entries
+from playbooks.library.installer import install_library, library_entries
 
 
 class Command(BaseCommand):

@@ -11,25 +11,25 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from crisisdesk.audit import audit_record
-from crisisdesk.roles import ADMIN, MANAGE_TEAM, ROLES, user_role
+from crisisdesk.audit.services import audit_record
+from crisisdesk.errors import Refusal
+from crisisdesk.roles import ADMIN, MANAGE_TEAM, ROLES, ensure_permission
+from crisisdesk.team.selectors import held_role
+from crisisdesk.types import Member
 
 User = get_user_model()
 
+_NOT_ADMIN = "Only admins manage the team."
 
-class TeamError(Exception):
+
+class TeamError(Refusal):
     """A team change the guard rails refuse (shown to the admin; 409 in an API)."""
-
-
-def _check_actor(by: AbstractBaseUser) -> None:
-    if not by.has_perm(MANAGE_TEAM):
-        raise PermissionDenied("Only admins manage the team.")
 
 
 def _lock_active_admins() -> list[int]:
@@ -43,15 +43,8 @@ def _lock_active_admins() -> list[int]:
     return sorted(set(admins))
 
 
-def _member_state(member: AbstractBaseUser) -> dict:
-    return {"role": user_role(member) if member.is_active else _stored_role(member), "is_active": member.is_active}
-
-
-def _stored_role(member: AbstractBaseUser) -> str | None:
-    names = set(member.groups.values_list("name", flat=True))
-    if member.is_superuser:
-        return ADMIN
-    return next((role for role in ROLES if role in names), None)
+def _member_state(member: Member) -> dict:
+    return {"role": held_role(member), "is_active": member.is_active}
 
 
 def generate_password() -> str:
@@ -61,10 +54,10 @@ def generate_password() -> str:
 
 @transaction.atomic
 def member_create(
-    *, username: str, email: str, role: str, by: AbstractBaseUser, password: str | None = None
-) -> tuple[AbstractBaseUser, str | None]:
+    *, username: str, email: str, role: str, by: Member, password: str | None = None
+) -> tuple[Member, str | None]:
     """Add a member with ``role``. Returns the member and the generated password (None if one was given)."""
-    _check_actor(by)
+    ensure_permission(by, MANAGE_TEAM, _NOT_ADMIN)
     if role not in ROLES:
         raise ValidationError({"role": f"Choose one of: {', '.join(ROLES)}."})
     username = username.strip()
@@ -91,9 +84,9 @@ def member_create(
 
 
 @transaction.atomic
-def member_change_role(*, member: AbstractBaseUser, role: str, by: AbstractBaseUser) -> AbstractBaseUser:
+def member_change_role(*, member: Member, role: str, by: Member) -> Member:
     """Give ``member`` exactly one access role."""
-    _check_actor(by)
+    ensure_permission(by, MANAGE_TEAM, _NOT_ADMIN)
     if role not in ROLES:
         raise ValidationError({"role": f"Choose one of: {', '.join(ROLES)}."})
     admins = _lock_active_admins()
@@ -116,9 +109,9 @@ def member_change_role(*, member: AbstractBaseUser, role: str, by: AbstractBaseU
 
 
 @transaction.atomic
-def member_set_active(*, member: AbstractBaseUser, is_active: bool, by: AbstractBaseUser) -> AbstractBaseUser:
+def member_set_active(*, member: Member, is_active: bool, by: Member) -> Member:
     """Deactivate (sign-in refused, history kept) or reactivate a member."""
-    _check_actor(by)
+    ensure_permission(by, MANAGE_TEAM, _NOT_ADMIN)
     admins = _lock_active_admins()
     member = User.objects.select_for_update().get(pk=member.pk)
     if member.is_active == is_active:

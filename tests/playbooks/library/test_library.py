@@ -7,10 +7,11 @@ from django.core.management import call_command
 
 from crisisdesk.models import AuditRecord
 from playbooks import services
-from playbooks.library import install_library, library_entries
+from playbooks.library.installer import install_library, library_entries
+from playbooks.message_templates import services as template_services
+from playbooks.message_templates.placeholders import placeholder_errors, placeholders_in
+from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus, Scenario, ScenarioType
-from playbooks.rendering import placeholder_errors, placeholders_in
-from playbooks.selectors import approved_templates_for
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_library_data_is_complete():
 def test_seeded_templates_can_be_edited_into_an_approved_new_version(manager, manager2):
     install_library()
     seed = MessageTemplate.objects.filter(language="pl", kind="holding").first()
-    new = services.template_edit(template=seed, by=manager, body=seed.body + " Dziękujemy.")
-    services.template_approve(template=new, by=manager2)
+    new = template_services.template_edit(template=seed, by=manager, body=seed.body + " Dziękujemy.")
+    template_services.template_approve(template=new, by=manager2)
     seed.refresh_from_db()
     assert seed.approval_state == ApprovalState.SUPERSEDED

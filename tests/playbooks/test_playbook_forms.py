@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from playbooks.forms import TemplateForm, format_trigger_terms, parse_channels, parse_trigger_terms
+from playbooks.forms import format_trigger_terms, parse_channels, parse_trigger_terms
 
 
 def test_it_parses_trigger_terms_per_language():
@@ -43,11 +43,3 @@ def test_it_validates_channel_names():
     assert parse_channels("x, Website,\nemail, x") == ["x", "website", "email"]
     with pytest.raises(ValidationError):
         parse_channels("x, <script>")
-
-
-def test_the_template_form_names_an_unknown_placeholder():
-    form = TemplateForm(
-        data={"kind": "holding", "channel": "all", "language": "en", "title": "T", "body": "Hi {customer}"}
-    )
-    assert not form.is_valid()
-    assert "{customer}" in form.errors["body"][0]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbooks.rendering import (
+from playbooks.message_templates.placeholders import (
     PlaceholderError,
     placeholder_errors,
     placeholders_in,

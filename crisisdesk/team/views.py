@@ -4,48 +4,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from crisisdesk import services
-from crisisdesk.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
-from crisisdesk.roles import MANAGE_TEAM, ROLE_CHOICES, ROLES, require
+from crisisdesk.roles import MANAGE_TEAM, ROLE_CHOICES, require
+from crisisdesk.team import selectors, services
+from crisisdesk.team.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
+from crisisdesk.web import form_error, run_action
 
 User = get_user_model()
 _NEW_PASSWORD_KEY = "team_new_member_password"
 
 
-def _role_of(member) -> str | None:
-    if member.is_superuser:
-        return "admin"
-    names = {group.name for group in member.groups.all()}
-    return next((role for role in ROLES if role in names), None)
-
-
-def _errors(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
-
-
 @require(MANAGE_TEAM)
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
-    members = list(
-        User.objects.order_by("-is_active", "username").prefetch_related(
-            Prefetch("groups", queryset=Group.objects.only("name"))
-        )
-    )
-    for member in members:
-        member.access_role = _role_of(member)
     # A generated password is shown exactly once: popped from the session on this render.
     new_password = request.session.pop(_NEW_PASSWORD_KEY, None)
     return render(request, "crisisdesk/team.html", {
-        "members": members,
+        "members": selectors.team_members(),
         "create_form": MemberCreateForm(),
         "role_choices": ROLE_CHOICES,
         "new_password": new_password,
@@ -57,21 +35,20 @@ def team(request: HttpRequest) -> HttpResponse:
 def member_add(request: HttpRequest) -> HttpResponse:
     form = MemberCreateForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        messages.error(request, form_error(form))
         return redirect("team")
     data = form.cleaned_data
-    try:
+
+    def add() -> str:
         member, generated = services.member_create(
             username=data["username"], email=data["email"], role=data["role"],
             password=data["password"] or None, by=request.user,
         )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("team")
-    if generated:
-        request.session[_NEW_PASSWORD_KEY] = {"username": member.get_username(), "password": generated}
-    messages.success(request, f"Added {member.get_username()} as {data['role']}.")
+        if generated:
+            request.session[_NEW_PASSWORD_KEY] = {"username": member.get_username(), "password": generated}
+        return f"Added {member.get_username()} as {data['role']}."
+
+    run_action(request, add)
     return redirect("team")
 
 
@@ -83,12 +60,13 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "role: choose a valid role.")
         return redirect("team")
-    try:
-        services.member_change_role(member=member, role=form.cleaned_data["role"], by=request.user)
-    except services.TeamError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{member.get_username()} is now {form.cleaned_data['role']}.")
+    role = form.cleaned_data["role"]
+
+    def change() -> str:
+        services.member_change_role(member=member, role=role, by=request.user)
+        return f"{member.get_username()} is now {role}."
+
+    run_action(request, change)
     return redirect("team")
 
 
@@ -101,11 +79,10 @@ def member_active(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "is_active: choose deactivate or reactivate.")
         return redirect("team")
     is_active = form.cleaned_data["is_active"]
-    try:
+
+    def switch() -> str:
         services.member_set_active(member=member, is_active=is_active, by=request.user)
-    except services.TeamError as exc:
-        messages.error(request, str(exc))
-    else:
-        verb = "reactivated" if is_active else "deactivated"
-        messages.success(request, f"{member.get_username()} {verb}.")
+        return f"{member.get_username()} {'reactivated' if is_active else 'deactivated'}."
+
+    run_action(request, switch)
     return redirect("team")

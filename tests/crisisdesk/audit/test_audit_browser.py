@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from crisisdesk.audit import audit_record
-from crisisdesk.views_audit import PAGE_SIZE, audit_diff
+from crisisdesk.audit.selectors import audit_diff
+from crisisdesk.audit.services import audit_record
+from crisisdesk.audit.views import PAGE_SIZE
 from incidents.services import incident_acknowledge
 from tests.factories import IncidentFactory, WatchFactory
 

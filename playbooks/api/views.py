@@ -10,17 +10,17 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
 from crisisdesk.roles import VIEW_PLAYBOOKS, api_permission
+from playbooks import selectors
+from playbooks.api.serializers import MessageTemplateSerializer, PlaybookSerializer, ScenarioSerializer
 from playbooks.models import (
     ApprovalState,
-    ChecklistItem,
-    CrisisRole,
     MessageTemplate,
     Playbook,
     PlaybookStatus,
@@ -28,7 +28,6 @@ from playbooks.models import (
     ScenarioType,
     TemplateKind,
 )
-from playbooks.serializers import MessageTemplateSerializer, PlaybookSerializer, ScenarioSerializer
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -57,18 +56,6 @@ class ScenarioListApi(_PlaybooksApi, generics.ListAPIView):
     filter_backends: list = []
 
 
-def playbook_queryset() -> QuerySet[Playbook]:
-    """Playbooks with scenario, author, roles and checklist in four queries however many there are."""
-    return (
-        Playbook.objects.select_related("scenario", "created_by")
-        .prefetch_related(
-            Prefetch("roles", queryset=CrisisRole.objects.order_by("order", "name")),
-            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("role").order_by("phase", "order", "id")),
-        )
-        .order_by("scenario__name", "-version", "id")
-    )
-
-
 class PlaybookFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PlaybookStatus.choices)
     scenario = django_filters.ChoiceFilter(field_name="scenario__type", choices=ScenarioType.choices)
@@ -85,14 +72,14 @@ class PlaybookListApi(_PlaybooksApi, generics.ListAPIView):
     filterset_class = PlaybookFilter
 
     def get_queryset(self) -> QuerySet[Playbook]:
-        return playbook_queryset()
+        return selectors.playbooks_with_structure()
 
 
 class PlaybookDetailApi(_PlaybooksApi, generics.RetrieveAPIView):
     serializer_class = PlaybookSerializer
 
     def get_queryset(self) -> QuerySet[Playbook]:
-        return playbook_queryset()
+        return selectors.playbooks_with_structure()
 
 
 class MessageTemplateFilter(django_filters.FilterSet):

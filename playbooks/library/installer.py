@@ -30,8 +30,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, snapshot
 from playbooks.constants import CHANNELS, LANGUAGES
+from playbooks.message_templates.placeholders import placeholder_errors
 from playbooks.models import (
     ApprovalState,
     ChecklistItem,
@@ -44,9 +45,8 @@ from playbooks.models import (
     ScenarioType,
     TemplateKind,
 )
-from playbooks.rendering import placeholder_errors
 
-LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+LIBRARY_DIR = Path(__file__).resolve().parent
 
 
 def _read(path: Path) -> Any:

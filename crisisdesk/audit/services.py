@@ -1,4 +1,8 @@
-"""Append-only audit trail: who changed what, when, with the state before and after."""
+"""Writing the append-only audit trail: who changed what, when, with the state before and after.
+
+Every write service calls these inside its own transaction, so an audit row exists exactly when
+the change it records does. ``actor``/``by`` None is the system (a task, a command, the installer).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from typing import Any
 from django.db import models
 
 from crisisdesk.models import AuditRecord
+from crisisdesk.types import Member
 
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Member | None,
     action: str,
     target: models.Model,
     before: dict[str, Any] | None = None,
@@ -32,7 +37,7 @@ def audit_record(
 def audited_update(
     *,
     instance: models.Model,
-    by: Any,
+    by: Member | None,
     action: str,
     changes: dict[str, Any],
     audit_fields: list[str] | None = None,

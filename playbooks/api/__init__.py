@@ -1,0 +1,1 @@
+"""The playbooks REST API (read-only): scenarios, playbooks, message templates."""
