@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
-from incidents import selectors, services
+from incidents.lifecycle import selectors, services
 from incidents.models import Incident, Status
 from incidents.serializers import (
     IncidentDetailSerializer,

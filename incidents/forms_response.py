@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from crisisdesk.links import safe_url
+from incidents.lifecycle.selectors import assignable_members
 from incidents.models import Draft
-from incidents.selectors import assignable_members, safe_url
 from monitoring.models import Mention
 from playbooks.constants import CHANNEL_CHOICES, LANGUAGE_CHOICES
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus, TemplateKind

@@ -23,11 +23,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.links import safe_url
 from crisisdesk.roles import APPROVE_DRAFTS, CLOSE_INCIDENTS, TRIAGE_INCIDENTS
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Status, Task
-from incidents.selectors import safe_url
 from incidents.signals import incident_event
-from incidents.timeline import timeline_add
 from monitoring.models import Mention
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus
 from playbooks.rendering import placeholders_in, render_placeholders

@@ -28,10 +28,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.links import safe_url
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import ActionItem, Draft, DraftStatus, Incident, Reply, Review, Status, TimelineEvent
-from incidents.selectors import safe_url
 from incidents.signals import incident_event
-from incidents.timeline import timeline_add
 from monitoring.models import Mention, SentimentLabel
 from playbooks.models import Phase, Playbook
 

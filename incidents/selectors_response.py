@@ -13,8 +13,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from incidents.lifecycle.selectors import assignable_members
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Task
-from incidents.selectors import assignable_members
 from monitoring.models import Mention, SentimentLabel
 from playbooks.models import MessageTemplate, Phase, Playbook, PlaybookStatus, Scenario, TemplateKind
 from playbooks.selectors import approved_templates_for
@@ -251,7 +251,7 @@ def evidence_for(incident: Incident) -> list[Evidence]:
 
 
 def response_panel_context(request: Any, incident: Incident) -> dict[str, Any]:
-    """Context for the ``incidents/panels/*`` includes (fits ``incidents.views.INCIDENT_PANEL_CONTEXT``).
+    """Context for the ``incidents/panels/*`` includes (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``).
 
     The queue's page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page.
     """

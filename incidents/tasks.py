@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from incidents import escalation
+from incidents.lifecycle import opening
 from incidents.notifications import services as notification_services
 
 # --- Escalation -------------------------------------------------------------------------------
@@ -17,7 +17,7 @@ from incidents.notifications import services as notification_services
 )
 def escalate_signal(signal_id: int) -> int | None:
     """Open or attach the signal's incident; a duplicate message finds the signal claimed and stops."""
-    incident = escalation.escalate_signal(signal_id=signal_id)
+    incident = opening.open_or_attach(signal_id=signal_id)
     return incident.pk if incident is not None else None
 
 

@@ -35,7 +35,7 @@ from incidents.models import Draft, Incident, RoleAssignment, Task
 from incidents.selectors_response import response_panel_context
 from playbooks.constants import CHANNEL_CHOICES
 
-# The panels this module adds to the incident page (registered in ``incidents.views``).
+# The panels this module adds to the incident page (registered in ``incidents.lifecycle.views``).
 MAIN_PANELS = [
     "incidents/panels/_playbook.html",
     "incidents/panels/_tasks.html",
@@ -47,7 +47,7 @@ SIDE_PANELS = ["incidents/panels/_crisis_roles.html"]
 
 
 def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """The panels' context (fits ``incidents.views.INCIDENT_PANEL_CONTEXT``)."""
+    """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
     return {
         **response_panel_context(request, incident),
         "new_draft_form": DraftForm(auto_id="id_new_draft_%s"),

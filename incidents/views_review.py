@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crisisdesk.roles import VIEW_INCIDENTS, require
 from incidents import review as review_services
-from incidents import selectors
 from incidents.forms_review import ActionItemDoneForm, ActionItemForm, ReviewForm
+from incidents.lifecycle import selectors
 from incidents.models import ActionItem, Incident, Review, Status
 from incidents.review import WRITE_REVIEW
 
@@ -69,7 +69,7 @@ def _run(request: HttpRequest, action: Callable[[], str]) -> bool:
 
 
 def review_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """The incident page's review panel (fits ``incidents.views.INCIDENT_PANEL_CONTEXT``): one query."""
+    """The incident page's review panel (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``): one query."""
     review = Review.objects.select_related("author").filter(incident=incident).first()
     return {
         "review": review,

@@ -50,5 +50,5 @@ def delivery_list_for_incident(*, incident: Incident | int, limit: int = 50) -> 
 
 def incident_panel_context(request: Any, incident: Incident) -> dict[str, Any]:
     """Context for ``incidents/notifications/_incident_deliveries.html`` on the incident page
-    (fits ``incidents.views.INCIDENT_PANEL_CONTEXT``)."""
+    (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
     return {"notification_deliveries": delivery_list_for_incident(incident=incident)}

@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import (
     DeliveryStatus,
     Incident,
@@ -37,7 +38,6 @@ from incidents.notifications.channels import (
     get_channel,
 )
 from incidents.signals import incident_event
-from incidents.timeline import timeline_add
 from monitoring.models import Severity
 
 logger = logging.getLogger(__name__)

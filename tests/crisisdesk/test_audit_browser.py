@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from crisisdesk.audit import audit_record
 from crisisdesk.views_audit import PAGE_SIZE, audit_diff
-from incidents.services import incident_acknowledge
+from incidents.lifecycle.services import incident_acknowledge
 from tests.factories import IncidentFactory, WatchFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from incidents.lifecycle.services import incident_acknowledge, incident_resolve
 from incidents.models import Incident, Status, TimelineEvent
-from incidents.services import incident_acknowledge, incident_resolve
 from tests.factories import IncidentFactory, MentionFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

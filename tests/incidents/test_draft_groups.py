@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus
 from incidents.response import draft_edit, draft_submit, playbook_activate
 from incidents.selectors_response import draft_groups, drafts_for
-from incidents.timeline import timeline_add
 from playbooks.models import Phase
 from tests.factories import IncidentFactory, MessageTemplateFactory, WatchFactory
 from tests.incidents.response_helpers import ready_playbook

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from markdown_it import MarkdownIt
 
+from incidents.lifecycle.services import incident_acknowledge, incident_resolve
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Incident
 from incidents.review import action_item_add, md_block, md_inline, review_write
-from incidents.services import incident_acknowledge, incident_resolve
-from incidents.timeline import timeline_add
 from tests.factories import IncidentFactory, PlaybookFactory, WatchFactory
 
 pytestmark = pytest.mark.django_db

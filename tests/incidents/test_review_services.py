@@ -6,6 +6,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from crisisdesk.models import AuditRecord
+from incidents.lifecycle.services import (
+    TransitionError,
+    incident_acknowledge,
+    incident_resolve,
+    incident_transition,
+)
 from incidents.models import ActionItem, Incident, Reply, Review, Status, TimelineEvent
 from incidents.review import (
     ReviewError,
@@ -14,7 +20,6 @@ from incidents.review import (
     review_recompute_kpis,
     review_write,
 )
-from incidents.services import TransitionError, incident_acknowledge, incident_resolve, incident_transition
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory, MentionFactory, PlaybookFactory
 

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from incidents.lifecycle.services import incident_acknowledge, incident_resolve
 from incidents.models import ActionItem, Incident, Review, Status
 from incidents.review import action_item_add, review_write
-from incidents.services import incident_acknowledge, incident_resolve
 from tests.factories import IncidentFactory, PlaybookFactory
 
 pytestmark = pytest.mark.django_db

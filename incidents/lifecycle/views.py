@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
-from incidents import selectors, services, views_response, views_review
-from incidents.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
+from incidents import views_response, views_review
+from incidents.lifecycle import selectors, services
+from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
 from incidents.notifications import selectors as notification_selectors
 from incidents.review import crisis_start_from
@@ -22,11 +23,11 @@ from incidents.review import crisis_start_from
 # playbook/tasks/drafts/response-queue/evidence panels and the review panel (main column, above the
 # timeline) or crisis roles and notification deliveries (sidebar, under the actions).
 INCIDENT_PANELS: list[str] = [
-    "incidents/review/_panel.html",  # post-crisis review, once resolved (R)
-    *views_response.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence (F2)
+    "incidents/review/_panel.html",  # post-crisis review, once resolved
+    *views_response.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
-    *views_response.SIDE_PANELS,  # crisis roles (F2)
+    *views_response.SIDE_PANELS,  # crisis roles
     "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.

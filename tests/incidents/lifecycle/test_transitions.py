@@ -11,14 +11,14 @@ from django.db import connection
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
-from incidents.models import Incident, Review, Status, TimelineEvent
-from incidents.services import (
-    TRANSITIONS,
+from incidents.lifecycle.services import (
     TransitionError,
     incident_acknowledge,
     incident_resolve,
     incident_transition,
 )
+from incidents.lifecycle.transitions import TRANSITIONS
+from incidents.models import Incident, Review, Status, TimelineEvent
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory
 
@@ -178,7 +178,7 @@ def test_reopen_is_refused_when_the_watch_has_another_open_incident(responder):
 
 def test_closing_asks_the_blockers_hook(responder, manager, monkeypatch):
     incident = walk(IncidentFactory(), responder, Status.ACKNOWLEDGED, Status.RESOLVED)
-    monkeypatch.setattr("incidents.services.closing_blockers", lambda inc: ["Write the review first."])
+    monkeypatch.setattr("incidents.lifecycle.services.closing_blockers", lambda inc: ["Write the review first."])
     with pytest.raises(TransitionError, match="Write the review first"):
         incident_transition(incident=incident, to_status=Status.CLOSED, by=manager)
     assert Incident.objects.get(pk=incident.pk).status == Status.RESOLVED

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from incidents.lifecycle.selectors import assignable_members
 from incidents.models import Status
-from incidents.selectors import assignable_members
 from monitoring.models import Severity, Watch
 
 STATUS_FILTER_CHOICES = [("open", "Open"), ("closed", "Resolved & closed"), ("all", "All")]

@@ -6,13 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from crisisdesk.models import AuditRecord
-from incidents.models import Status, TimelineEvent
-from incidents.services import (
+from incidents.lifecycle.services import (
     TransitionError,
     incident_assign_owner,
     incident_change_severity,
     incident_transition,
 )
+from incidents.models import Status, TimelineEvent
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory
 

@@ -17,31 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
-from crisisdesk.roles import CLOSE_INCIDENTS, TRIAGE_INCIDENTS
+from crisisdesk.roles import TRIAGE_INCIDENTS
+from incidents.lifecycle.selectors import closing_blockers
+from incidents.lifecycle.timeline import timeline_add
+from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
 from incidents.models import Incident, Status
-from incidents.selectors import closing_blockers
 from incidents.signals import incident_event
-from incidents.timeline import timeline_add
 from monitoring.models import Severity
-
-# The allowed graph: from-status -> the statuses it may move to.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    Status.DETECTED: (Status.ACKNOWLEDGED,),
-    Status.ACKNOWLEDGED: (Status.RESPONDING, Status.RESOLVED),
-    Status.RESPONDING: (Status.MONITORING, Status.RESOLVED),
-    Status.MONITORING: (Status.RESOLVED, Status.RESPONDING),  # relapse
-    Status.RESOLVED: (Status.CLOSED, Status.RESPONDING),  # close, or reopen
-    Status.CLOSED: (),
-}
-
-# Button labels and timeline wording, keyed by (from, to) where the wording depends on both.
-ACTION_LABELS: dict[str, str] = {
-    Status.ACKNOWLEDGED: "Acknowledge",
-    Status.RESPONDING: "Start responding",
-    Status.MONITORING: "Move to monitoring",
-    Status.RESOLVED: "Resolve",
-    Status.CLOSED: "Close",
-}
 
 _AUDITED_FIELDS = [
     "status", "acknowledged_at", "acknowledged_by", "responding_at", "monitoring_at",
@@ -51,19 +33,6 @@ _AUDITED_FIELDS = [
 
 class TransitionError(Exception):
     """A change the rules refuse in the incident's current state (shown to users; 409 in the API)."""
-
-
-def transition_permission(to_status: str) -> str:
-    """The permission a move into ``to_status`` needs: closing is for managers and up."""
-    return CLOSE_INCIDENTS if to_status == Status.CLOSED else TRIAGE_INCIDENTS
-
-
-def transition_label(from_status: str, to_status: str) -> str:
-    if from_status == Status.RESOLVED and to_status == Status.RESPONDING:
-        return "Reopen"
-    if from_status == Status.MONITORING and to_status == Status.RESPONDING:
-        return "Relapse: back to responding"
-    return ACTION_LABELS.get(to_status, to_status)
 
 
 def _lock(incident: Incident) -> Incident:

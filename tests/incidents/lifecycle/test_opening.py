@@ -1,4 +1,4 @@
-"""Escalation: a signal opens an incident (or attaches to the open one) with its timeline."""
+"""Opening: a signal opens an incident (or attaches to the open one) with its timeline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
-from incidents.escalation import escalate_signal
+from incidents.lifecycle.opening import open_or_attach
 from incidents.models import Incident
 from incidents.signals import incident_event
 from monitoring.models import Mention, Signal
@@ -65,7 +65,7 @@ def test_a_signal_opens_an_incident_with_its_build_up_and_detection(events):
     scenario = ScenarioFactory(type="service_failure", name="Service failure")
     signal = make_signal(watch)
 
-    incident = escalate_signal(signal_id=signal.pk)
+    incident = open_or_attach(signal_id=signal.pk)
 
     assert incident is not None
     assert incident.title == "Acme Air: volume spike, service failure?"
@@ -88,9 +88,9 @@ def test_a_signal_opens_an_incident_with_its_build_up_and_detection(events):
 @pytest.mark.django_db
 def test_escalating_the_same_signal_twice_does_nothing_the_second_time(events):
     signal = make_signal(WatchFactory())
-    assert escalate_signal(signal_id=signal.pk) is not None
+    assert open_or_attach(signal_id=signal.pk) is not None
     count = signal.watch.incidents.get().timeline.count()
-    assert escalate_signal(signal_id=signal.pk) is None
+    assert open_or_attach(signal_id=signal.pk) is None
     assert Incident.objects.count() == 1
     assert signal.watch.incidents.get().timeline.count() == count
     assert len(events) == 1
@@ -99,10 +99,10 @@ def test_escalating_the_same_signal_twice_does_nothing_the_second_time(events):
 @pytest.mark.django_db
 def test_a_later_signal_attaches_says_why_and_raises_the_severity(events):
     watch = WatchFactory(name="Acme Air")
-    first = escalate_signal(signal_id=make_signal(watch).pk)
+    first = open_or_attach(signal_id=make_signal(watch).pk)
     second = make_signal(watch, severity=1, rule_name="Negative spike")
 
-    incident = escalate_signal(signal_id=second.pk)
+    incident = open_or_attach(signal_id=second.pk)
 
     assert incident == first
     incident.refresh_from_db()
@@ -119,14 +119,14 @@ def test_a_later_signal_attaches_says_why_and_raises_the_severity(events):
 def test_a_resolved_incident_is_not_reopened_a_new_one_is():
     watch = WatchFactory()
     IncidentFactory(watch=watch, status="resolved")
-    incident = escalate_signal(signal_id=make_signal(watch).pk)
+    incident = open_or_attach(signal_id=make_signal(watch).pk)
     assert incident.status == "detected"
     assert Incident.objects.filter(watch=watch).count() == 2
 
 
 @pytest.mark.django_db
 def test_without_a_matching_scenario_row_the_title_still_says_what_happened():
-    incident = escalate_signal(signal_id=make_signal(WatchFactory(name="Beta Bank"), hint="data_breach").pk)
+    incident = open_or_attach(signal_id=make_signal(WatchFactory(name="Beta Bank"), hint="data_breach").pk)
     assert incident.title == "Beta Bank: volume spike, data breach?"
     assert incident.scenario is None and incident.scenario_hint == "data_breach"
 
@@ -143,7 +143,7 @@ def test_two_signals_racing_open_one_incident_and_both_attach():
     def worker(signal_id: int) -> None:
         try:
             barrier.wait()
-            results.append(escalate_signal(signal_id=signal_id))
+            results.append(open_or_attach(signal_id=signal_id))
         except BaseException as exc:
             errors.append(exc)
         finally:

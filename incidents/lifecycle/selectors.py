@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from crisisdesk.links import safe_url
 from crisisdesk.roles import TRIAGE_INCIDENTS
+from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
 from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
 from monitoring.models import Mention, Signal
 from playbooks.models import Phase
@@ -151,8 +152,6 @@ def incident_recent_mentions(incident: Incident, *, limit: int = 20) -> list[Men
 
 def allowed_transitions(incident: Incident, user: Any) -> list[tuple[str, str]]:
     """(to_status, button label) for the moves ``user`` may make from the incident's status now."""
-    from incidents.services import TRANSITIONS, transition_label, transition_permission
-
     return [
         (to, transition_label(incident.status, to))
         for to in TRANSITIONS.get(incident.status, ())
@@ -163,11 +162,10 @@ def allowed_transitions(incident: Incident, user: Any) -> list[tuple[str, str]]:
 def closing_blockers(incident: Incident) -> list[str]:
     """Reasons this incident may not be closed yet, in words for the person trying to close it.
 
-    Extension point: "closing requires a review" (helper R) adds its check here. Return an empty
-    list when closing is allowed.
+    The one place closing rules live; an empty list means closing is allowed.
     """
     blockers: list[str] = []
-    # Closing requires a post-crisis review (helper R).
+    # Closing requires a post-crisis review: the lessons must be written while they are fresh.
     if not Review.objects.filter(incident_id=incident.pk).exists():
         blockers.append("Write the post-crisis review first (closing requires one).")
     return blockers

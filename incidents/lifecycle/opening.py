@@ -1,4 +1,7 @@
-"""Escalation: a signal opens an incident for its watch, or attaches to the one already open.
+"""Opening: a signal opens an incident for its watch, or attaches to the one already open.
+
+(Not to be confused with notification *escalation*, ``incidents.notifications.escalation``: raising
+an unacknowledged incident to the next tier of people.)
 
 Idempotent: the signal is claimed by a conditional UPDATE of ``processed_at``, so a duplicate task
 (or the sweeper re-nudging) does nothing. The database decides races between two openers: the
@@ -16,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.signals import incident_event
-from incidents.timeline import timeline_add
 from monitoring.models import Mention, RuleKind, Signal
 from playbooks.models import Phase, Scenario, ScenarioType
 
@@ -120,8 +123,9 @@ def _link_mentions(incident: Incident, mention_ids: list[int]) -> int:
 
 
 @transaction.atomic
-def escalate_signal(*, signal_id: int) -> Incident | None:
-    """Open or attach to the watch's incident for this signal. ``None`` if already escalated."""
+def open_or_attach(*, signal_id: int) -> Incident | None:
+    """Open or attach to the watch's incident for this signal. ``None`` if the signal was already
+    processed (a duplicate task, or the sweeper re-nudging)."""
     now = timezone.now()
     if not Signal.objects.filter(pk=signal_id, processed_at__isnull=True).update(processed_at=now):
         return None
@@ -142,7 +146,7 @@ def escalate_signal(*, signal_id: int) -> Incident | None:
                 incident = _open(signal, mentions, now)
             opened = True
         except IntegrityError:
-            # A concurrent escalation opened it first: the constraint guarantees there is one now.
+            # A concurrent opener won the race: the constraint guarantees there is one now.
             incident = Incident.objects.select_for_update().get(watch=watch, status__in=OPEN_STATUSES)
 
     if opened:

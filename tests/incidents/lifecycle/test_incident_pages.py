@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.lifecycle.services import incident_acknowledge, incident_resolve
+from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Incident, Status, TimelineEvent
-from incidents.services import incident_acknowledge, incident_resolve
-from incidents.timeline import timeline_add
 from monitoring.models import Signal
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory
 
