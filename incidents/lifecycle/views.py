@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
-from incidents import views_response, views_review
+from incidents import views_review
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
 from incidents.notifications import selectors as notification_selectors
+from incidents.response import views as response_views
 from incidents.review import crisis_start_from
 
 # Panels other parts add to the incident page: template names included in order, each rendered
@@ -24,16 +25,16 @@ from incidents.review import crisis_start_from
 # timeline) or crisis roles and notification deliveries (sidebar, under the actions).
 INCIDENT_PANELS: list[str] = [
     "incidents/review/_panel.html",  # post-crisis review, once resolved
-    *views_response.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
+    *response_views.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
-    *views_response.SIDE_PANELS,  # crisis roles
+    *response_views.SIDE_PANELS,  # crisis roles
     "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
 INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
     notification_selectors.incident_panel_context,
-    views_response.panel_context,
+    response_views.panel_context,
     views_review.review_panel_context,
 ]
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus
-from incidents.response import draft_edit, draft_submit, playbook_activate
-from incidents.selectors_response import draft_groups, drafts_for
+from incidents.response.selectors import draft_groups, drafts_for
+from incidents.response.services import draft_edit, draft_submit, playbook_activate
 from playbooks.models import Phase
 from tests.factories import IncidentFactory, MessageTemplateFactory, WatchFactory
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Draft, Reply, TimelineEvent
-from incidents.response import (
+from incidents.response.selectors import holding_suggestion
+from incidents.response.services import (
     ResponseError,
     draft_approve,
     draft_create,
@@ -23,10 +24,9 @@ from incidents.response import (
     draft_submit,
     playbook_activate,
 )
-from incidents.selectors_response import holding_suggestion
 from playbooks.models import MessageTemplate
 from tests.factories import IncidentFactory, MentionFactory, WatchFactory
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,7 @@ def test_no_suggestion_once_a_holding_statement_is_published(incident, holding, 
 
 
 def test_the_suggestion_also_counts_what_the_team_can_answer(incident, responder, settings):
-    import incidents.selectors_response as selectors_response
+    import incidents.response.selectors as selectors_response
 
     # Older mentions (not in the last hour), more unanswered than 1 member × 10 replies per window.
     mentions = negative_mentions(incident, 11, minutes_ago=120)

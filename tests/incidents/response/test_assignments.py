@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from crisisdesk.models import AuditRecord
 from incidents.models import RoleAssignment, TimelineEvent
-from incidents.response import ResponseError, crisis_role_assign, playbook_activate
+from incidents.response.services import ResponseError, crisis_role_assign, playbook_activate
 from tests.factories import IncidentFactory
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = pytest.mark.django_db
 

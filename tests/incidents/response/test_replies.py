@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Incident, Reply, TimelineEvent
-from incidents.response import ResponseError, incident_set_first_response, reply_record
-from incidents.selectors_response import QUEUE_PAGE_SIZE, response_queue_page
+from incidents.response.selectors import QUEUE_PAGE_SIZE, response_queue_page
+from incidents.response.services import ResponseError, incident_set_first_response, reply_record
 from monitoring.models import Mention
 from tests.factories import IncidentFactory, MentionFactory, SourceFactory
 
@@ -117,8 +117,8 @@ def test_the_incident_page_query_count_stays_flat(incident, responder, client_fo
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from incidents.response import evidence_capture, playbook_activate
-    from tests.incidents.response_helpers import ready_playbook
+    from incidents.response.services import evidence_capture, playbook_activate
+    from tests.incidents.response.helpers import ready_playbook
 
     playbook_activate(incident=incident, playbook=ready_playbook(), by=responder)
     source = SourceFactory(watch=incident.watch)

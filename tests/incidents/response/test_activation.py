@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Draft, Incident, RoleAssignment, Task, TimelineEvent
-from incidents.response import ResponseError, playbook_activate
-from incidents.selectors_response import suggested_playbook
+from incidents.response.selectors import suggested_playbook
+from incidents.response.services import ResponseError, playbook_activate
 from playbooks.models import ChecklistItem, MessageTemplate, PlaybookStatus
 from tests.factories import IncidentFactory, PlaybookFactory, ScenarioFactory, WatchFactory
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = pytest.mark.django_db
 

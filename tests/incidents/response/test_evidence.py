@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Evidence, TimelineEvent
-from incidents.response import evidence_capture
+from incidents.response.services import evidence_capture
 from tests.factories import IncidentFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Working an incident: playbook activation, tasks, crisis roles, drafts, replies and evidence.
 
-Writes only; reads for the panels live in ``incidents.selectors_response``. Each service checks the
+Writes only; reads for the panels live in ``incidents.response.selectors``. Each service checks the
 member's permission, changes rows under a lock or a conditional UPDATE, and writes an audit row and a
 timeline event in the same transaction, then sends ``incident_event`` (notification receivers keep
 quiet about these events unless they choose otherwise). Refusals raise ``ResponseError`` with a

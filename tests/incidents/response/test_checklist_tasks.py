@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Task, TimelineEvent
-from incidents.response import ResponseError, playbook_activate, task_complete, task_reopen
+from incidents.response.services import ResponseError, playbook_activate, task_complete, task_reopen
 from tests.factories import IncidentFactory
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Actions on the incident page's working panels: playbook, tasks, crisis roles, drafts, replies, evidence.
 
-Every view is a POST that validates a form, calls one service in ``incidents.response`` and redirects
+Every view is a POST that validates a form, calls one service in ``incidents.response.services`` and redirects
 back to the incident page at the panel it came from, with the outcome as a message. There is
 deliberately no view that deletes or hides a mention, a reply or evidence: transparency is the policy.
 """
@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
-from incidents import response
-from incidents.forms_response import (
+from incidents.models import Draft, Incident, RoleAssignment, Task
+from incidents.response import services
+from incidents.response.forms import (
     ActivateForm,
     DraftForm,
     DraftFromTemplateForm,
@@ -31,8 +32,7 @@ from incidents.forms_response import (
     RoleAssignForm,
     TaskForm,
 )
-from incidents.models import Draft, Incident, RoleAssignment, Task
-from incidents.selectors_response import response_panel_context
+from incidents.response.selectors import response_panel_context
 from playbooks.constants import CHANNEL_CHOICES
 
 # The panels this module adds to the incident page (registered in ``incidents.lifecycle.views``).
@@ -83,7 +83,7 @@ def _run(request: HttpRequest, action: Callable[[], str]) -> None:
     """Call a service; turn its refusal into an error message and its success into a success message."""
     try:
         message = action()
-    except response.ResponseError as exc:
+    except services.ResponseError as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, _validation_message(exc))
@@ -102,7 +102,7 @@ def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = form.cleaned_data["playbook"]
 
     def act() -> str:
-        response.playbook_activate(incident=incident, playbook=playbook, by=request.user)
+        services.playbook_activate(incident=incident, playbook=playbook, by=request.user)
         return f"Playbook “{playbook}” activated."
 
     _run(request, act)
@@ -121,9 +121,9 @@ def task_set_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 
     def act() -> str:
         if done:
-            response.task_complete(task=task, by=request.user)
+            services.task_complete(task=task, by=request.user)
             return f"Done: {task.title}"
-        response.task_reopen(task=task, by=request.user)
+        services.task_reopen(task=task, by=request.user)
         return f"Reopened: {task.title}"
 
     _run(request, act)
@@ -141,7 +141,7 @@ def role_assign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
     user = form.cleaned_data["user"]
 
     def act() -> str:
-        response.crisis_role_assign(assignment=assignment, user=user, by=request.user)
+        services.crisis_role_assign(assignment=assignment, user=user, by=request.user)
         return f"{assignment.role_name}: {user.get_username()}" if user else f"{assignment.role_name} unassigned."
 
     _run(request, act)
@@ -159,7 +159,7 @@ def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
     holder: dict[str, Draft] = {}
 
     def act() -> str:
-        holder["draft"] = response.draft_create(incident=incident, by=request.user, **form.cleaned_data)
+        holder["draft"] = services.draft_create(incident=incident, by=request.user, **form.cleaned_data)
         return "Draft saved."
 
     _run(request, act)
@@ -178,7 +178,7 @@ def draft_from_template(request: HttpRequest, pk: int) -> HttpResponse:
     holder: dict[str, Draft] = {}
 
     def act() -> str:
-        holder["draft"] = response.draft_create_from_template(
+        holder["draft"] = services.draft_create_from_template(
             incident=incident, template=form.cleaned_data["template"], by=request.user
         )
         return "Draft created from the template: fill in what is missing, then submit it for review."
@@ -197,7 +197,7 @@ def draft_edit(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
         return _back(pk, f"draft-{draft.pk}")
 
     def act() -> str:
-        updated = response.draft_edit(draft=draft, by=request.user, **form.cleaned_data)
+        updated = services.draft_edit(draft=draft, by=request.user, **form.cleaned_data)
         if updated.status == "in_review" and draft.status == "approved":
             return "Draft saved. It was approved, so it is back in review."
         return "Draft saved."
@@ -220,8 +220,8 @@ def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[HttpReque
     return view
 
 
-draft_submit = require(TRIAGE_INCIDENTS)(require_POST(_draft_step(response.draft_submit, "Submitted for review.")))
-draft_approve = require(APPROVE_DRAFTS)(require_POST(_draft_step(response.draft_approve, "Draft approved.")))
+draft_submit = require(TRIAGE_INCIDENTS)(require_POST(_draft_step(services.draft_submit, "Submitted for review.")))
+draft_approve = require(APPROVE_DRAFTS)(require_POST(_draft_step(services.draft_approve, "Draft approved.")))
 
 
 @require(APPROVE_DRAFTS)
@@ -232,7 +232,7 @@ def draft_return(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
 
     def act() -> str:
-        response.draft_return(draft=draft, by=request.user, reason=reason)
+        services.draft_return(draft=draft, by=request.user, reason=reason)
         return "Draft sent back to its writers."
 
     _run(request, act)
@@ -249,7 +249,7 @@ def draft_publish(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
         return _back(pk, f"draft-{draft.pk}")
 
     def act() -> str:
-        response.draft_publish(draft=draft, by=request.user, **form.cleaned_data)
+        services.draft_publish(draft=draft, by=request.user, **form.cleaned_data)
         return "Published and recorded."
 
     _run(request, act)
@@ -267,7 +267,7 @@ def reply_record(request: HttpRequest, pk: int) -> HttpResponse:
     mention = form.cleaned_data["mention"]
 
     def act() -> str:
-        response.reply_record(incident=incident, mention=mention, by=request.user,
+        services.reply_record(incident=incident, mention=mention, by=request.user,
                               text=form.cleaned_data["text"], url=form.cleaned_data["url"])
         return f"Reply to {mention.author or 'anonymous'} recorded."
 
@@ -285,7 +285,7 @@ def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(pk, "evidence")
 
     def act() -> str:
-        evidence, created = response.evidence_capture(
+        evidence, created = services.evidence_capture(
             incident=incident, mention=form.cleaned_data["mention"], by=request.user,
             note=form.cleaned_data["note"],
         )
@@ -297,7 +297,7 @@ def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(pk, "evidence")
 
 
-@require(response.SET_RESPONSE_TARGET)
+@require(services.SET_RESPONSE_TARGET)
 @require_POST
 def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
@@ -307,7 +307,7 @@ def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(pk, "response-queue")
 
     def act() -> str:
-        response.incident_set_first_response(incident=incident, minutes=form.cleaned_data["minutes"],
+        services.incident_set_first_response(incident=incident, minutes=form.cleaned_data["minutes"],
                                              by=request.user)
         return f"First-response target is now {form.cleaned_data['minutes']} minutes."
 
