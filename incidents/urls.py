@@ -1,9 +1,9 @@
 from django.urls import path
 
 from incidents import views_notifications as notification_views
-from incidents import views_review as review_views
 from incidents.lifecycle import views
 from incidents.response import views as response_views
+from incidents.review import views as review_views
 
 app_name = "incidents"
 urlpatterns = [

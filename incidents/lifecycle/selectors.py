@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from crisisdesk.links import safe_url
 from crisisdesk.roles import TRIAGE_INCIDENTS
+from incidents.lifecycle.timeline import crisis_start_from
 from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
 from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
 from monitoring.models import Mention, Signal
@@ -85,6 +88,18 @@ def incident_timeline(incident: Incident) -> list[PhaseGroup]:
     for event in events:
         groups.get(event.phase, groups[Phase.DURING]).events.append(event)
     return list(groups.values())
+
+
+def timeline_events(timeline: list[PhaseGroup]) -> Iterator[TimelineEvent]:
+    """Every event of a loaded ``incident_timeline``, for rules over events (``crisis_start_from``)."""
+    for group in timeline:
+        yield from group.events
+
+
+def crisis_start(incident: Incident) -> datetime | None:
+    """``crisis_start_from`` over the incident's stored pre-crisis events, in one query."""
+    events = TimelineEvent.objects.filter(incident=incident, phase=Phase.PRE).only("phase", "at")
+    return crisis_start_from(events, incident)
 
 
 def _names(values: Any) -> list[str]:

@@ -1,13 +1,16 @@
-"""Writing the incident timeline. Call inside the transaction of the change being recorded."""
+"""The incident timeline: writing it (inside the transaction of the change being recorded) and the
+rules that read its phases."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEvent
+from playbooks.models import Phase
 
 
 def phase_at(incident: Incident, at: datetime) -> str:
@@ -46,3 +49,17 @@ def timeline_add(
         links=links or [],
         data=data or {},
     )
+
+
+def crisis_start_from(events: Iterable[TimelineEvent], incident: Incident) -> datetime | None:
+    """When the crisis began: the earliest pre-crisis event among ``events``, or the incident's
+    recorded first signal when that is earlier; None when neither exists (opened by hand).
+
+    The one definition of the crisis start. The review's "time to detect" is measured from it and
+    the incident page and the review exports show it, whether the caller queried the events
+    (``lifecycle.selectors.crisis_start``) or already holds the loaded timeline.
+    """
+    candidates = [event.at for event in events if event.phase == Phase.PRE]
+    if incident.first_signal_at is not None:
+        candidates.append(incident.first_signal_at)
+    return min(candidates, default=None)

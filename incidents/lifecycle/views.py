@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
-from incidents import views_review
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
+from incidents.lifecycle.timeline import crisis_start_from
 from incidents.models import Incident
 from incidents.notifications import selectors as notification_selectors
 from incidents.response import views as response_views
-from incidents.review import crisis_start_from
+from incidents.review import views as review_views
 
 # Panels other parts add to the incident page: template names included in order, each rendered
 # with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
@@ -35,7 +35,7 @@ INCIDENT_SIDE_PANELS: list[str] = [
 INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
     notification_selectors.incident_panel_context,
     response_views.panel_context,
-    views_review.review_panel_context,
+    review_views.review_panel_context,
 ]
 
 
@@ -74,7 +74,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "timeline": timeline,
         # The same start the review measures "time to detect" from: the first pre-crisis sign.
-        "crisis_began": crisis_start_from(timeline, incident),
+        "crisis_began": crisis_start_from(selectors.timeline_events(timeline), incident),
         "signals": selectors.incident_signals(incident),
         "mentions": selectors.incident_recent_mentions(incident),
         "transitions": selectors.allowed_transitions(incident, request.user),

@@ -12,7 +12,8 @@ from markdown_it import MarkdownIt
 from incidents.lifecycle.services import incident_acknowledge, incident_resolve
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Incident
-from incidents.review import action_item_add, md_block, md_inline, review_write
+from incidents.review.markdown import md_block, md_inline
+from incidents.review.services import action_item_add, review_write
 from tests.factories import IncidentFactory, PlaybookFactory, WatchFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from incidents.lifecycle.services import (
     incident_transition,
 )
 from incidents.models import ActionItem, Incident, Reply, Review, Status, TimelineEvent
-from incidents.review import (
+from incidents.review.services import (
     ReviewError,
     action_item_add,
     action_item_set_done,

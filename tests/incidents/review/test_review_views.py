@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from incidents.lifecycle.services import incident_acknowledge, incident_resolve
 from incidents.models import ActionItem, Incident, Review, Status
-from incidents.review import action_item_add, review_write
+from incidents.review.services import action_item_add, review_write
 from tests.factories import IncidentFactory, PlaybookFactory
 
 pytestmark = pytest.mark.django_db

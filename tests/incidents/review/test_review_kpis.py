@@ -9,7 +9,7 @@ import time_machine
 
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus, Reply
-from incidents.review import format_duration, kpi_rows, review_kpis
+from incidents.review.kpis import format_duration, kpi_rows, review_kpis
 from tests.factories import IncidentFactory, MentionFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

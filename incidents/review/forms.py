@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.review import MAX_TEXT, action_item_owner_choices
+from incidents.review.selectors import action_item_owner_choices
+from incidents.review.services import MAX_TEXT
 from playbooks.models import Playbook
 
 

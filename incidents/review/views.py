@@ -1,6 +1,6 @@
 """The post-crisis review pages: read, write, action items, KPI refresh, Markdown and printable exports.
 
-Viewers read; responders and up write (``incidents.review.WRITE_REVIEW``). Every POST redirects.
+Viewers read; responders and up write (``incidents.review.services.WRITE_REVIEW``). Every POST redirects.
 """
 
 from __future__ import annotations
@@ -10,32 +10,24 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crisisdesk.roles import VIEW_INCIDENTS, require
-from incidents import review as review_services
-from incidents.forms_review import ActionItemDoneForm, ActionItemForm, ReviewForm
-from incidents.lifecycle import selectors
-from incidents.models import ActionItem, Incident, Review, Status
-from incidents.review import WRITE_REVIEW
+from incidents.lifecycle import selectors as incident_selectors
+from incidents.models import Incident, Review
+from incidents.review import selectors, services
+from incidents.review.exports import review_markdown
+from incidents.review.forms import ActionItemDoneForm, ActionItemForm, ReviewForm
+from incidents.review.services import WRITE_REVIEW
 
 
 def _incident(pk: int) -> Incident:
     try:
-        return selectors.incident_get(pk)
+        return incident_selectors.incident_get(pk)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
-
-
-def _review_of(incident: Incident) -> Review | None:
-    return (
-        Review.objects.select_related("author")
-        .prefetch_related(Prefetch("action_items", queryset=ActionItem.objects.select_related("owner", "playbook")))
-        .filter(incident=incident).first()
-    )
 
 
 def _page(pk: int) -> HttpResponse:
@@ -58,7 +50,7 @@ def _run(request: HttpRequest, action: Callable[[], str]) -> bool:
     """Call a service; turn refusals into error messages. True when it succeeded."""
     try:
         done = action()
-    except review_services.ReviewError as exc:
+    except services.ReviewError as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, _message(exc))
@@ -69,29 +61,21 @@ def _run(request: HttpRequest, action: Callable[[], str]) -> bool:
 
 
 def review_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """The incident page's review panel (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``): one query."""
-    review = Review.objects.select_related("author").filter(incident=incident).first()
-    return {
-        "review": review,
-        "review_kpis": review_services.kpi_rows(review.kpis) if review else [],
-    }
+    """The incident page's review panel (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
+    return selectors.review_panel(incident)
 
 
 @require(VIEW_INCIDENTS)
 @require_GET
 def review_page(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
-    review = _review_of(incident)
+    context = selectors.review_page(incident)
     can_write = request.user.has_perm(WRITE_REVIEW)
     return render(request, "incidents/review/review_page.html", {
-        "incident": incident,
-        "review": review,
-        "kpis": review_services.kpi_rows(review.kpis) if review else [],
-        "kpis_computed_at": review_services.kpis_computed_at(review.kpis) if review else None,
-        "action_items": list(review.action_items.all()) if review else [],
+        **context,
         "can_write": can_write,
-        "can_edit_text": can_write and incident.status == Status.RESOLVED,
-        "action_form": ActionItemForm() if can_write and review else None,
+        "can_edit_text": can_write and services.review_text_writable(incident),
+        "action_form": ActionItemForm() if can_write and context["review"] else None,
     })
 
 
@@ -99,8 +83,8 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
-    review = Review.objects.filter(incident=incident).first()
-    initial = {name: getattr(review, name) for name in review_services.REVIEW_FIELDS} if review else {}
+    review = selectors.review_get(incident)
+    initial = {name: getattr(review, name) for name in services.REVIEW_FIELDS} if review else {}
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and _run(request, lambda: _write(request, incident, form.cleaned_data)):
         return _page(pk)
@@ -108,18 +92,18 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(request, "incidents/review/review_form.html", {
         "incident": incident, "review": review, "form": form,
-        "writable": incident.status == Status.RESOLVED,
+        "writable": services.review_text_writable(incident),
     }, status=status)
 
 
 def _write(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> str:
-    existed = Review.objects.filter(incident=incident).exists()
-    review_services.review_write(incident=incident, by=request.user, **data)
+    existed = selectors.review_get(incident) is not None
+    services.review_write(incident=incident, by=request.user, **data)
     return "Review updated; KPIs recomputed." if existed else "Review written; KPIs computed."
 
 
 def _existing_review(incident: Incident) -> Review:
-    review = Review.objects.filter(incident=incident).first()
+    review = selectors.review_get(incident)
     if review is None:
         raise Http404("This incident has no review yet.")
     return review
@@ -131,7 +115,7 @@ def review_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
 
     def act() -> str:
-        review_services.review_recompute_kpis(review=review, by=request.user)
+        services.review_recompute_kpis(review=review, by=request.user)
         return "KPIs recomputed from the record as it is now."
 
     _run(request, act)
@@ -148,7 +132,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(pk)
 
     def act() -> str:
-        review_services.action_item_add(review=review, by=request.user, **form.cleaned_data)
+        services.action_item_add(review=review, by=request.user, **form.cleaned_data)
         return "Action item added."
 
     _run(request, act)
@@ -159,7 +143,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_item_done(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
-    item = ActionItem.objects.filter(review=review, pk=item_pk).first()
+    item = selectors.action_item_get(review=review, pk=item_pk)
     if item is None:
         raise Http404("No such action item on this review.")
     form = ActionItemDoneForm(request.POST)
@@ -169,35 +153,24 @@ def action_item_done(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
     done = form.cleaned_data["done"]
 
     def act() -> str:
-        review_services.action_item_set_done(item=item, by=request.user, done=done)
+        services.action_item_set_done(item=item, by=request.user, done=done)
         return "Action item done." if done else "Action item reopened."
 
     _run(request, act)
     return _page(pk)
 
 
-def _export_context(request: HttpRequest, pk: int) -> dict[str, Any]:
-    incident = _incident(pk)
-    review = _review_of(incident)
-    if review is None:
+def _export(pk: int) -> selectors.ReviewExport:
+    export = selectors.review_export(_incident(pk))
+    if export is None:
         raise Http404("This incident has no review yet.")
-    return {
-        "incident": incident,
-        "review": review,
-        "kpis": review_services.kpi_rows(review.kpis),
-        "action_items": list(review.action_items.all()),
-        "timeline": selectors.incident_timeline(incident),
-    }
+    return export
 
 
 @require(VIEW_INCIDENTS)
 @require_GET
 def review_export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
-    context = _export_context(request, pk)
-    body = review_services.review_markdown(
-        incident=context["incident"], review=context["review"], timeline=context["timeline"],
-        action_items=context["action_items"], base_url=request.build_absolute_uri("/"),
-    )
+    body = review_markdown(_export(pk), base_url=request.build_absolute_uri("/"))
     response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-{pk}-review.md"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -207,7 +180,4 @@ def review_export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 @require(VIEW_INCIDENTS)
 @require_GET
 def review_print(request: HttpRequest, pk: int) -> HttpResponse:
-    context = _export_context(request, pk)
-    # The earliest pre-crisis sign (a notable mention may predate the first detection signal).
-    context["crisis_began_at"] = review_services.crisis_start_from(context["timeline"], context["incident"])
-    return render(request, "incidents/review/review_print.html", context)
+    return render(request, "incidents/review/review_print.html", vars(_export(pk)))
