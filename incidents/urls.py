@@ -1,7 +1,7 @@
 from django.urls import path
 
-from incidents import views_notifications as notification_views
 from incidents.lifecycle import views
+from incidents.notifications import views as notification_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
 

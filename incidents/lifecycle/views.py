@@ -15,7 +15,7 @@ from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.lifecycle.timeline import crisis_start_from
 from incidents.models import Incident
-from incidents.notifications import selectors as notification_selectors
+from incidents.notifications import views as notification_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
 
@@ -33,7 +33,7 @@ INCIDENT_SIDE_PANELS: list[str] = [
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
 INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
-    notification_selectors.incident_panel_context,
+    notification_views.incident_panel_context,
     response_views.panel_context,
     review_views.review_panel_context,
 ]

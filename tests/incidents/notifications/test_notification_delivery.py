@@ -11,11 +11,11 @@ from django.core import mail
 from django.utils import timezone
 
 from incidents.models import DeliveryStatus, Incident, NotificationDelivery
-from incidents.notifications import services
+from incidents.notifications import delivery as deliveries
 from incidents.signals import incident_event
 from incidents.tasks import deliver_due_notifications, deliver_notification
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel, start_receiver
+from tests.incidents.notifications.receiver import make_channel, start_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_a_server_error_is_retried_with_backoff_and_then_succeeds(receiver):
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 1
     assert "HTTP 500" in delivery.last_error
-    assert delivery.next_attempt_at == start + timedelta(seconds=services.BACKOFF_BASE_SECONDS)
+    assert delivery.next_attempt_at == start + timedelta(seconds=deliveries.BACKOFF_BASE_SECONDS)
 
     with time_machine.travel(start + timedelta(seconds=10), tick=False):
         deliver_notification(delivery.pk)  # not due yet: nothing is sent
@@ -95,44 +95,44 @@ def test_a_client_error_fails_at_once(receiver):
 
 
 def test_it_gives_up_after_the_last_attempt(receiver):
-    receiver.answer(*([503] * services.MAX_ATTEMPTS))
+    receiver.answer(*([503] * deliveries.MAX_ATTEMPTS))
     delivery = opened_delivery(make_channel(kind="webhook", url=receiver.url))
     now = timezone.now()
-    for _ in range(services.MAX_ATTEMPTS):
+    for _ in range(deliveries.MAX_ATTEMPTS):
         with time_machine.travel(now, tick=False):
             deliver_notification(delivery.pk)
         now += timedelta(hours=2)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
-    assert delivery.attempts == services.MAX_ATTEMPTS
-    assert f"gave up after {services.MAX_ATTEMPTS} attempts" in delivery.last_error
-    assert len(receiver.requests) == services.MAX_ATTEMPTS
+    assert delivery.attempts == deliveries.MAX_ATTEMPTS
+    assert f"gave up after {deliveries.MAX_ATTEMPTS} attempts" in delivery.last_error
+    assert len(receiver.requests) == deliveries.MAX_ATTEMPTS
 
 
 def test_backoff_grows_exponentially_and_honours_retry_after():
-    assert [services.backoff_seconds(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-    assert services.backoff_seconds(20) == services.BACKOFF_MAX_SECONDS
-    assert services.backoff_seconds(1, retry_after=7) == 7
+    assert [deliveries.backoff_seconds(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert deliveries.backoff_seconds(20) == deliveries.BACKOFF_MAX_SECONDS
+    assert deliveries.backoff_seconds(1, retry_after=7) == 7
 
 
 def test_a_claimed_delivery_is_not_sent_twice(receiver):
     delivery = opened_delivery(make_channel(kind="webhook", url=receiver.url))
-    claimed = services.delivery_claim(delivery_id=delivery.pk)
+    claimed = deliveries.delivery_claim(delivery_id=delivery.pk)
     assert claimed is not None and claimed.attempts == 1
     deliver_notification(delivery.pk)  # another worker: the row is leased
     assert receiver.requests == []
-    assert services.delivery_claim(delivery_id=delivery.pk) is None
+    assert deliveries.delivery_claim(delivery_id=delivery.pk) is None
 
 
 def test_the_sweeper_resends_deliveries_whose_worker_died(receiver):
     delivery = opened_delivery(make_channel(kind="webhook", url=receiver.url))
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        services.delivery_claim(delivery_id=delivery.pk)  # ...and the worker is killed mid-send
-        assert services.deliveries_due_ids() == []
-    later = start + timedelta(seconds=services.CLAIM_LEASE_SECONDS + 1)
+        deliveries.delivery_claim(delivery_id=delivery.pk)  # ...and the worker is killed mid-send
+        assert deliveries.deliveries_due_ids() == []
+    later = start + timedelta(seconds=deliveries.CLAIM_LEASE_SECONDS + 1)
     with time_machine.travel(later, tick=False):
-        assert services.deliveries_due_ids() == [delivery.pk]
+        assert deliveries.deliveries_due_ids() == [delivery.pk]
         assert deliver_due_notifications() == 1  # nudges it through the broker
         deliver_notification(delivery.pk)  # what the worker does with the nudge
     delivery.refresh_from_db()
@@ -166,7 +166,7 @@ def test_a_manager_can_retry_a_failed_delivery(receiver, manager):
     deliver_notification(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
-    services.delivery_retry(delivery=delivery, by=manager)
+    deliveries.delivery_retry(delivery=delivery, by=manager)
     deliver_notification(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1

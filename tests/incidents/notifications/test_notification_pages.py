@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from crisisdesk.models import AuditRecord
 from incidents.models import DeliveryStatus, NotificationChannel, NotificationDelivery
-from incidents.notifications.selectors import incident_panel_context
+from incidents.notifications.views import incident_panel_context
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel, start_receiver
+from tests.incidents.notifications.receiver import make_channel, start_receiver
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from incidents.notifications.channels import (
     slack_escape,
     teams_escape,
 )
-from incidents.notifications.services import build_payload
+from incidents.notifications.routing import build_payload
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel, start_receiver
+from tests.incidents.notifications.receiver import make_channel, start_receiver
 
 HOSTILE_TITLE = "<script>alert(1)</script> & <!channel> *Boykot* [klik](http://evil.example) zażółć"
 

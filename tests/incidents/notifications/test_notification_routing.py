@@ -6,10 +6,10 @@ import pytest
 from django.db import transaction
 
 from incidents.models import Incident, NotificationDelivery
-from incidents.notifications.services import event_key
+from incidents.notifications.routing import event_key
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel
+from tests.incidents.notifications.receiver import make_channel
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from incidents.models import Incident, NotificationDelivery, Status, TimelineEvent
-from incidents.notifications.services import incident_escalate_if_unacknowledged
+from incidents.notifications import escalation
+from incidents.notifications.escalation import incident_escalate_if_unacknowledged
 from incidents.tasks import escalate_unacknowledged
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel
+from tests.incidents.notifications.receiver import make_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -96,17 +97,15 @@ def test_the_default_delay_is_fifteen_minutes(start):
 
 
 def test_a_stale_tier_read_cannot_escalate_twice(tiers, start, monkeypatch):
-    from incidents.notifications import services
-
     incident = IncidentFactory(detected_at=start)
-    original = services._tier_reached_at
+    original = escalation._tier_reached_at
 
     def concurrent_beat_escalates_first(read_incident):
         # Another beat run escalates between our read and our conditional UPDATE.
         Incident.objects.filter(pk=read_incident.pk).update(escalation_tier=2)
         return original(read_incident)
 
-    monkeypatch.setattr(services, "_tier_reached_at", concurrent_beat_escalates_first)
+    monkeypatch.setattr(escalation, "_tier_reached_at", concurrent_beat_escalates_first)
     with time_machine.travel(start + timedelta(minutes=16), tick=False):
         assert incident_escalate_if_unacknowledged(incident_id=incident.pk) is None
     assert not TimelineEvent.objects.filter(incident=incident, kind="escalated").exists()

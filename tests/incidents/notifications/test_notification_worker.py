@@ -12,10 +12,10 @@ from django.db import transaction
 
 from crisisdesk.celery import app as celery_app
 from incidents.models import DeliveryStatus, Incident, NotificationDelivery
-from incidents.notifications import services
+from incidents.notifications import delivery as deliveries
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory, WatchFactory
-from tests.incidents.notification_receiver import make_channel, start_receiver
+from tests.incidents.notifications.receiver import make_channel, start_receiver
 from tests.services import redis_url, require_redis, xdist_worker_number
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def redis_worker(monkeypatch):
     celery_app.conf.broker_transport_options = {}
     _reset_connections()
     # Retries come back quickly in this test; production backs off from 30 s.
-    monkeypatch.setattr(services, "BACKOFF_BASE_SECONDS", 1)
+    monkeypatch.setattr(deliveries, "BACKOFF_BASE_SECONDS", 1)
     with celery_app.connection_for_write() as connection:
         for queue in ("celery", "default", "notifications"):
             connection.default_channel.queue_purge(queue)  # nothing left over from an earlier run

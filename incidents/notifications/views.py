@@ -3,6 +3,8 @@ delivery fragment anyone who sees the incident may load."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,18 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crisisdesk.roles import MANAGE_NOTIFICATIONS, VIEW_INCIDENTS, require
 from incidents.models import ChannelKind, Incident, NotificationChannel, NotificationDelivery
-from incidents.notifications import selectors, services
-from incidents.notifications.channels import CHANNELS
+from incidents.notifications import delivery, selectors, services
 from incidents.notifications.forms import ChannelForm, DeliveryFilterForm
 
 
 @require(MANAGE_NOTIFICATIONS)
 @require_GET
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = list(selectors.channel_list())
-    for channel in channels:
-        channel.target = CHANNELS[channel.kind].target(channel.config or {}) if channel.kind in CHANNELS else ""
-    return render(request, "incidents/notifications/channel_list.html", {"channels": channels})
+    return render(request, "incidents/notifications/channel_list.html", {"channels": selectors.channel_list()})
 
 
 def _save_channel(request: HttpRequest, form: ChannelForm, channel: NotificationChannel | None):
@@ -128,10 +126,14 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    delivery = get_object_or_404(NotificationDelivery, pk=pk)
-    delivery = services.delivery_retry(delivery=delivery, by=request.user)
-    messages.success(request, f"Delivery #{delivery.pk} queued again.")
+    retried = delivery.delivery_retry(delivery=get_object_or_404(NotificationDelivery, pk=pk), by=request.user)
+    messages.success(request, f"Delivery #{retried.pk} queued again.")
     return redirect("incidents:notification_deliveries")
+
+
+def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The incident page's delivery include (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
+    return {"notification_deliveries": selectors.delivery_list_for_incident(incident=incident)}
 
 
 @require(VIEW_INCIDENTS)
