@@ -11,14 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
-from incidents.lifecycle import selectors, services
-from incidents.models import Incident, Status
-from incidents.serializers import (
+from incidents.api.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
     NoteInputSerializer,
     TransitionInputSerializer,
 )
+from incidents.lifecycle import selectors, services
+from incidents.models import Incident, Status
 
 # Larger numbers overflow the database integer (a 500 on SQLite) and can match nothing anyway.
 MAX_ID = 2**63 - 1
