@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -60,7 +59,8 @@ class IncidentDetailApi(generics.RetrieveAPIView):
 
 
 class _IncidentActionApi(APIView):
-    """POST-only action on one incident. Refused moves answer 409 with the reason."""
+    """POST-only action on one incident. A refused move (``TransitionError``) answers 409 with the
+    reason and the incident's status, a bad value 400: ``crisisdesk.api_errors`` translates both."""
 
     permission_classes = [api_permission(VIEW_INCIDENTS, TRIAGE_INCIDENTS)]
     input_serializer = NoteInputSerializer
@@ -72,12 +72,7 @@ class _IncidentActionApi(APIView):
         incident = get_object_or_404(Incident, pk=pk)
         payload = self.input_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            incident = self.perform(incident, payload.validated_data, request.user)
-        except services.TransitionError as exc:
-            return Response({"detail": str(exc), "status": incident.status}, status=status.HTTP_409_CONFLICT)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(getattr(exc, "message_dict", {"detail": exc.messages})) from exc
+        incident = self.perform(incident, payload.validated_data, request.user)
         incident = selectors.incident_get(incident.pk)
         return Response(IncidentDetailSerializer(incident).data)
 

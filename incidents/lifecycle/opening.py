@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit import audit_record, audited_update, snapshot
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.signals import incident_event
@@ -180,17 +180,14 @@ def open_or_attach(*, signal_id: int) -> Incident | None:
             after={"signal": signal.pk, "reason": reason, "mentions_linked": linked},
         )
         if signal.severity < incident.severity:
-            before = snapshot(incident, ["severity"])
-            incident.severity = signal.severity
-            incident.save(update_fields=["severity", "updated_at"])
+            old = incident.severity
+            audited_update(
+                instance=incident, by=None, action="incident.severity_raised", changes={"severity": signal.severity}
+            )
             timeline_add(
                 incident=incident, kind="severity_raised", phase=Phase.DURING, at=now, signal=signal,
                 text=f"Severity raised to SEV{signal.severity} by rule “{signal.rule.name}”.",
-                data={"from": before["severity"], "to": signal.severity},
-            )
-            audit_record(
-                actor=None, action="incident.severity_raised", target=incident,
-                before=before, after=snapshot(incident, ["severity"]),
+                data={"from": old, "to": signal.severity},
             )
             incident_event.send(sender=Incident, incident=incident, event=f"severity:{signal.severity}", actor=None)
     return incident

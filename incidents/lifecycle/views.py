@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
+from crisisdesk.web import form_error, run_action
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.lifecycle.timeline import crisis_start_from
@@ -88,16 +88,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
-def _first_error(form) -> str:
-    for name, errors in form.errors.items():
-        return f"{name}: {errors[0]}" if name != "__all__" else errors[0]
-    return "Invalid input."
-
-
-def _validation_message(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return " ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-    return " ".join(exc.messages)
+def _back(pk: int) -> HttpResponse:
+    return redirect("incidents:detail", pk=pk)
 
 
 @require(TRIAGE_INCIDENTS)
@@ -106,18 +98,18 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("incidents:detail", pk=pk)
-    try:
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
         services.incident_transition(
             incident=incident, to_status=form.cleaned_data["to_status"], by=request.user,
             note=form.cleaned_data["note"],
         )
-    except services.TransitionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Incident is now {incident.get_status_display().lower()}.")
-    return redirect("incidents:detail", pk=pk)
+        return f"Incident is now {incident.get_status_display().lower()}."
+
+    run_action(request, act)
+    return _back(pk)
 
 
 @require(TRIAGE_INCIDENTS)
@@ -126,20 +118,18 @@ def incident_severity(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("incidents:detail", pk=pk)
-    try:
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
         services.incident_change_severity(
             incident=incident, severity=form.cleaned_data["severity"], reason=form.cleaned_data["reason"],
             by=request.user,
         )
-    except services.TransitionError as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, _validation_message(exc))
-    else:
-        messages.success(request, f"Severity is now SEV{incident.severity}.")
-    return redirect("incidents:detail", pk=pk)
+        return f"Severity is now SEV{incident.severity}."
+
+    run_action(request, act)
+    return _back(pk)
 
 
 @require(TRIAGE_INCIDENTS)
@@ -148,14 +138,12 @@ def incident_owner(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = OwnerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("incidents:detail", pk=pk)
-    try:
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
         services.incident_assign_owner(incident=incident, owner=form.cleaned_data["owner"], by=request.user)
-    except services.TransitionError as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, _validation_message(exc))
-    else:
-        messages.success(request, "Owner updated.")
-    return redirect("incidents:detail", pk=pk)
+        return "Owner updated."
+
+    run_action(request, act)
+    return _back(pk)

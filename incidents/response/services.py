@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.errors import Refusal
 from crisisdesk.links import safe_url
 from crisisdesk.roles import APPROVE_DRAFTS, CLOSE_INCIDENTS, TRIAGE_INCIDENTS
 from incidents.lifecycle.timeline import timeline_add
@@ -44,8 +45,10 @@ DRAFT_EDITABLE = {"title", "body", "channel", "language", "kind"}
 MAX_FIRST_RESPONSE_MINUTES = 7 * 24 * 60
 
 
-class ResponseError(Exception):
+class ResponseError(Refusal):
     """A change the incident's current state refuses; the message is shown to the member as is."""
+
+    code = "response_refused"
 
 
 def _require(by: Any, permission: str, what: str) -> None:

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
+from crisisdesk.web import form_error, run_action
 from incidents.models import Draft, Incident, RoleAssignment, Task
 from incidents.response import services
 from incidents.response.forms import (
@@ -67,37 +67,13 @@ def _back(pk: int, anchor: str) -> HttpResponse:
     return redirect(reverse("incidents:detail", args=[pk]) + f"#{anchor}")
 
 
-def _first_error(form) -> str:
-    for name, errors in form.errors.items():
-        return errors[0] if name == "__all__" else f"{form.fields[name].label or name}: {errors[0]}"
-    return "Invalid input."
-
-
-def _validation_message(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return " ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-    return " ".join(exc.messages)
-
-
-def _run(request: HttpRequest, action: Callable[[], str]) -> None:
-    """Call a service; turn its refusal into an error message and its success into a success message."""
-    try:
-        message = action()
-    except services.ResponseError as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, _validation_message(exc))
-    else:
-        messages.success(request, message)
-
-
 @require(TRIAGE_INCIDENTS)
 @require_POST
 def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = ActivateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "playbook")
     playbook = form.cleaned_data["playbook"]
 
@@ -105,7 +81,7 @@ def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
         services.playbook_activate(incident=incident, playbook=playbook, by=request.user)
         return f"Playbook “{playbook}” activated."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, "tasks")
 
 
@@ -115,7 +91,7 @@ def task_set_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_pk, incident_id=pk)
     form = TaskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "tasks")
     done = form.cleaned_data["done"] == "1"
 
@@ -126,7 +102,7 @@ def task_set_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
         services.task_reopen(task=task, by=request.user)
         return f"Reopened: {task.title}"
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"task-{task.pk}")
 
 
@@ -136,7 +112,7 @@ def role_assign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
     assignment = get_object_or_404(RoleAssignment, pk=assignment_pk, incident_id=pk)
     form = RoleAssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "crisis-roles")
     user = form.cleaned_data["user"]
 
@@ -144,7 +120,7 @@ def role_assign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
         services.crisis_role_assign(assignment=assignment, user=user, by=request.user)
         return f"{assignment.role_name}: {user.get_username()}" if user else f"{assignment.role_name} unassigned."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, "crisis-roles")
 
 
@@ -154,7 +130,7 @@ def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = DraftForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "drafts")
     holder: dict[str, Draft] = {}
 
@@ -162,7 +138,7 @@ def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
         holder["draft"] = services.draft_create(incident=incident, by=request.user, **form.cleaned_data)
         return "Draft saved."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"draft-{holder['draft'].pk}" if "draft" in holder else "drafts")
 
 
@@ -173,7 +149,7 @@ def draft_from_template(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = DraftFromTemplateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "drafts")
     holder: dict[str, Draft] = {}
 
@@ -183,7 +159,7 @@ def draft_from_template(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return "Draft created from the template: fill in what is missing, then submit it for review."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"draft-{holder['draft'].pk}" if "draft" in holder else "drafts")
 
 
@@ -193,7 +169,7 @@ def draft_edit(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
     form = DraftForm(request.POST, instance=Draft(incident_id=pk))
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, f"draft-{draft.pk}")
 
     def act() -> str:
@@ -202,7 +178,7 @@ def draft_edit(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
             return "Draft saved. It was approved, so it is back in review."
         return "Draft saved."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"draft-{draft.pk}")
 
 
@@ -214,7 +190,7 @@ def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[HttpReque
             service(draft=draft, by=request.user)
             return done
 
-        _run(request, act)
+        run_action(request, act)
         return _back(pk, f"draft-{draft.pk}")
 
     return view
@@ -235,7 +211,7 @@ def draft_return(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
         services.draft_return(draft=draft, by=request.user, reason=reason)
         return "Draft sent back to its writers."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"draft-{draft.pk}")
 
 
@@ -245,14 +221,14 @@ def draft_publish(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
     form = PublishForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, f"draft-{draft.pk}")
 
     def act() -> str:
         services.draft_publish(draft=draft, by=request.user, **form.cleaned_data)
         return "Published and recorded."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"draft-{draft.pk}")
 
 
@@ -262,7 +238,7 @@ def reply_record(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = ReplyForm(request.POST, incident=incident)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "response-queue")
     mention = form.cleaned_data["mention"]
 
@@ -271,7 +247,7 @@ def reply_record(request: HttpRequest, pk: int) -> HttpResponse:
                               text=form.cleaned_data["text"], url=form.cleaned_data["url"])
         return f"Reply to {mention.author or 'anonymous'} recorded."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, f"mention-{mention.pk}")
 
 
@@ -281,7 +257,7 @@ def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = EvidenceForm(request.POST, incident=incident)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "evidence")
 
     def act() -> str:
@@ -293,7 +269,7 @@ def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
             return f"Evidence captured: SHA-256 {evidence.sha256}"
         return f"Already captured (SHA-256 {evidence.sha256}); nothing changed."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, "evidence")
 
 
@@ -303,7 +279,7 @@ def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = FirstResponseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _back(pk, "response-queue")
 
     def act() -> str:
@@ -311,5 +287,5 @@ def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
                                              by=request.user)
         return f"First-response target is now {form.cleaned_data['minutes']} minutes."
 
-    _run(request, act)
+    run_action(request, act)
     return _back(pk, "response-queue")

@@ -22,10 +22,12 @@ class ReviewForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
+    # Every field has its label spelled out: error messages name a bad field by its label.
     text = forms.CharField(label="Action item", max_length=300)
-    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="No owner yet")
+    owner = forms.ModelChoiceField(label="Owner", queryset=None, required=False, empty_label="No owner yet")
     playbook = forms.ModelChoiceField(
-        queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"), required=False,
+        label="Playbook", queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"),
+        required=False,
         empty_label="No playbook change", help_text="The playbook this action item asks to change.",
     )
 
@@ -35,4 +37,4 @@ class ActionItemForm(forms.Form):
 
 
 class ActionItemDoneForm(forms.Form):
-    done = forms.TypedChoiceField(choices=[("1", "done"), ("0", "not done")], coerce=lambda v: v == "1")
+    done = forms.TypedChoiceField(label="Done", choices=[("1", "done"), ("0", "not done")], coerce=lambda v: v == "1")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.errors import Refusal
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import ActionItem, Incident, Review, Status
 from incidents.review.kpis import review_kpis
@@ -29,8 +30,10 @@ REVIEW_FIELDS = ["summary", "went_well", "went_badly", "lessons"]
 MAX_TEXT = 20_000
 
 
-class ReviewError(Exception):
+class ReviewError(Refusal):
     """A change the incident's current state refuses; the message is shown to the member as is."""
+
+    code = "review_refused"
 
 
 def review_text_writable(incident: Incident) -> bool:

@@ -5,16 +5,15 @@ Viewers read; responders and up write (``incidents.review.services.WRITE_REVIEW`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crisisdesk.roles import VIEW_INCIDENTS, require
+from crisisdesk.web import form_error, run_action
 from incidents.lifecycle import selectors as incident_selectors
 from incidents.models import Incident, Review
 from incidents.review import selectors, services
@@ -32,32 +31,6 @@ def _incident(pk: int) -> Incident:
 
 def _page(pk: int) -> HttpResponse:
     return redirect("incidents:review", pk=pk)
-
-
-def _message(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
-
-
-def _first_error(form) -> str:
-    for name, errors in form.errors.items():
-        return errors[0] if name == "__all__" else f"{form[name].label}: {errors[0]}"
-    return "Invalid input."
-
-
-def _run(request: HttpRequest, action: Callable[[], str]) -> bool:
-    """Call a service; turn refusals into error messages. True when it succeeded."""
-    try:
-        done = action()
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
-    else:
-        messages.success(request, done)
-        return True
-    return False
 
 
 def review_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
@@ -86,7 +59,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.review_get(incident)
     initial = {name: getattr(review, name) for name in services.REVIEW_FIELDS} if review else {}
     form = ReviewForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid() and _run(request, lambda: _write(request, incident, form.cleaned_data)):
+    if request.method == "POST" and form.is_valid() and run_action(request, lambda: _write(request, incident, form.cleaned_data)):
         return _page(pk)
     # An invalid form (or a refused write) is shown again, errors under their fields, with a 400.
     status = 400 if request.method == "POST" else 200
@@ -118,7 +91,7 @@ def review_recompute(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_recompute_kpis(review=review, by=request.user)
         return "KPIs recomputed from the record as it is now."
 
-    _run(request, act)
+    run_action(request, act)
     return _page(pk)
 
 
@@ -128,14 +101,14 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
     form = ActionItemForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _page(pk)
 
     def act() -> str:
         services.action_item_add(review=review, by=request.user, **form.cleaned_data)
         return "Action item added."
 
-    _run(request, act)
+    run_action(request, act)
     return _page(pk)
 
 
@@ -148,7 +121,7 @@ def action_item_done(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         raise Http404("No such action item on this review.")
     form = ActionItemDoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, form_error(form))
         return _page(pk)
     done = form.cleaned_data["done"]
 
@@ -156,7 +129,7 @@ def action_item_done(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         services.action_item_set_done(item=item, by=request.user, done=done)
         return "Action item done." if done else "Action item reopened."
 
-    _run(request, act)
+    run_action(request, act)
     return _page(pk)
 
 
