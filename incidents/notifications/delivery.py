@@ -11,11 +11,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.roles import MANAGE_NOTIFICATIONS
+from crisisdesk.types import Member
 from incidents import nudges
 from incidents.models import DeliveryStatus, NotificationDelivery
 from incidents.notifications.channels import DeliveryError, PermanentError, get_channel
@@ -107,8 +110,10 @@ def deliveries_due_ids(*, now: datetime | None = None, limit: int = 500) -> list
 
 
 @transaction.atomic
-def delivery_retry(*, delivery: NotificationDelivery, by: Any) -> NotificationDelivery:
+def delivery_retry(*, delivery: NotificationDelivery, by: Member) -> NotificationDelivery:
     """A manager sends a failed delivery again (e.g. after fixing the channel's URL)."""
+    if not (getattr(by, "is_active", False) and by.has_perm(MANAGE_NOTIFICATIONS)):
+        raise PermissionDenied("Your role may not retry notifications.")
     before = snapshot(delivery, ["status", "attempts", "last_error"])
     updated = NotificationDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()

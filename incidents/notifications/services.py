@@ -7,17 +7,25 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.roles import MANAGE_NOTIFICATIONS
+from crisisdesk.types import Member
 from incidents.models import NotificationChannel, Status
 from incidents.notifications.channels import DeliveryError, get_channel
 from incidents.notifications.routing import EVENT_LABELS
 from monitoring.models import Severity
 
 CHANNEL_AUDIT_FIELDS = ["name", "kind", "config", "min_severity", "tier", "is_active"]
+
+
+def _require(by: Member | None) -> None:
+    if not (by is not None and getattr(by, "is_active", False) and by.has_perm(MANAGE_NOTIFICATIONS)):
+        raise PermissionDenied("Your role may not manage notification channels.")
 
 
 @transaction.atomic
@@ -29,9 +37,10 @@ def channel_create(
     min_severity: int,
     tier: int,
     watches: list[Any],
-    by: Any,
+    by: Member,
 ) -> NotificationChannel:
     """Add a channel. ``config`` is validated by the kind's plug-in (raises ``ValidationError``)."""
+    _require(by)
     cleaned = get_channel(kind).validate_config(config)
     channel = NotificationChannel.objects.create(
         name=name, kind=kind, config=cleaned, min_severity=min_severity, tier=tier
@@ -52,9 +61,10 @@ def channel_update(
     tier: int,
     watches: list[Any],
     is_active: bool,
-    by: Any,
+    by: Member,
 ) -> NotificationChannel:
     """Change a channel's settings (its kind is fixed: delete-and-recreate is clearer than morphing)."""
+    _require(by)
     channel = NotificationChannel.objects.select_for_update().get(pk=channel.pk)
     before = {**snapshot(channel, CHANNEL_AUDIT_FIELDS), "watches": sorted(channel.watches.values_list("pk", flat=True))}
     channel.name = name
@@ -70,8 +80,9 @@ def channel_update(
 
 
 @transaction.atomic
-def channel_set_active(*, channel: NotificationChannel, is_active: bool, by: Any) -> NotificationChannel:
+def channel_set_active(*, channel: NotificationChannel, is_active: bool, by: Member) -> NotificationChannel:
     """Deactivate (or reactivate) a channel. Its delivery log stays; pending sends to it will fail."""
+    _require(by)
     updated = NotificationChannel.objects.filter(pk=channel.pk).exclude(is_active=is_active).update(
         is_active=is_active
     )
@@ -83,15 +94,17 @@ def channel_set_active(*, channel: NotificationChannel, is_active: bool, by: Any
 
 
 @transaction.atomic
-def channel_rotate_secret(*, channel: NotificationChannel, by: Any) -> NotificationChannel:
+def channel_rotate_secret(*, channel: NotificationChannel, by: Member) -> NotificationChannel:
     """Give a webhook channel a new signing secret (the receiver must be updated too)."""
+    _require(by)
     channel.secret = secrets.token_urlsafe(32)
     channel.save(update_fields=["secret"])
+    # No before/after: the audit trail must never hold a signing secret.
     audit_record(actor=by, action="notification_channel.rotate_secret", target=channel)
     return channel
 
 
-def sample_payload(*, channel: NotificationChannel, by: Any) -> dict[str, Any]:
+def sample_payload(*, channel: NotificationChannel, by: Member) -> dict[str, Any]:
     """A harmless sample message for the "send test" button."""
     return {
         "event": "test",
@@ -114,9 +127,10 @@ def sample_payload(*, channel: NotificationChannel, by: Any) -> dict[str, Any]:
     }
 
 
-def channel_send_test(*, channel: NotificationChannel, by: Any) -> str | None:
+def channel_send_test(*, channel: NotificationChannel, by: Member) -> str | None:
     """Send a test message now, outside any transaction (it talks to the network). Returns None on
     success or the error to show. The attempt is audited either way."""
+    _require(by)
     error: str | None = None
     try:
         get_channel(channel.kind).send(channel=channel, payload=sample_payload(channel=channel, by=by))

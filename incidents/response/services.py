@@ -22,10 +22,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit import audit_record, audited_update, snapshot
 from crisisdesk.errors import Refusal
 from crisisdesk.links import safe_url
 from crisisdesk.roles import APPROVE_DRAFTS, CLOSE_INCIDENTS, TRIAGE_INCIDENTS
+from crisisdesk.types import Member
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Status, Task
 from incidents.signals import incident_event
@@ -51,7 +52,7 @@ class ResponseError(Refusal):
     code = "response_refused"
 
 
-def _require(by: Any, permission: str, what: str) -> None:
+def _require(by: Member | None, permission: str, what: str) -> None:
     if not (by is not None and getattr(by, "is_active", False) and by.has_perm(permission)):
         raise PermissionDenied(f"Your role may not {what}.")
 
@@ -65,11 +66,11 @@ def _refuse_closed(incident: Incident) -> None:
         raise ResponseError("This incident is closed; its record can no longer change.")
 
 
-def _event(incident: Incident, event: str, by: Any) -> None:
+def _event(incident: Incident, event: str, by: Member) -> None:
     incident_event.send(sender=Incident, incident=incident, event=event, actor=by)
 
 
-def _username(user: Any) -> str:
+def _username(user: Member | None) -> str:
     return user.get_username() if user is not None else "nobody"
 
 
@@ -82,7 +83,7 @@ def placeholder_values(incident: Incident) -> dict[str, str]:
 
 
 @transaction.atomic
-def playbook_activate(*, incident: Incident, playbook: Playbook, by: Any) -> Incident:
+def playbook_activate(*, incident: Incident, playbook: Playbook, by: Member) -> Incident:
     """Run ``playbook`` on ``incident``: snapshot its checklist into Tasks, its crisis roles into
     (unassigned) RoleAssignments and its approved templates into Drafts.
 
@@ -165,36 +166,35 @@ def playbook_activate(*, incident: Incident, playbook: Playbook, by: Any) -> Inc
 # --- Tasks -----------------------------------------------------------------------------------
 
 
-def _set_task_done(task: Task, *, by: Any, done: bool) -> Task:
+def _set_task_done(task: Task, *, by: Member, done: bool) -> Task:
     _require(by, TRIAGE_INCIDENTS, "complete tasks")
     task = Task.objects.select_for_update().select_related("incident").get(pk=task.pk)
     _refuse_closed(task.incident)
     if done == (task.completed_at is not None):
         raise ResponseError("This task is already done." if done else "This task is not done yet.")
-    before = snapshot(task, ["completed_at", "completed_by"])
     now = timezone.now()
-    task.completed_at, task.completed_by = (now, by) if done else (None, None)
-    task.save(update_fields=["completed_at", "completed_by"])
     verb = "completed" if done else "reopened"
+    audited_update(
+        instance=task, by=by, action=f"task.{verb}",
+        changes={"completed_at": now, "completed_by": by} if done else {"completed_at": None, "completed_by": None},
+    )
     late = done and task.due_at is not None and now > task.due_at
     timeline_add(
         incident=task.incident, kind=f"task:{verb}", actor=by, at=now,
         text=f"Task {verb}: {task.title}" + (" (after its due time)" if late else ""),
         data={"task": task.pk, "due_at": task.due_at.isoformat() if task.due_at else None},
     )
-    audit_record(actor=by, action=f"task.{verb}", target=task, before=before,
-                 after=snapshot(task, ["completed_at", "completed_by"]))
     _event(task.incident, f"task:{verb}", by)
     return task
 
 
 @transaction.atomic
-def task_complete(*, task: Task, by: Any) -> Task:
+def task_complete(*, task: Task, by: Member) -> Task:
     return _set_task_done(task, by=by, done=True)
 
 
 @transaction.atomic
-def task_reopen(*, task: Task, by: Any) -> Task:
+def task_reopen(*, task: Task, by: Member) -> Task:
     """Undo a completion someone made by mistake (the timeline keeps both)."""
     return _set_task_done(task, by=by, done=False)
 
@@ -203,7 +203,7 @@ def task_reopen(*, task: Task, by: Any) -> Task:
 
 
 @transaction.atomic
-def crisis_role_assign(*, assignment: RoleAssignment, user: Any | None, by: Any) -> RoleAssignment:
+def crisis_role_assign(*, assignment: RoleAssignment, user: Member | None, by: Member) -> RoleAssignment:
     """Give a crisis role to a team member (responder, manager or admin); ``None`` unassigns it."""
     _require(by, TRIAGE_INCIDENTS, "assign crisis roles")
     if user is not None and not (user.is_active and user.has_perm(TRIAGE_INCIDENTS)):
@@ -215,16 +215,13 @@ def crisis_role_assign(*, assignment: RoleAssignment, user: Any | None, by: Any)
             f"{_username(user)} already holds {assignment.role_name}." if user
             else f"{assignment.role_name} is already unassigned."
         )
-    before = snapshot(assignment, ["user", "assigned_by", "assigned_at"])
-    assignment.user = user
-    assignment.assigned_by = by
-    assignment.assigned_at = timezone.now()
-    assignment.save(update_fields=["user", "assigned_by", "assigned_at"])
+    audited_update(
+        instance=assignment, by=by, action="incident.role.assigned",
+        changes={"user": user, "assigned_by": by, "assigned_at": timezone.now()},
+    )
     text = f"{assignment.role_name}: {_username(user)}" if user else f"{assignment.role_name} unassigned"
     timeline_add(incident=assignment.incident, kind="role:assigned", actor=by, text=text,
                  data={"assignment": assignment.pk, "user": user.pk if user else None})
-    audit_record(actor=by, action="incident.role.assigned", target=assignment, before=before,
-                 after=snapshot(assignment, ["user", "assigned_by", "assigned_at"]))
     _event(assignment.incident, "role:assigned", by)
     return assignment
 
@@ -236,7 +233,7 @@ def _lock_draft(draft: Draft) -> Draft:
     return Draft.objects.select_for_update().select_related("incident", "incident__watch").get(pk=draft.pk)
 
 
-def _draft_timeline(draft: Draft, *, kind: str, text: str, by: Any, **data: Any) -> None:
+def _draft_timeline(draft: Draft, *, kind: str, text: str, by: Member, **data: Any) -> None:
     label = draft.title or draft.get_kind_display()
     timeline_add(incident=draft.incident, kind=f"draft:{kind}", actor=by, text=f"{text}: {label}",
                  data={"draft": draft.pk, **data})
@@ -244,7 +241,7 @@ def _draft_timeline(draft: Draft, *, kind: str, text: str, by: Any, **data: Any)
 
 @transaction.atomic
 def draft_create(
-    *, incident: Incident, by: Any, body: str, kind: str = "update", channel: str = "all",
+    *, incident: Incident, by: Member, body: str, kind: str = "update", channel: str = "all",
     language: str = "en", title: str = "", template: MessageTemplate | None = None,
 ) -> Draft:
     """A new message for this incident, written by ``by`` (who therefore cannot approve it)."""
@@ -265,7 +262,7 @@ def draft_create(
 
 
 @transaction.atomic
-def draft_create_from_template(*, incident: Incident, template: MessageTemplate, by: Any) -> Draft:
+def draft_create_from_template(*, incident: Incident, template: MessageTemplate, by: Member) -> Draft:
     """A draft from an approved template, placeholders filled with the incident's facts."""
     if template.approval_state != ApprovalState.APPROVED:
         raise ResponseError("Only an approved template can be used for a statement.")
@@ -278,7 +275,7 @@ def draft_create_from_template(*, incident: Incident, template: MessageTemplate,
 
 
 @transaction.atomic
-def draft_edit(*, draft: Draft, by: Any, **changes: Any) -> Draft:
+def draft_edit(*, draft: Draft, by: Member, **changes: Any) -> Draft:
     """Change a draft's words. ``by`` becomes its author. An approved draft goes back to review:
     what gets published is exactly what a second person approved."""
     _require(by, TRIAGE_INCIDENTS, "edit drafts")
@@ -294,29 +291,23 @@ def draft_edit(*, draft: Draft, by: Any, **changes: Any) -> Draft:
     changed = [name for name, value in changes.items() if getattr(draft, name) != value]
     if not changed:
         return draft
-    before = snapshot(draft, DRAFT_FIELDS)
-    for name in changed:
-        setattr(draft, name, changes[name])
-    draft.author = by
-    fields = [*changed, "author", "updated_at"]
+    update: dict[str, Any] = {name: changes[name] for name in changed}
+    update["author"] = by
     back_to_review = draft.status == DraftStatus.APPROVED
     if back_to_review:
-        draft.status, draft.approver, draft.approved_at = DraftStatus.IN_REVIEW, None, None
-        draft.submitted_at = timezone.now()
-        fields += ["status", "approver", "approved_at", "submitted_at"]
-    draft.save(update_fields=fields)
+        update.update(status=DraftStatus.IN_REVIEW, approver=None, approved_at=None, submitted_at=timezone.now())
+    audited_update(instance=draft, by=by, action="draft.edited", changes=update, audit_fields=DRAFT_FIELDS)
     _draft_timeline(
         draft, kind="edited", by=by,
         text="Approved draft edited, back to review" if back_to_review else "Draft edited",
         fields=changed,
     )
-    audit_record(actor=by, action="draft.edited", target=draft, before=before, after=snapshot(draft, DRAFT_FIELDS))
     _event(draft.incident, "draft:edited", by)
     return draft
 
 
 @transaction.atomic
-def draft_submit(*, draft: Draft, by: Any) -> Draft:
+def draft_submit(*, draft: Draft, by: Member) -> Draft:
     """Ask for approval. Placeholders must be filled first; the submitter counts as an author."""
     _require(by, TRIAGE_INCIDENTS, "submit drafts")
     draft = _lock_draft(draft)
@@ -327,19 +318,17 @@ def draft_submit(*, draft: Draft, by: Any) -> Draft:
     if missing:
         names = ", ".join("{%s}" % name for name in dict.fromkeys(missing))  # noqa: UP031 - literal braces
         raise ResponseError(f"Fill in {names} before submitting this draft.")
-    before = snapshot(draft, DRAFT_FIELDS)
-    draft.status, draft.submitted_at = DraftStatus.IN_REVIEW, timezone.now()
-    draft.author = draft.author or by
-    draft.save(update_fields=["status", "submitted_at", "author", "updated_at"])
+    audited_update(
+        instance=draft, by=by, action="draft.submitted", audit_fields=DRAFT_FIELDS,
+        changes={"status": DraftStatus.IN_REVIEW, "submitted_at": timezone.now(), "author": draft.author or by},
+    )
     _draft_timeline(draft, kind="submitted", text="Draft submitted for review", by=by)
-    audit_record(actor=by, action="draft.submitted", target=draft, before=before,
-                 after=snapshot(draft, DRAFT_FIELDS))
     _event(draft.incident, "draft:submitted", by)
     return draft
 
 
 @transaction.atomic
-def draft_approve(*, draft: Draft, by: Any) -> Draft:
+def draft_approve(*, draft: Draft, by: Member) -> Draft:
     """A second person approves the words (``by`` ≠ author; the database checks it too)."""
     _require(by, APPROVE_DRAFTS, "approve drafts")
     draft = _lock_draft(draft)
@@ -350,42 +339,40 @@ def draft_approve(*, draft: Draft, by: Any) -> Draft:
         )
     if draft.author_id is not None and draft.author_id == by.pk:
         raise ResponseError("You wrote this draft, so someone else must approve it.")
-    before = snapshot(draft, DRAFT_FIELDS)
-    draft.status, draft.approver, draft.approved_at = DraftStatus.APPROVED, by, timezone.now()
     try:
         with transaction.atomic():
-            draft.save(update_fields=["status", "approver", "approved_at", "updated_at"])
+            audited_update(
+                instance=draft, by=by, action="draft.approved", audit_fields=DRAFT_FIELDS,
+                changes={"status": DraftStatus.APPROVED, "approver": by, "approved_at": timezone.now()},
+            )
     except IntegrityError as exc:  # draft_author_is_not_approver, should a race get past the check
         raise ResponseError("You wrote this draft, so someone else must approve it.") from exc
     _draft_timeline(draft, kind="approved", text="Draft approved", by=by)
-    audit_record(actor=by, action="draft.approved", target=draft, before=before,
-                 after=snapshot(draft, DRAFT_FIELDS))
     _event(draft.incident, "draft:approved", by)
     return draft
 
 
 @transaction.atomic
-def draft_return(*, draft: Draft, by: Any, reason: str = "") -> Draft:
+def draft_return(*, draft: Draft, by: Member, reason: str = "") -> Draft:
     """Send a draft in review back to its writers instead of approving it."""
     _require(by, APPROVE_DRAFTS, "review drafts")
     draft = _lock_draft(draft)
     _refuse_closed(draft.incident)
     if draft.status != DraftStatus.IN_REVIEW:
         raise ResponseError("Only a draft in review can be sent back.")
-    before = snapshot(draft, DRAFT_FIELDS)
-    draft.status = DraftStatus.DRAFT
-    draft.save(update_fields=["status", "updated_at"])
-    _draft_timeline(draft, kind="returned", by=by,
-                    text="Draft sent back" + (f" ({reason.strip()})" if reason.strip() else ""),
-                    reason=reason.strip())
-    audit_record(actor=by, action="draft.returned", target=draft, before=before,
-                 after={**snapshot(draft, DRAFT_FIELDS), "reason": reason.strip()})
+    reason = reason.strip()
+    audited_update(
+        instance=draft, by=by, action="draft.returned", changes={"status": DraftStatus.DRAFT},
+        audit_fields=DRAFT_FIELDS, extra_after={"reason": reason},
+    )
+    _draft_timeline(draft, kind="returned", by=by, text="Draft sent back" + (f" ({reason})" if reason else ""),
+                    reason=reason)
     _event(draft.incident, "draft:returned", by)
     return draft
 
 
 @transaction.atomic
-def draft_publish(*, draft: Draft, by: Any, channel: str, url: str = "") -> Draft:
+def draft_publish(*, draft: Draft, by: Member, channel: str, url: str = "") -> Draft:
     """Record that the approved words went out: on which channel, at which link, when and by whom."""
     _require(by, TRIAGE_INCIDENTS, "publish statements")
     channel = (channel or "").strip()
@@ -400,20 +387,18 @@ def draft_publish(*, draft: Draft, by: Any, channel: str, url: str = "") -> Draf
         raise ResponseError(
             f"Only an approved draft can be published; this one is {draft.get_status_display().lower()}."
         )
-    before = snapshot(draft, DRAFT_FIELDS)
     now = timezone.now()
-    draft.status, draft.published_at, draft.published_by = DraftStatus.PUBLISHED, now, by
-    draft.published_channel, draft.published_url = channel[:40], url
-    draft.save(update_fields=["status", "published_at", "published_by", "published_channel",
-                              "published_url", "updated_at"])
+    audited_update(
+        instance=draft, by=by, action="draft.published", audit_fields=DRAFT_FIELDS,
+        changes={"status": DraftStatus.PUBLISHED, "published_at": now, "published_by": by,
+                 "published_channel": channel[:40], "published_url": url},
+    )
     timeline_add(
         incident=draft.incident, kind="draft:published", actor=by, at=now,
         text=f"Published on {draft.published_channel}: {draft.title or draft.get_kind_display()}",
         links=[url] if url else None,
         data={"draft": draft.pk, "channel": draft.published_channel, "url": url, "kind": draft.kind},
     )
-    audit_record(actor=by, action="draft.published", target=draft, before=before,
-                 after=snapshot(draft, DRAFT_FIELDS))
     _event(draft.incident, "draft:published", by)
     return draft
 
@@ -422,7 +407,7 @@ def draft_publish(*, draft: Draft, by: Any, channel: str, url: str = "") -> Draf
 
 
 @transaction.atomic
-def reply_record(*, incident: Incident, mention: Mention, by: Any, text: str = "", url: str = "") -> Reply:
+def reply_record(*, incident: Incident, mention: Mention, by: Member, text: str = "", url: str = "") -> Reply:
     """Record that someone answered ``mention`` (with the reply's link, its text, or both)."""
     _require(by, TRIAGE_INCIDENTS, "record replies")
     text, url = (text or "").strip(), (url or "").strip()
@@ -448,7 +433,7 @@ def reply_record(*, incident: Incident, mention: Mention, by: Any, text: str = "
 
 
 @transaction.atomic
-def incident_set_first_response(*, incident: Incident, minutes: int, by: Any) -> Incident:
+def incident_set_first_response(*, incident: Incident, minutes: int, by: Member) -> Incident:
     """Change how soon each negative mention should be answered on this incident (managers)."""
     _require(by, SET_RESPONSE_TARGET, "change the first-response target")
     try:
@@ -461,14 +446,13 @@ def incident_set_first_response(*, incident: Incident, minutes: int, by: Any) ->
     _refuse_closed(locked)
     if locked.first_response_minutes == minutes:
         raise ResponseError(f"The first-response target is already {minutes} minutes.")
-    before = snapshot(locked, ["first_response_minutes"])
-    locked.first_response_minutes = minutes
-    locked.save(update_fields=["first_response_minutes", "updated_at"])
+    old = locked.first_response_minutes
+    audited_update(
+        instance=locked, by=by, action="incident.first_response", changes={"first_response_minutes": minutes}
+    )
     timeline_add(incident=locked, kind="first-response", actor=by,
-                 text=f"First-response target set to {minutes} minutes (was {before['first_response_minutes']})",
-                 data={"from": before["first_response_minutes"], "to": minutes})
-    audit_record(actor=by, action="incident.first_response", target=locked, before=before,
-                 after={"first_response_minutes": minutes})
+                 text=f"First-response target set to {minutes} minutes (was {old})",
+                 data={"from": old, "to": minutes})
     _event(locked, "first-response", by)
     incident.first_response_minutes = minutes
     return incident
@@ -495,7 +479,7 @@ def evidence_hash(content: dict[str, str]) -> str:
 
 
 @transaction.atomic
-def evidence_capture(*, incident: Incident, mention: Mention, by: Any, note: str = "") -> tuple[Evidence, bool]:
+def evidence_capture(*, incident: Incident, mention: Mention, by: Member, note: str = "") -> tuple[Evidence, bool]:
     """Freeze ``mention`` as evidence for ``incident``; returns ``(evidence, created)``.
 
     The hash covers the content (text, author, url, published_at), not the capture time: capturing the

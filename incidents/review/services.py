@@ -9,14 +9,13 @@ the field.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit import audit_record, audited_update, snapshot
 from crisisdesk.errors import Refusal
+from crisisdesk.types import Member
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import ActionItem, Incident, Review, Status
 from incidents.review.kpis import review_kpis
@@ -42,7 +41,7 @@ def review_text_writable(incident: Incident) -> bool:
     return incident.status == Status.RESOLVED
 
 
-def _require(by: Any) -> None:
+def _require(by: Member | None) -> None:
     if not (by is not None and getattr(by, "is_active", False) and by.has_perm(WRITE_REVIEW)):
         raise PermissionDenied("Your role may not write reviews.")
 
@@ -62,7 +61,7 @@ def _clean(value: str, field: str, *, required: bool = False, limit: int = MAX_T
 
 @transaction.atomic
 def review_write(
-    *, incident: Incident, by: Any, summary: str, went_well: str = "", went_badly: str = "", lessons: str = ""
+    *, incident: Incident, by: Member, summary: str, went_well: str = "", went_badly: str = "", lessons: str = ""
 ) -> Review:
     """Write (or rewrite) the incident's review once it is resolved, computing its KPIs now.
 
@@ -99,26 +98,23 @@ def review_write(
 
 
 @transaction.atomic
-def review_recompute_kpis(*, review: Review, by: Any) -> Review:
+def review_recompute_kpis(*, review: Review, by: Member) -> Review:
     """Recompute the stored KPIs from the record as it is now (e.g. sentiment recovered since)."""
     _require(by)
     review = Review.objects.select_for_update().select_related("incident").get(pk=review.pk)
-    before = {"kpis": review.kpis}
-    review.kpis = review_kpis(review.incident)
-    review.save(update_fields=["kpis", "updated_at"])
-    audit_record(actor=by, action="review.kpis_recomputed", target=review, before=before,
-                 after={"kpis": review.kpis})
+    audited_update(instance=review, by=by, action="review.kpis_recomputed",
+                   changes={"kpis": review_kpis(review.incident)})
     return review
 
 
-def _check_owner(owner: Any) -> None:
+def _check_owner(owner: Member | None) -> None:
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": "The owner must be an active team member."})
 
 
 @transaction.atomic
 def action_item_add(
-    *, review: Review, by: Any, text: str, owner: Any | None = None, playbook: Playbook | None = None
+    *, review: Review, by: Member, text: str, owner: Member | None = None, playbook: Playbook | None = None
 ) -> ActionItem:
     """Add a follow-up to the review; ``playbook`` is the playbook it asks to change, if any.
 
@@ -146,7 +142,7 @@ def action_item_add(
 
 
 @transaction.atomic
-def action_item_set_done(*, item: ActionItem, by: Any, done: bool) -> ActionItem:
+def action_item_set_done(*, item: ActionItem, by: Member, done: bool) -> ActionItem:
     """Mark an action item done (or not done again); a conditional UPDATE makes double clicks harmless."""
     _require(by)
     now = timezone.now()
