@@ -250,30 +250,30 @@ def evidence_for(incident: Incident) -> list[Evidence]:
 # --- The incident page -----------------------------------------------------------------------
 
 
-def response_panel_context(request: Any, incident: Incident) -> dict[str, Any]:
-    """Context for the ``incidents/panels/*`` includes (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``).
+def response_panel_context(
+    incident: Incident, *, can_triage: bool, queue_page: Any = 1, queue_sort: str = "risk"
+) -> dict[str, Any]:
+    """Context for the ``incidents/panels/*`` includes.
 
-    The queue's page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page.
+    ``can_triage``: the member may work the incident (the playbook picker and crisis-role
+    candidates are shown only then). ``queue_page``/``queue_sort`` page and order the response
+    queue; an unknown sort falls back to risk.
     """
     now = timezone.now()
-    sort = request.GET.get("queue_sort", "risk")
-    sort = sort if sort in QUEUE_SORTS else "risk"
-    page, rows = response_queue_page(incident, page=request.GET.get("queue", 1), sort=sort, now=now)
+    sort = queue_sort if queue_sort in QUEUE_SORTS else "risk"
+    page, rows = response_queue_page(incident, page=queue_page, sort=sort, now=now)
     playbook = incident.playbook if incident.playbook_id else None
     suggested = None if playbook else suggested_playbook(incident)
     languages = [lang for lang in (incident.watch.languages or []) if isinstance(lang, str)]
-    user = request.user
     evidence = evidence_for(incident)
     drafts = drafts_for(incident)
     return {
         "response_now": now,
         "suggested_playbook": suggested,
-        "activatable_playbooks": activatable_playbooks() if playbook is None and user.has_perm(
-            "incidents.triage_incident") else [],
+        "activatable_playbooks": activatable_playbooks() if playbook is None and can_triage else [],
         "task_groups": tasks_by_phase(incident) if playbook else [],
         "role_assignments": role_assignments(incident) if playbook else [],
-        "role_candidates": list(assignable_members()) if playbook and user.has_perm(
-            "incidents.triage_incident") else [],
+        "role_candidates": list(assignable_members()) if playbook and can_triage else [],
         "drafts": drafts,
         "draft_groups": draft_groups(drafts, languages),
         "holding_suggestion": holding_suggestion(

@@ -47,9 +47,13 @@ SIDE_PANELS = ["incidents/panels/_crisis_roles.html"]
 
 
 def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
+    """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``). The queue's
+    page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page."""
     return {
-        **response_panel_context(request, incident),
+        **response_panel_context(
+            incident, can_triage=request.user.has_perm(TRIAGE_INCIDENTS),
+            queue_page=request.GET.get("queue", 1), queue_sort=request.GET.get("queue_sort", "risk"),
+        ),
         "new_draft_form": DraftForm(auto_id="id_new_draft_%s"),
         "draft_channels": CHANNEL_CHOICES,
         "publish_channels": [choice for choice in CHANNEL_CHOICES if choice[0] != "all"],
