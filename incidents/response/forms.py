@@ -7,6 +7,7 @@ from django import forms
 from crisisdesk.links import safe_url
 from incidents.lifecycle.selectors import assignable_members
 from incidents.models import Draft
+from incidents.response.services import MAX_FIRST_RESPONSE_MINUTES
 from monitoring.models import Mention
 from playbooks.constants import CHANNEL_CHOICES, LANGUAGE_CHOICES
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus, TemplateKind
@@ -112,4 +113,4 @@ class EvidenceForm(forms.Form):
 
 
 class FirstResponseForm(forms.Form):
-    minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60)
+    minutes = forms.IntegerField(min_value=1, max_value=MAX_FIRST_RESPONSE_MINUTES)
