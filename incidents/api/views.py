@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -10,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
+from crisisdesk.types import Member
 from incidents.api.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
@@ -30,7 +34,7 @@ class IncidentListApi(generics.ListAPIView):
     permission_classes = [api_permission(VIEW_INCIDENTS)]
     filter_backends: list = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Incident]:
         params = self.request.query_params
         status_filter = params.get("status", "open")
         if status_filter not in (*selectors.STATUS_FILTERS, *Status.values):
@@ -65,7 +69,7 @@ class _IncidentActionApi(APIView):
     permission_classes = [api_permission(VIEW_INCIDENTS, TRIAGE_INCIDENTS)]
     input_serializer = NoteInputSerializer
 
-    def perform(self, incident: Incident, data: dict, user) -> Incident:
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         raise NotImplementedError
 
     def post(self, request: Request, pk: int) -> Response:
@@ -79,13 +83,13 @@ class _IncidentActionApi(APIView):
 
 @extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
 class IncidentAcknowledgeApi(_IncidentActionApi):
-    def perform(self, incident, data, user):
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         return services.incident_acknowledge(incident=incident, by=user)
 
 
 @extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
 class IncidentResolveApi(_IncidentActionApi):
-    def perform(self, incident, data, user):
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         return services.incident_resolve(incident=incident, by=user, note=data.get("note", ""))
 
 
@@ -93,7 +97,7 @@ class IncidentResolveApi(_IncidentActionApi):
 class IncidentTransitionApi(_IncidentActionApi):
     input_serializer = TransitionInputSerializer
 
-    def perform(self, incident, data, user):
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         return services.incident_transition(
             incident=incident, to_status=data["to_status"], by=user, note=data.get("note", "")
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from crisisdesk.links import safe_url
 from incidents.lifecycle.selectors import assignable_members
-from incidents.models import Draft
+from incidents.models import Draft, Incident
 from incidents.response.services import MAX_FIRST_RESPONSE_MINUTES
 from monitoring.models import Mention
 from playbooks.constants import CHANNEL_CHOICES, LANGUAGE_CHOICES
@@ -18,12 +20,12 @@ class HttpUrlField(forms.URLField):
 
     default_error_messages = {"invalid": "Enter an http(s) link."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 2000)
         kwargs.setdefault("assume_scheme", "https")
         super().__init__(**kwargs)
 
-    def clean(self, value):
+    def clean(self, value: Any) -> str:
         value = super().clean(value)
         if value and not safe_url(value):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -53,7 +55,7 @@ class DraftForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 6, "maxlength": 10000})}
         error_messages = {"body": {"required": "Write the message."}}
 
-    def clean_body(self):
+    def clean_body(self) -> str:
         body = self.cleaned_data["body"]
         if not body.strip():
             raise forms.ValidationError("Write the message.")
@@ -80,17 +82,17 @@ class ReplyForm(forms.Form):
     url = HttpUrlField(required=False, label="Link to the reply")
     text = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, incident=None, **kwargs):
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.incident = incident
 
-    def clean_mention(self):
+    def clean_mention(self) -> Mention:
         mention = self.cleaned_data["mention"]
         if self.incident is not None and mention.incident_id != self.incident.pk:
             raise forms.ValidationError("That mention does not belong to this incident.")
         return mention
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not self.errors and not (data.get("url") or (data.get("text") or "").strip()):
             self.add_error("text", "Give the reply's link or its text.")
@@ -101,11 +103,11 @@ class EvidenceForm(forms.Form):
     mention = forms.ModelChoiceField(queryset=Mention.objects.all())
     note = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args, incident=None, **kwargs):
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.incident = incident
 
-    def clean_mention(self):
+    def clean_mention(self) -> Mention:
         mention = self.cleaned_data["mention"]
         if self.incident is not None and mention.incident_id != self.incident.pk:
             raise forms.ValidationError("That mention does not belong to this incident.")
