@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import apis as incident_apis
+from incidents.api import views as incident_apis
 from monitoring import api_views as monitoring_api
 from monitoring import apis as monitoring_apis
 from playbooks.api import views as playbook_apis

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -6,5 +8,6 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        # Connects the incident_event receiver that creates notification deliveries.
+        # Connects the incident_event receiver that creates notification deliveries. Imported here,
+        # not at the top: the receiver imports models, which are not loaded when this class is.
         from incidents.notifications import receivers  # noqa: F401

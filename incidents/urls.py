@@ -1,9 +1,9 @@
 from django.urls import path
 
-from incidents import views
-from incidents import views_notifications as notification_views
-from incidents import views_response as response_views
-from incidents import views_review as review_views
+from incidents.lifecycle import views
+from incidents.notifications import views as notification_views
+from incidents.response import views as response_views
+from incidents.review import views as review_views
 
 app_name = "incidents"
 urlpatterns = [
@@ -12,7 +12,7 @@ urlpatterns = [
     path("<int:pk>/transition/", views.incident_transition, name="transition"),
     path("<int:pk>/severity/", views.incident_severity, name="severity"),
     path("<int:pk>/owner/", views.incident_owner, name="owner"),
-    # Working an incident (helper F2). No delete/hide routes for mentions, replies or evidence, by policy.
+    # Working an incident. No delete/hide routes for mentions, replies or evidence, by policy.
     path("<int:pk>/playbook/activate/", response_views.playbook_activate, name="playbook_activate"),
     path("<int:pk>/tasks/<int:task_pk>/", response_views.task_set_done, name="task_set_done"),
     path("<int:pk>/roles/<int:assignment_pk>/", response_views.role_assign, name="role_assign"),
@@ -26,7 +26,7 @@ urlpatterns = [
     path("<int:pk>/replies/", response_views.reply_record, name="reply_record"),
     path("<int:pk>/evidence/", response_views.evidence_capture, name="evidence_capture"),
     path("<int:pk>/first-response/", response_views.first_response_set, name="first_response_set"),
-    # Notifications (helper N)
+    # Notifications
     path("notifications/", notification_views.channel_list, name="notification_channels"),
     path("notifications/new/", notification_views.channel_create, name="notification_channel_create"),
     path("notifications/<int:pk>/", notification_views.channel_edit, name="notification_channel_edit"),
@@ -39,7 +39,7 @@ urlpatterns = [
     path("notifications/deliveries/<int:pk>/retry/", notification_views.delivery_retry,
          name="notification_delivery_retry"),
     path("<int:pk>/notifications/", notification_views.incident_deliveries, name="notification_incident_deliveries"),
-    # After the crisis (helper R)
+    # After the crisis
     path("<int:pk>/review/", review_views.review_page, name="review"),
     path("<int:pk>/review/edit/", review_views.review_edit, name="review_edit"),
     path("<int:pk>/review/kpis/", review_views.review_recompute, name="review_recompute"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from incidents.notifications.services import notify_incident_event
+from incidents.notifications.routing import notify_incident_event
 from incidents.signals import incident_event
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from incidents.models import DeliveryStatus, Incident, NotificationChannel, NotificationDelivery
+from incidents.notifications.channels import CHANNELS
 from monitoring.models import Watch
 
 
-def channel_list() -> QuerySet[NotificationChannel]:
-    """All channels with their watches and delivery counts per status (for the channels page)."""
-    return (
+def channel_list() -> list[NotificationChannel]:
+    """All channels with their watches, delivery counts per status and ``target`` (where their
+    plug-in sends, said safely) for the channels page."""
+    channels = list(
         NotificationChannel.objects.prefetch_related(Prefetch("watches", queryset=Watch.objects.only("id", "name")))
         .annotate(
             sent_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
@@ -21,6 +21,9 @@ def channel_list() -> QuerySet[NotificationChannel]:
         )
         .order_by("-is_active", "tier", "name")
     )
+    for channel in channels:
+        channel.target = CHANNELS[channel.kind].target(channel.config or {}) if channel.kind in CHANNELS else ""
+    return channels
 
 
 def delivery_list(
@@ -46,9 +49,3 @@ def delivery_list_for_incident(*, incident: Incident | int, limit: int = 50) -> 
         .defer("payload")
         .order_by("-created_at", "-id")[:limit]
     )
-
-
-def incident_panel_context(request: Any, incident: Incident) -> dict[str, Any]:
-    """Context for ``incidents/notifications/_incident_deliveries.html`` on the incident page
-    (fits ``incidents.views.INCIDENT_PANEL_CONTEXT``)."""
-    return {"notification_deliveries": delivery_list_for_incident(incident=incident)}

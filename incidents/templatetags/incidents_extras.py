@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from incidents import selectors
+from crisisdesk import links
 from playbooks.models import ScenarioType
 
 register = template.Library()
@@ -13,7 +13,7 @@ register = template.Library()
 @register.filter
 def safe_url(value: str) -> str:
     """The URL if it is http(s), else "" — use as ``{% with href=m.url|safe_url %}{% if href %}<a…>``."""
-    return selectors.safe_url(str(value or ""))
+    return links.safe_url(str(value or ""))
 
 
 @register.filter

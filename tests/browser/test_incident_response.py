@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Draft, Evidence, Reply, Task
-from incidents.response import playbook_activate
+from incidents.response.services import playbook_activate
 from tests.factories import (
     IncidentFactory,
     MentionFactory,
@@ -16,7 +16,7 @@ from tests.factories import (
     SourceFactory,
     WatchFactory,
 )
-from tests.incidents.response_helpers import ready_playbook
+from tests.incidents.response.helpers import ready_playbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

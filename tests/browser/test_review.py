@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents.lifecycle.services import incident_acknowledge
 from incidents.models import Incident, Review, Status
-from incidents.services import incident_acknowledge
 from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import IncidentFactory, PlaybookFactory
 

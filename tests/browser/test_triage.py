@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.escalation import escalate_signal
+from incidents.lifecycle.opening import open_or_attach
 from incidents.models import Incident, Status, TimelineEvent
 from monitoring.detection import detect_for_watch
 from monitoring.ingest import ingest_items
@@ -44,7 +44,7 @@ def drill_incident() -> Incident:
     signals = detect_for_watch(watch_id=watch.pk, now=now)
     assert signals, "the drill burst should breach the volume-spike rule"
     for signal in signals:
-        escalate_signal(signal_id=signal.pk)
+        open_or_attach(signal_id=signal.pk)
     return Incident.objects.get(watch=watch)
 
 

@@ -21,8 +21,8 @@ from django.db import transaction
 
 from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import ROLES
+from incidents.lifecycle.services import incident_transition
 from incidents.models import OPEN_STATUSES, Incident, Status
-from incidents.services import incident_transition
 from monitoring.detection import default_rules_for
 from monitoring.models import Rule, Source, Watch
 from monitoring.sources.drill import drill_start

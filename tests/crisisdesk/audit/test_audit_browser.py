@@ -11,7 +11,7 @@ from django.urls import reverse
 from crisisdesk.audit.selectors import audit_diff
 from crisisdesk.audit.services import audit_record
 from crisisdesk.audit.views import PAGE_SIZE
-from incidents.services import incident_acknowledge
+from incidents.lifecycle.services import incident_acknowledge
 from tests.factories import IncidentFactory, WatchFactory
 
 pytestmark = pytest.mark.django_db

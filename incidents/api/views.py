@@ -1,0 +1,103 @@
+"""Incident API: read incidents, and acknowledge/resolve/transition them through the same services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
+from crisisdesk.types import Member
+from incidents.api.serializers import (
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    NoteInputSerializer,
+    TransitionInputSerializer,
+)
+from incidents.lifecycle import selectors, services
+from incidents.models import Incident, Status
+
+# Larger numbers overflow the database integer (a 500 on SQLite) and can match nothing anyway.
+MAX_ID = 2**63 - 1
+
+
+class IncidentListApi(generics.ListAPIView):
+    """Incidents, open first then newest. Filters: ``status`` (open/closed/all/<status>), ``severity``, ``watch``."""
+
+    serializer_class = IncidentSerializer
+    permission_classes = [api_permission(VIEW_INCIDENTS)]
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        params = self.request.query_params
+        status_filter = params.get("status", "open")
+        if status_filter not in (*selectors.STATUS_FILTERS, *Status.values):
+            raise serializers.ValidationError({"status": f"Unknown status filter “{status_filter}”."})
+        numbers = {}
+        for name in ("severity", "watch"):
+            raw = params.get(name)
+            if raw in (None, ""):
+                numbers[name] = None
+                continue
+            try:
+                numbers[name] = int(raw)
+            except ValueError:
+                raise serializers.ValidationError({name: "Must be a whole number."}) from None
+            if not 1 <= numbers[name] <= MAX_ID:
+                raise serializers.ValidationError({name: f"Must be between 1 and {MAX_ID}."})
+        return selectors.incident_list(
+            status=status_filter, severity=numbers["severity"], watch_id=numbers["watch"], limit=None
+        )
+
+
+class IncidentDetailApi(generics.RetrieveAPIView):
+    serializer_class = IncidentDetailSerializer
+    permission_classes = [api_permission(VIEW_INCIDENTS)]
+    queryset = Incident.objects.select_related("watch", "owner", "acknowledged_by", "resolved_by", "closed_by")
+
+
+class _IncidentActionApi(APIView):
+    """POST-only action on one incident. A refused move (``TransitionError``) answers 409 with the
+    reason and the incident's status, a bad value 400: ``crisisdesk.api_errors`` translates both."""
+
+    permission_classes = [api_permission(VIEW_INCIDENTS, TRIAGE_INCIDENTS)]
+    input_serializer = NoteInputSerializer
+
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        incident = get_object_or_404(Incident, pk=pk)
+        payload = self.input_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        incident = self.perform(incident, payload.validated_data, request.user)
+        incident = selectors.incident_get(incident.pk)
+        return Response(IncidentDetailSerializer(incident).data)
+
+
+@extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
+class IncidentAcknowledgeApi(_IncidentActionApi):
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
+        return services.incident_acknowledge(incident=incident, by=user)
+
+
+@extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
+class IncidentResolveApi(_IncidentActionApi):
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
+        return services.incident_resolve(incident=incident, by=user, note=data.get("note", ""))
+
+
+@extend_schema(request=TransitionInputSerializer, responses=IncidentDetailSerializer)
+class IncidentTransitionApi(_IncidentActionApi):
+    input_serializer = TransitionInputSerializer
+
+    def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
+        return services.incident_transition(
+            incident=incident, to_status=data["to_status"], by=user, note=data.get("note", "")
+        )

@@ -1,0 +1,194 @@
+"""Incident reads for the triage list, the incident page and the API. Each keeps its query count flat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from crisisdesk.links import safe_url
+from crisisdesk.roles import TRIAGE_INCIDENTS
+from incidents.lifecycle.timeline import crisis_start_from
+from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
+from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
+from monitoring.models import Mention, Signal
+from playbooks.models import Phase
+
+CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": None}
+
+
+def _count_of(model: Any, **match: Any) -> Coalesce:
+    """A correlated COUNT subquery (no join fan-out between mentions and signals)."""
+    rows = (
+        model.objects.filter(**match).order_by().values("incident")
+        .annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def incident_list(
+    *,
+    status: str = "open",
+    severity: int | None = None,
+    watch_id: int | None = None,
+    limit: int | None = 200,
+) -> QuerySet[Incident] | list[Incident]:
+    """Incidents for triage: open ones first, newest first, with signal and mention counts.
+
+    ``status`` is ``open`` (detected … monitoring), ``closed`` (resolved, closed), ``all`` or one
+    status value. Two queries' worth of work in one: counts come from subqueries.
+    """
+    qs = (
+        Incident.objects.select_related("watch", "owner")
+        .annotate(
+            signal_count=_count_of(Signal, incident=OuterRef("pk")),
+            mention_count=_count_of(Mention, incident=OuterRef("pk")),
+            open_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1),
+                           output_field=IntegerField()),
+        )
+        .order_by("open_rank", "-detected_at", "-id")
+    )
+    if status in STATUS_FILTERS:
+        statuses = STATUS_FILTERS[status]
+        if statuses is not None:
+            qs = qs.filter(status__in=statuses)
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if watch_id:
+        qs = qs.filter(watch_id=watch_id)
+    return qs[:limit] if limit else qs
+
+
+def incident_get(pk: int) -> Incident:
+    """One incident with everything its header shows; raises Incident.DoesNotExist."""
+    return Incident.objects.select_related(
+        "watch", "owner", "acknowledged_by", "resolved_by", "closed_by", "scenario", "playbook"
+    ).get(pk=pk)
+
+
+@dataclass
+class PhaseGroup:
+    phase: str
+    label: str
+    events: list[TimelineEvent] = field(default_factory=list)
+
+
+def incident_timeline(incident: Incident) -> list[PhaseGroup]:
+    """The timeline in three groups — Pre-crisis, During, Post-crisis — each in time order."""
+    groups = {value: PhaseGroup(value, label) for value, label in Phase.choices}
+    events = TimelineEvent.objects.filter(incident=incident).select_related("actor").order_by("at", "id")
+    for event in events:
+        groups.get(event.phase, groups[Phase.DURING]).events.append(event)
+    return list(groups.values())
+
+
+def timeline_events(timeline: list[PhaseGroup]) -> Iterator[TimelineEvent]:
+    """Every event of a loaded ``incident_timeline``, for rules over events (``crisis_start_from``)."""
+    for group in timeline:
+        yield from group.events
+
+
+def crisis_start(incident: Incident) -> datetime | None:
+    """``crisis_start_from`` over the incident's stored pre-crisis events, in one query."""
+    events = TimelineEvent.objects.filter(incident=incident, phase=Phase.PRE).only("phase", "at")
+    return crisis_start_from(events, incident)
+
+
+def _names(values: Any) -> list[str]:
+    """Top terms/authors arrive as ["x", …], [["x", 3], …] or {"x": 3}: show "x (3)"."""
+    if isinstance(values, dict):
+        values = list(values.items())
+    names: list[str] = []
+    for value in values or []:
+        if isinstance(value, list | tuple) and value:
+            names.append(f"{value[0]} ({value[1]})" if len(value) > 1 else str(value[0]))
+        elif isinstance(value, dict):
+            name = value.get("term") or value.get("author") or value.get("name") or ""
+            count = value.get("count", value.get("mentions"))
+            names.append(f"{name} ({count})" if count is not None else str(name))
+        else:
+            names.append(str(value))
+    return names[:10]
+
+
+def _samples(values: Any) -> list[dict[str, str]]:
+    samples = []
+    for value in values or []:
+        if isinstance(value, dict):
+            samples.append({
+                "text": str(value.get("text", "")), "author": str(value.get("author", "")),
+                "url": safe_url(str(value.get("url", ""))),
+            })
+        else:
+            samples.append({"text": str(value), "author": "", "url": ""})
+    return samples[:5]
+
+
+@dataclass
+class SignalWhy:
+    """What a responder needs first from a signal, normalised from ``signal.summary``."""
+
+    signal: Signal
+    top_terms: list[str]
+    top_authors: list[str]
+    samples: list[dict[str, str]]
+    sentiment_mix: dict[str, Any]
+
+
+def incident_signals(incident: Incident) -> list[SignalWhy]:
+    signals = Signal.objects.filter(incident=incident).select_related("rule").order_by("-detected_at", "-id")
+    result = []
+    for signal in signals:
+        summary = signal.summary if isinstance(signal.summary, dict) else {}
+        mix = summary.get("sentiment_mix") or summary.get("sentiment") or {}
+        result.append(SignalWhy(
+            signal=signal,
+            top_terms=_names(summary.get("top_terms") or summary.get("terms")),
+            top_authors=_names(summary.get("top_authors") or summary.get("authors")),
+            samples=_samples(summary.get("samples") or summary.get("sample_mentions")),
+            sentiment_mix=mix if isinstance(mix, dict) else {},
+        ))
+    return result
+
+
+def incident_recent_mentions(incident: Incident, *, limit: int = 20) -> list[Mention]:
+    return list(
+        Mention.objects.filter(incident=incident).select_related("source").order_by("-published_at", "-id")[:limit]
+    )
+
+
+def allowed_transitions(incident: Incident, user: Any) -> list[tuple[str, str]]:
+    """(to_status, button label) for the moves ``user`` may make from the incident's status now."""
+    return [
+        (to, transition_label(incident.status, to))
+        for to in TRANSITIONS.get(incident.status, ())
+        if user.has_perm(transition_permission(to))
+    ]
+
+
+def closing_blockers(incident: Incident) -> list[str]:
+    """Reasons this incident may not be closed yet, in words for the person trying to close it.
+
+    The one place closing rules live; an empty list means closing is allowed.
+    """
+    blockers: list[str] = []
+    # Closing requires a post-crisis review: the lessons must be written while they are fresh.
+    if not Review.objects.filter(incident_id=incident.pk).exists():
+        blockers.append("Write the post-crisis review first (closing requires one).")
+    return blockers
+
+
+def assignable_members() -> QuerySet:
+    """Active members who may own an incident (their role can triage)."""
+    User = get_user_model()
+    app_label, codename = TRIAGE_INCIDENTS.split(".")
+    perm = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    return User.objects.filter(Q(is_active=True) & (perm | Q(is_superuser=True))).distinct().order_by("username")

@@ -1,0 +1,149 @@
+"""Incident pages: the triage list (with its live htmx fragment), the incident page and its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
+from crisisdesk.web import form_error, run_action
+from incidents.lifecycle import selectors, services
+from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
+from incidents.lifecycle.timeline import crisis_start_from
+from incidents.models import Incident
+from incidents.notifications import views as notification_views
+from incidents.response import views as response_views
+from incidents.review import views as review_views
+
+# Panels other parts add to the incident page: template names included in order, each rendered
+# with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
+# playbook/tasks/drafts/response-queue/evidence panels and the review panel (main column, above the
+# timeline) or crisis roles and notification deliveries (sidebar, under the actions).
+INCIDENT_PANELS: list[str] = [
+    "incidents/review/_panel.html",  # post-crisis review, once resolved
+    *response_views.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
+]
+INCIDENT_SIDE_PANELS: list[str] = [
+    *response_views.SIDE_PANELS,  # crisis roles
+    "incidents/notifications/_incident_deliveries.html",
+]
+# Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
+INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
+    notification_views.incident_panel_context,
+    response_views.panel_context,
+    review_views.review_panel_context,
+]
+
+
+def _get_incident(pk: int) -> Incident:
+    try:
+        return selectors.incident_get(pk)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+@require(VIEW_INCIDENTS)
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    form = IncidentFilterForm(request.GET or None)
+    filters = form.filters()
+    incidents = list(selectors.incident_list(**filters))
+    context = {
+        "form": form,
+        "filters": filters,
+        "incidents": incidents,
+        "query": request.GET.urlencode(),
+        "open_count": sum(1 for incident in incidents if incident.is_open),
+    }
+    if request.htmx:
+        # The live fragment: the table body only, refreshed every 10 s.
+        return render(request, "incidents/_incident_rows.html", context)
+    return render(request, "incidents/incident_list.html", context)
+
+
+@require(VIEW_INCIDENTS)
+@require_GET
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    timeline = selectors.incident_timeline(incident)
+    context = {
+        "incident": incident,
+        "timeline": timeline,
+        # The same start the review measures "time to detect" from: the first pre-crisis sign.
+        "crisis_began": crisis_start_from(selectors.timeline_events(timeline), incident),
+        "signals": selectors.incident_signals(incident),
+        "mentions": selectors.incident_recent_mentions(incident),
+        "transitions": selectors.allowed_transitions(incident, request.user),
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "owner_form": OwnerForm(initial={"owner": incident.owner_id}),
+        "incident_panels": INCIDENT_PANELS,
+        "incident_side_panels": INCIDENT_SIDE_PANELS,
+    }
+    for extra in INCIDENT_PANEL_CONTEXT:
+        context.update(extra(request, incident))
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def _back(pk: int) -> HttpResponse:
+    return redirect("incidents:detail", pk=pk)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
+        services.incident_transition(
+            incident=incident, to_status=form.cleaned_data["to_status"], by=request.user,
+            note=form.cleaned_data["note"],
+        )
+        return f"Incident is now {incident.get_status_display().lower()}."
+
+    run_action(request, act)
+    return _back(pk)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_severity(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = SeverityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
+        services.incident_change_severity(
+            incident=incident, severity=form.cleaned_data["severity"], reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        return f"Severity is now SEV{incident.severity}."
+
+    run_action(request, act)
+    return _back(pk)
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def incident_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident(pk)
+    form = OwnerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back(pk)
+
+    def act() -> str:
+        services.incident_assign_owner(incident=incident, owner=form.cleaned_data["owner"], by=request.user)
+        return "Owner updated."
+
+    run_action(request, act)
+    return _back(pk)
