@@ -20,12 +20,11 @@ from typing import NamedTuple
 
 import nh3
 import orjson
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crisisdesk.links import safe_url
 from monitoring import pipeline, scoring
 from monitoring.buckets import buckets_add_mentions
 from monitoring.models import Mention, MentionState, Source
@@ -35,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 TEXT_MAX = 10_000
 AUTHOR_MAX = 255
-URL_MAX = 2_000
 EXTERNAL_ID_MAX = 255
 BIGINT_MAX = 2**63 - 1
 # SQLite: rows per bulk INSERT batch (Django splits further under SQLite's variable limit).
@@ -61,7 +59,6 @@ _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
 # Anything ``plain_text`` would change: control characters, line breaks of any kind, no-break
 # spaces, runs of spaces. Text without these (almost every post) is returned as it is.
 _NEEDS_FOLDING = re.compile(r"[\x00-\x1f\x7f\x85\xa0\u2028\u2029]| {2}")
-_url_validator = URLValidator(schemes=["http", "https"])
 # The platform tags of a batch repeat ("en", "tr", "pt-BR"): parse each once per process.
 _language_tags: dict[str, str] = {}
 
@@ -126,20 +123,6 @@ def html_to_plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
             cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
         value = html.unescape(cleaned)
     return plain_text(value, limit=limit)
-
-
-def safe_url(value: str | None) -> str:
-    """The URL if it is an absolute http(s) URL of sane length, else ``""`` (never a link)."""
-    if not value:
-        return ""
-    value = str(value).strip()
-    if len(value) > URL_MAX or any(ch.isspace() for ch in value):
-        return ""
-    try:
-        _url_validator(value)
-    except ValidationError:
-        return ""
-    return value
 
 
 def language_tag(value: str | None) -> str:

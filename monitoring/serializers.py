@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from monitoring.ingest import AUTHOR_MAX, EXTERNAL_ID_MAX, TEXT_MAX, language_tag, safe_url
+from crisisdesk.links import URL_MAX, safe_url
+from monitoring.ingest import AUTHOR_MAX, EXTERNAL_ID_MAX, TEXT_MAX, language_tag
 from monitoring.sources.base import Item
 
 
@@ -17,7 +18,7 @@ class WebhookMentionSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=EXTERNAL_ID_MAX)
     text = serializers.CharField(max_length=TEXT_MAX * 2)
     published_at = serializers.DateTimeField()
-    url = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=URL_MAX, required=False, allow_blank=True, default="")
     author = serializers.CharField(max_length=AUTHOR_MAX, required=False, allow_blank=True, default="")
     author_reach = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, default=0)
     engagement = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, default=0)

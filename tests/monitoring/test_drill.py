@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from monitoring.ingest import ingest_items, safe_url
+from crisisdesk.links import safe_url
+from monitoring.ingest import ingest_items
 from monitoring.models import Mention, Source
 from monitoring.polling import poll_source
 from monitoring.sources import get_connector

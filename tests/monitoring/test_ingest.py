@@ -11,9 +11,10 @@ from django.db import connection
 from django.template import Context, Template
 from django.utils import timezone
 
+from crisisdesk.links import safe_url
 from monitoring import scoring
 from monitoring.buckets import bucket_start
-from monitoring.ingest import html_to_plain_text, ingest_items, plain_text, safe_url
+from monitoring.ingest import html_to_plain_text, ingest_items, plain_text
 from monitoring.models import Bucket, Mention, MentionState
 from monitoring.pipeline import score_new_mentions
 from monitoring.sources.base import Item
