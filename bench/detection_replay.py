@@ -29,8 +29,8 @@ import django
 
 django.setup()
 
-from monitoring.buckets import bucket_start  # noqa: E402
 from monitoring.detection import Context, Series, default_rules_for, evaluate, in_cooldown  # noqa: E402
+from monitoring.intake.buckets import bucket_start  # noqa: E402
 from monitoring.models import RuleKind  # noqa: E402
 
 HORIZON = timedelta(hours=12)  # stop looking for the first alert this long after onset

@@ -38,7 +38,7 @@ from monitoring.api_serializers import (
     WatchInputSerializer,
     WatchSerializer,
 )
-from monitoring.buckets import bucket_start
+from monitoring.intake.buckets import bucket_start
 from monitoring.models import (
     Bucket,
     Mention,

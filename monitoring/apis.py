@@ -15,9 +15,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from monitoring.ingest import ingest_items
+from monitoring.intake.ingest import ingest_items
+from monitoring.intake.polling import record_push
 from monitoring.models import Source, SourceKind
-from monitoring.polling import record_push
 from monitoring.serializers import WebhookBatchSerializer, flatten_errors
 from monitoring.sources.webhook import SIGNATURE_HEADER, signature_valid
 

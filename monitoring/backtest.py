@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from monitoring.buckets import WIDTH, bucket_start
 from monitoring.detection import Context, evaluate, lookback, series_load
+from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Mention, MentionState, Rule, RuleKind
 
 MAX_DAYS = 31

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record
-from monitoring.buckets import WIDTH, bucket_start, window_bounds
+from monitoring.intake.buckets import WIDTH, bucket_start, window_bounds
 from monitoring.models import (
     Bucket,
     Mention,

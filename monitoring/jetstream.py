@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
 from crisisdesk.audit import audit_record
-from monitoring.ingest import ingest_items
+from monitoring.intake.ingest import ingest_items
 from monitoring.models import Source, SourceHealth, SourceKind
 from monitoring.sources.base import Item
 from monitoring.sources.bluesky import POST_COLLECTION, BlueskyConnector, TermMatcher

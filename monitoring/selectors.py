@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import OPEN_STATUSES, Incident
-from monitoring.buckets import WIDTH, bucket_range, bucket_start
+from monitoring.intake.buckets import WIDTH, bucket_range, bucket_start
 from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, SourceKind, Watch
 
 # Worst first: a dead feed must be the first thing on the sources page.

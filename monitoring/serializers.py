@@ -8,7 +8,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from crisisdesk.links import URL_MAX, safe_url
-from monitoring.ingest import AUTHOR_MAX, EXTERNAL_ID_MAX, TEXT_MAX, language_tag
+from monitoring.intake.normalise import AUTHOR_MAX, EXTERNAL_ID_MAX, TEXT_MAX, language_tag
 from monitoring.sources.base import Item
 
 

@@ -16,8 +16,10 @@ from celery.signals import worker_init
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from monitoring import detection, pipeline, polling, scoring
+from monitoring import detection, scoring
+from monitoring.intake import polling
 from monitoring.models import Bucket, Mention, MentionState, Signal
+from monitoring.scoring import rescore
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def score_new_mentions() -> int:
     touched: set[int] = set()
     scored_all = False
     for _ in range(SCORE_BATCHES_PER_RUN):
-        watch_ids = pipeline.score_new_mentions(limit=pipeline.DEFAULT_BATCH)
+        watch_ids = rescore.score_new_mentions(limit=rescore.DEFAULT_BATCH)
         if not watch_ids:
             scored_all = True
             break

@@ -20,8 +20,8 @@ from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, require
 from monitoring import selectors, services
 from monitoring.backtest import backtest_rule
 from monitoring.forms import BacktestForm, ImportUploadForm, RuleForm, SourceForm, SourceKindForm, WatchForm
+from monitoring.intake.polling import pull_kinds
 from monitoring.models import Rule, Source, SourceKind, Watch
-from monitoring.polling import pull_kinds
 from monitoring.sources import get_connector
 
 

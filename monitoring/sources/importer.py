@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from crisisdesk.audit import audit_record
-from monitoring.ingest import IngestResult, ingest_items
+from monitoring.intake.ingest import IngestResult, ingest_items
 from monitoring.sources.base import Connector, Item
 
 if TYPE_CHECKING:
@@ -416,7 +416,7 @@ def import_file(
         },
     )
     if result.created:
-        from monitoring.polling import record_push
+        from monitoring.intake.polling import record_push
 
         record_push(source=source)
     return result

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crisisdesk.links import safe_url
-from monitoring.ingest import html_to_plain_text, language_tag
+from monitoring.intake.normalise import html_to_plain_text, language_tag
 from monitoring.sources.base import Connector, Item, PermanentError, TemporaryError
 from monitoring.sources.http import http_client, raise_for_status, request
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from monitoring.buckets import bucket_start
+from monitoring.intake.buckets import bucket_start
 from monitoring.models import Bucket, Mention, Signal
 from tests.conftest import PASSWORD
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.backtest import backtest_rule
-from monitoring.buckets import WIDTH
+from monitoring.intake.buckets import WIDTH
 from monitoring.models import Bucket, Rule, Signal
 from tests.factories import RuleFactory, WatchFactory
 

@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitoring.buckets import bucket_start, buckets_add, buckets_add_mentions, deltas_for, window_bounds
+from monitoring.intake.buckets import (
+    bucket_start,
+    buckets_add,
+    buckets_add_mentions,
+    deltas_for,
+    window_bounds,
+)
 from monitoring.models import Bucket
 from tests.factories import MentionFactory, SourceFactory, WatchFactory
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.buckets import WIDTH, bucket_start
 from monitoring.detection import (
     BucketPoint,
     Context,
@@ -18,6 +17,7 @@ from monitoring.detection import (
     poisson_sf,
     robust_z,
 )
+from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Rule, Signal
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
 

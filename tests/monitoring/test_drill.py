@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from crisisdesk.links import safe_url
-from monitoring.ingest import ingest_items
+from monitoring.intake.ingest import ingest_items
+from monitoring.intake.polling import poll_source
 from monitoring.models import Mention, Source
-from monitoring.polling import poll_source
 from monitoring.sources import get_connector
 from monitoring.sources.drill import load_recording, recording_path
 from tests.factories import SourceFactory, WatchFactory

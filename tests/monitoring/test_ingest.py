@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from crisisdesk.links import safe_url
 from monitoring import scoring
-from monitoring.buckets import bucket_start
-from monitoring.ingest import html_to_plain_text, ingest_items, plain_text
+from monitoring.intake.buckets import bucket_start
+from monitoring.intake.ingest import ingest_items
+from monitoring.intake.normalise import html_to_plain_text, plain_text
 from monitoring.models import Bucket, Mention, MentionState
-from monitoring.pipeline import score_new_mentions
+from monitoring.scoring.rescore import score_new_mentions
 from monitoring.sources.base import Item
 from tests.factories import SourceFactory, WatchFactory
 
@@ -90,7 +91,7 @@ def test_a_scorer_failure_stores_the_items_unscored_for_the_scoring_stage(
 
 
 def test_chunks_prepared_in_the_helper_thread_are_stored_and_counted_once(source, monkeypatch):
-    monkeypatch.setattr("monitoring.pipeline.chunked", lambda values: [values[i : i + 3] for i in range(0, len(values), 3)])
+    monkeypatch.setattr("monitoring.intake.overlap.chunked", lambda values: [values[i : i + 3] for i in range(0, len(values), 3)])
     items = [item(n, text="Terrible service, awful" if n % 2 else "Lovely crew, thank you") for n in range(10)]
 
     result = ingest_items(source=source, items=items)
@@ -102,7 +103,7 @@ def test_chunks_prepared_in_the_helper_thread_are_stored_and_counted_once(source
 
 
 def test_duplicates_and_drops_are_found_across_chunks(source, monkeypatch):
-    monkeypatch.setattr("monitoring.pipeline.chunked", lambda values: [values[i : i + 2] for i in range(0, len(values), 2)])
+    monkeypatch.setattr("monitoring.intake.overlap.chunked", lambda values: [values[i : i + 2] for i in range(0, len(values), 2)])
     source.watch.exclude_terms = ["giveaway"]
     source.watch.save()
     items = [item(1), item(2), item(1, text="edited"), item(3, text="Giveaway!"), item(2), item(4)]

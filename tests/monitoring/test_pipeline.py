@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from monitoring.buckets import bucket_start
+from monitoring.intake.buckets import bucket_start
 from monitoring.models import Bucket, Mention
-from monitoring.pipeline import score_new_mentions
+from monitoring.scoring.rescore import score_new_mentions
 from tests.factories import MentionFactory, SourceFactory, WatchFactory
 
 T0 = datetime(2026, 3, 1, 10, 1, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_it_counts_mentions_of_several_watches_separately():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("overlap_chunk", [250, 10], ids=["one-chunk", "overlapped-chunks"])
 def test_two_workers_at_once_never_count_a_mention_twice(monkeypatch, overlap_chunk):
-    monkeypatch.setattr("monitoring.pipeline.OVERLAP_CHUNK", overlap_chunk)
+    monkeypatch.setattr("monitoring.intake.overlap.OVERLAP_CHUNK", overlap_chunk)
     source = SourceFactory()
     MentionFactory.create_batch(300, source=source, published_at=T0)
     barrier = threading.Barrier(2)
@@ -109,7 +109,7 @@ def test_two_workers_at_once_never_count_a_mention_twice(monkeypatch, overlap_ch
 
 @pytest.mark.django_db
 def test_a_batch_of_several_overlapped_chunks_is_scored_and_counted_once(monkeypatch):
-    monkeypatch.setattr("monitoring.pipeline.OVERLAP_CHUNK", 3)
+    monkeypatch.setattr("monitoring.intake.overlap.OVERLAP_CHUNK", 3)
     source = SourceFactory()
     MentionFactory.create_batch(6, source=source, text="Terrible service, flight cancelled", published_at=T0)
     MentionFactory.create_batch(4, source=source, text="Lovely crew, great flight, thank you!", published_at=T0)
@@ -124,10 +124,10 @@ def test_a_batch_of_several_overlapped_chunks_is_scored_and_counted_once(monkeyp
 
 @pytest.mark.django_db
 def test_a_write_failing_mid_batch_rolls_the_whole_batch_back(monkeypatch):
-    import monitoring.pipeline as pipeline
+    import monitoring.scoring.rescore as rescore
 
-    monkeypatch.setattr(pipeline, "OVERLAP_CHUNK", 2)
-    real_write = pipeline._write_scores
+    monkeypatch.setattr("monitoring.intake.overlap.OVERLAP_CHUNK", 2)
+    real_write = rescore._write_scores
     calls: list[int] = []
 
     def write_then_fail(rows, scored_at):
@@ -136,7 +136,7 @@ def test_a_write_failing_mid_batch_rolls_the_whole_batch_back(monkeypatch):
         if len(calls) == 2:
             raise RuntimeError("database went away")  # … and the second fails after writing
 
-    monkeypatch.setattr(pipeline, "_write_scores", write_then_fail)
+    monkeypatch.setattr(rescore, "_write_scores", write_then_fail)
     source = SourceFactory()
     MentionFactory.create_batch(5, source=source, published_at=T0)
 
@@ -146,17 +146,16 @@ def test_a_write_failing_mid_batch_rolls_the_whole_batch_back(monkeypatch):
     assert calls == [2, 2]
     assert Mention.objects.filter(state="new").count() == 5
     assert not Bucket.objects.filter(watch=source.watch).exists()
-    monkeypatch.setattr(pipeline, "_write_scores", real_write)
+    monkeypatch.setattr(rescore, "_write_scores", real_write)
     assert score_new_mentions(limit=5) == [source.watch_id]
     assert Bucket.objects.get(watch=source.watch).volume == 5
 
 
 @pytest.mark.django_db
 def test_a_scoring_error_in_the_helper_thread_rolls_the_batch_back(monkeypatch):
-    import monitoring.pipeline as pipeline
     from monitoring import scoring
 
-    monkeypatch.setattr(pipeline, "OVERLAP_CHUNK", 2)
+    monkeypatch.setattr("monitoring.intake.overlap.OVERLAP_CHUNK", 2)
     real_score_many = scoring.score_many
 
     def score_many_refusing_poison(texts, *args, **kwargs):
@@ -181,7 +180,7 @@ def test_overlapping_overlaps_restore_the_switch_interval_only_when_the_last_one
     """gunicorn threads may ingest at once: the process-wide interval is restored once, at the end."""
     import sys
 
-    from monitoring.pipeline import SWITCH_INTERVAL, overlapped
+    from monitoring.intake.overlap import SWITCH_INTERVAL, overlapped
 
     original = sys.getswitchinterval()
     first = overlapped([1, 2], lambda n: n * 10)

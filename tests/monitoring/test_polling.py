@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
-from monitoring import polling
+from monitoring.intake import polling
+from monitoring.intake.polling import check_heartbeats, due_source_ids, poll_source
 from monitoring.models import Mention, Source, SourceHealth
-from monitoring.polling import check_heartbeats, due_source_ids, poll_source
 from tests.factories import SourceFactory, WatchFactory
 from tests.recorded_server import Reply
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
-from monitoring.ingest import ingest_items
+from monitoring.intake.ingest import ingest_items
 from monitoring.models import Mention
 from monitoring.sources import get_connector
 from monitoring.sources.base import PermanentError, TemporaryError

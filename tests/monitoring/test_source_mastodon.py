@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.exceptions import ValidationError
 
+from monitoring.intake.polling import poll_source
 from monitoring.models import Mention, SourceHealth
-from monitoring.polling import poll_source
 from monitoring.sources import get_connector
 from monitoring.sources.base import PermanentError, TemporaryError
 from tests.factories import SourceFactory

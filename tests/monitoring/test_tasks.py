@@ -13,6 +13,7 @@ from incidents.tasks import escalate_signal
 from monitoring import tasks
 from monitoring.models import Bucket, Mention, Signal
 from monitoring.schedule import BEAT
+from monitoring.scoring import rescore
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
 
 
@@ -39,7 +40,7 @@ def test_scoring_task_nudges_detection_for_each_touched_watch(django_capture_on_
 @pytest.mark.django_db
 def test_scoring_task_re_enqueues_itself_while_a_flood_remains(django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr(tasks, "SCORE_BATCHES_PER_RUN", 1)
-    monkeypatch.setattr(tasks.pipeline, "DEFAULT_BATCH", 2)
+    monkeypatch.setattr(rescore, "DEFAULT_BATCH", 2)
     MentionFactory.create_batch(3, source=SourceFactory())
     with django_capture_on_commit_callbacks() as captured:
         tasks.score_new_mentions()
@@ -52,7 +53,7 @@ def test_detect_task_escalates_new_signals_after_commit(django_capture_on_commit
     watch = WatchFactory()
     RuleFactory(watch=watch, min_count=5)
     MentionFactory.create_batch(12, source=SourceFactory(watch=watch))
-    tasks.pipeline.score_new_mentions()
+    rescore.score_new_mentions()
     with django_capture_on_commit_callbacks() as captured:
         assert tasks.detect_watch(watch.pk) == 1
     signal = Signal.objects.get()
@@ -66,7 +67,7 @@ def test_escalate_task_is_idempotent():
     watch = WatchFactory()
     RuleFactory(watch=watch, min_count=5)
     MentionFactory.create_batch(12, source=SourceFactory(watch=watch))
-    tasks.pipeline.score_new_mentions()
+    rescore.score_new_mentions()
     tasks.detect_watch(watch.pk)
     signal = Signal.objects.get()
     first = escalate_signal(signal.pk)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from monitoring import tasks
-from monitoring.buckets import WIDTH, bucket_start
+from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, SourceKind, Watch
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory
 

@@ -1,5 +1,9 @@
 """Per-watch 5-minute counters. Detection reads these instead of scanning mentions.
 
+They live in intake, not detection, because counting is part of storing: a mention enters its
+bucket in the transaction that stores it scored (``monitoring.intake.ingest``, or the rescoring
+stage for one stored unscored), so it is counted exactly once. Detection only reads them.
+
 Counts are *added* set-based with one ``INSERT … ON CONFLICT (watch_id, start) DO UPDATE SET
 volume = monitoring_bucket.volume + excluded.volume, …`` per chunk: an increment that two workers
 may run at once for the same bucket, which ``bulk_create(update_conflicts=…)`` cannot express (it

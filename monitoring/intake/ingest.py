@@ -1,41 +1,44 @@
 """Ingest: every source (pull or push) stores its mentions through ``ingest_items``, scored on arrival.
 
-Strangers write what arrives here, so everything is normalised before it is stored: markup becomes
-plain text, lengths are capped, only http(s) URLs survive, timestamps become aware UTC and are never
-in the future. Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
+Strangers write what arrives here, so everything is normalised before it is stored
+(``monitoring.intake.normalise``): markup becomes plain text, lengths are capped, only http(s) URLs
+survive, timestamps become aware UTC and are never in the future. The stored mentions are counted
+into their 5-minute buckets (``monitoring.intake.buckets``) in the same transaction. Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
 two workers racing over the same items never create a second row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
 import logging
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
-import nh3
 import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.links import safe_url
-from monitoring import pipeline, scoring
-from monitoring.buckets import buckets_add_mentions
+from monitoring import scoring
+from monitoring.intake import overlap
+from monitoring.intake.buckets import buckets_add_mentions
+from monitoring.intake.normalise import (
+    AUTHOR_MAX,
+    clamp_count,
+    language_tag,
+    plain_text,
+    stable_external_id,
+    utc_datetime,
+)
 from monitoring.models import Mention, MentionState, Source
+from monitoring.scoring.selectors import scenario_terms_load
 from monitoring.sources.base import Item
 
 logger = logging.getLogger(__name__)
 
-TEXT_MAX = 10_000
-AUTHOR_MAX = 255
-EXTERNAL_ID_MAX = 255
-BIGINT_MAX = 2**63 - 1
 # SQLite: rows per bulk INSERT batch (Django splits further under SQLite's variable limit).
 CHUNK = 500
 SOURCE_FK = "mention_source_watch_fk"  # monitoring/migrations/0003
@@ -52,17 +55,6 @@ _PG_INSERT = (
     "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"
 )
 
-_WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
-# Anything ``plain_text`` would change: control characters, line breaks of any kind, no-break
-# spaces, runs of spaces. Text without these (almost every post) is returned as it is.
-_NEEDS_FOLDING = re.compile(r"[\x00-\x1f\x7f\x85\xa0\u2028\u2029]| {2}")
-# The platform tags of a batch repeat ("en", "tr", "pt-BR"): parse each once per process.
-_language_tags: dict[str, str] = {}
-
-
 @dataclass
 class IngestResult:
     """What one ingest call did. ``mention_ids`` are the rows this call created."""
@@ -77,96 +69,6 @@ class IngestResult:
         self.duplicates += other.duplicates
         self.dropped += other.dropped
         self.mention_ids.extend(other.mention_ids)
-
-
-def plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
-    """Normalise text that is already plain: control characters out, whitespace folded, capped.
-
-    Markup is *not* removed here: a post saying ``I <3 Acme`` or ``<script>alert(1)</script>`` is
-    stored exactly as its author wrote it, and every page escapes it. Connectors whose payload is
-    HTML (feeds, Mastodon) convert it first with ``html_to_plain_text``.
-    """
-    if not value:
-        return ""
-    value = str(value)
-    # ``isprintable`` (C speed) is False for every character _NEEDS_FOLDING looks for, so most
-    # posts skip the regex; the rest take the full path, which gives the same answer.
-    if (
-        value
-        and len(value) <= limit
-        and (value.isprintable() or _NEEDS_FOLDING.search(value) is None)
-        and "  " not in value
-        and not value[0].isspace()
-        and not value[-1].isspace()
-    ):
-        return value
-    value = _CONTROL.sub("", value)
-    lines = [_WHITESPACE.sub(" ", line).strip() for line in value.splitlines()]
-    value = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-    if len(value) > limit:
-        value = value[: limit - 1].rstrip() + "…"
-    return value
-
-
-def html_to_plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
-    """Markup → plain text: tags removed (script/style with their content), entities decoded.
-
-    A text that was *only* a script (``<script>alert(1)</script>``) keeps its inner words rather
-    than vanishing, so a stranger's attempt stays visible as inert text.
-    """
-    if not value:
-        return ""
-    value = str(value)
-    if "<" in value or "&" in value:
-        cleaned = nh3.clean(value, tags=set(), clean_content_tags={"script", "style"})
-        if not cleaned.strip():
-            cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
-        value = html.unescape(cleaned)
-    return plain_text(value, limit=limit)
-
-
-def language_tag(value: str | None) -> str:
-    """A platform tag like ``en-US``/``pt_BR``/``TR`` → its primary subtag (``en``), or ``""``."""
-    if not value:
-        return ""
-    value = str(value)
-    found = _language_tags.get(value)
-    if found is None:
-        match = _LANGUAGE.match(value.strip().lower())
-        found = match.group(1) if match else ""
-        if len(_language_tags) < 10_000:
-            _language_tags[value] = found
-    return found
-
-
-def utc_datetime(value: datetime | None, *, now: datetime) -> datetime:
-    """Aware UTC; naive values are taken as UTC; the future is clamped to ``now``."""
-    if value is None:
-        return now
-    if value.tzinfo is UTC:  # what connectors hand us almost always: skip the conversions
-        return value if value < now else now
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return min(value, now)
-
-
-def stable_external_id(value: str) -> str:
-    """External ids longer than the column keep a readable prefix and a hash of the whole."""
-    value = str(value).strip()
-    if len(value) <= EXTERNAL_ID_MAX:
-        return value
-    digest = hashlib.sha256(value.encode()).hexdigest()
-    return f"{value[: EXTERNAL_ID_MAX - 66]}#{digest}"
-
-
-def _count(value: int | None) -> int:
-    if type(value) is int and 0 <= value <= BIGINT_MAX:  # what connectors send: skip the conversions
-        return value
-    try:
-        return max(0, min(int(value or 0), BIGINT_MAX))
-    except (TypeError, ValueError):
-        return 0
 
 
 def _excluded(text: str, terms: list[str]) -> bool:
@@ -344,8 +246,8 @@ def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
                 (
                     safe_url(item.url),
                     plain_text(item.author, limit=AUTHOR_MAX),
-                    _count(item.author_reach),
-                    _count(item.engagement),
+                    clamp_count(item.author_reach),
+                    clamp_count(item.engagement),
                     text,
                     language,
                     utc_datetime(item.published_at, now=now),
@@ -374,7 +276,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     (writing it ``new`` and updating it later cost PostgreSQL twice the work per mention). Each
     chunk is normalised and scored in a helper thread while the previous chunk is being stored. If
     the scorer fails, the chunk is stored ``new`` and the scoring stage
-    (``pipeline.score_new_mentions``) retries it. After commit, detection is nudged for the watch
+    (``monitoring.scoring.rescore``) retries it. After commit, detection is nudged for the watch
     (and scoring, if anything was left ``new``).
 
     Items that normalise to nothing, that contain one of the watch's ``exclude_terms`` or whose
@@ -391,7 +293,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         now=now,
         exclude_terms=[str(term) for term in (watch.exclude_terms or []) if str(term).strip()],
         languages={language_tag(code) for code in (watch.languages or [])} - {""},
-        scenario_terms=pipeline.scenario_terms_load() or None,
+        scenario_terms=scenario_terms_load() or None,
     )
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
     if store is _store_postgresql:
@@ -402,7 +304,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
 
     scored_ids: list[int] = []
     unscored = 0
-    for _, prepared in pipeline.overlapped(pipeline.chunked(items), lambda chunk: _prepare(chunk, batch)):
+    for _, prepared in overlap.overlapped(overlap.chunked(items), lambda chunk: _prepare(chunk, batch)):
         result.dropped += prepared.dropped
         result.duplicates += prepared.duplicates
         if not prepared.rows:

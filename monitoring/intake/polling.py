@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record
-from monitoring.ingest import IngestResult, ingest_items
+from monitoring.intake.ingest import IngestResult, ingest_items
 from monitoring.models import Source, SourceHealth
 from monitoring.sources import CONNECTORS, get_connector
 from monitoring.sources.base import SourceError
