@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from monitoring import scoring
-    from monitoring.detection import default_rules_for, detect_for_watch
+    from monitoring.detection.defaults import default_rules_for
+    from monitoring.detection.services import detect_for_watch
     from monitoring.intake.ingest import ingest_items
     from monitoring.models import Bucket, Mention, Source, Watch
     from monitoring.scoring.rescore import score_new_mentions

@@ -182,7 +182,7 @@ class SourceKindForm(forms.Form):
 
 # --- Rules ----------------------------------------------------------------------------------------
 
-# Kind-specific parameters the evaluators read (monitoring.detection), as optional form fields.
+# Kind-specific parameters the evaluators read (monitoring.detection.evaluators), as optional form fields.
 RULE_PARAMS: dict[str, list[str]] = {
     RuleKind.VOLUME_SPIKE: ["method", "min_expected_per_hour"],
     RuleKind.NEGATIVE_SPIKE: ["min_share", "min_expected_per_hour"],

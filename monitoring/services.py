@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
-from monitoring.detection import default_rules_for
+from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, Source, SourceKind, Watch
 from monitoring.sources import get_connector
 

@@ -16,7 +16,8 @@ from celery.signals import worker_init
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from monitoring import detection, scoring
+from monitoring import scoring
+from monitoring.detection import services as detection
 from monitoring.intake import polling
 from monitoring.models import Bucket, Mention, MentionState, Signal
 from monitoring.scoring import rescore

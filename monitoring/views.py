@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, require
 from monitoring import selectors, services
-from monitoring.backtest import backtest_rule
+from monitoring.detection.backtest import backtest_rule
 from monitoring.forms import BacktestForm, ImportUploadForm, RuleForm, SourceForm, SourceKindForm, WatchForm
 from monitoring.intake.polling import pull_kinds
 from monitoring.models import Rule, Source, SourceKind, Watch

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from incidents.escalation import escalate_signal
 from incidents.models import Incident, Status, TimelineEvent
-from monitoring.detection import detect_for_watch
+from monitoring.detection.services import detect_for_watch
 from monitoring.intake.ingest import ingest_items
 from monitoring.scoring.rescore import score_new_mentions
 from monitoring.sources.base import Item

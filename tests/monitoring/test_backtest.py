@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.backtest import backtest_rule
+from monitoring.detection.backtest import backtest_rule
 from monitoring.intake.buckets import WIDTH
 from monitoring.models import Bucket, Rule, Signal
 from tests.factories import RuleFactory, WatchFactory

@@ -7,16 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.detection import (
-    BucketPoint,
-    Context,
-    Series,
-    default_rules_for,
-    detect_for_watch,
-    evaluate,
-    poisson_sf,
-    robust_z,
-)
+from monitoring.detection.defaults import default_rules_for
+from monitoring.detection.evaluators import BucketPoint, Context, Series, evaluate, poisson_sf, robust_z
+from monitoring.detection.services import detect_for_watch
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Rule, Signal
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory

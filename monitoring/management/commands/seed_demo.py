@@ -23,7 +23,7 @@ from crisisdesk.audit import audit_record, snapshot
 from crisisdesk.roles import ROLES
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.services import incident_transition
-from monitoring.detection import default_rules_for
+from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, Source, Watch
 from monitoring.sources.drill import drill_start
 from playbooks.library import install_library

@@ -1,6 +1,6 @@
 """Backtest: "over the last N days this rule would have fired at …", from stored buckets.
 
-It replays the rule's own evaluator (``monitoring.detection.EVALUATORS``) at the end of every
+It replays the rule's own evaluator (``monitoring.detection.evaluators.EVALUATORS``) at the end of every
 5-minute bucket, honours the cooldown, and writes nothing — safe to run on a rule being edited.
 """
 
@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from monitoring.detection import Context, evaluate, lookback, series_load
+from monitoring.detection.evaluators import Context, evaluate, lookback
+from monitoring.detection.selectors import series_load
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Mention, MentionState, Rule, RuleKind
 

@@ -1,92 +1,26 @@
-"""Detection: rules evaluated over 5-minute buckets → Signal rows.
+"""Detection's evaluators: rules judged over a watch's 5-minute buckets.
 
 Each rule kind has one *pure* evaluator registered in ``EVALUATORS``: it reads a ``Context`` (the
 watch's bucket series, plus a lookup of high-reach negative mentions) as of a moment ``now`` and
-returns a ``Breach`` or ``None``. Production (``detect_for_watch``), the backtest and the CrisisLex
-replay bench all call the same evaluators, so what the bench measures is what runs.
+returns a ``Breach`` or ``None``. Production (``monitoring.detection.services``), the backtest and
+the CrisisLex replay bench all call the same evaluators, so what the bench measures is what runs.
 
 The window is the ``window_minutes`` ending in ``now``'s (possibly still filling) bucket; the
-baseline is the ``baseline_hours`` before the window. A signal dedupes on ``(rule, window_start)``
-through the database's unique constraint, and the rule's cooldown is re-checked under a row lock
-on the rule, so two detectors racing produce one signal.
+baseline is the ``baseline_hours`` before the window. No database here.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
-from crisisdesk.audit import audit_record
-from monitoring.intake.buckets import WIDTH, bucket_start, window_bounds
-from monitoring.models import (
-    Bucket,
-    Mention,
-    MentionState,
-    Rule,
-    RuleKind,
-    Sensitivity,
-    Severity,
-    Signal,
-    Watch,
-)
-
-# --- Defaults -------------------------------------------------------------------------------------
-# These are the parameters ``default_rules_for`` gives a new watch, and the volume-spike ones are the
-# ones ``bench/detection_replay.py`` measures (it builds its rule with ``default_rules_for``).
-DEFAULT_MIN_EXPECTED_PER_HOUR = 1.0  # floor on the baseline rate: an empty history is not "zero"
-DEFAULT_MIN_REACH = 100_000
-DEFAULT_RULES: list[dict[str, Any]] = [
-    {
-        "kind": RuleKind.VOLUME_SPIKE,
-        "name": "Volume spike",
-        "window_minutes": 15,
-        "baseline_hours": 24,
-        "min_count": 5,
-        "cooldown_minutes": 60,
-        "severity": Severity.SEV3,
-        "params": {"method": "poisson", "min_expected_per_hour": DEFAULT_MIN_EXPECTED_PER_HOUR},
-    },
-    {
-        "kind": RuleKind.NEGATIVE_SPIKE,
-        "name": "Negative spike",
-        "window_minutes": 15,
-        "baseline_hours": 24,
-        "min_count": 5,
-        "cooldown_minutes": 60,
-        "severity": Severity.SEV3,
-        "params": {"min_share": 0.5, "min_expected_per_hour": 0.5},
-    },
-    {
-        "kind": RuleKind.HIGH_REACH_NEGATIVE,
-        "name": "High-reach negative mention",
-        "window_minutes": 15,
-        "baseline_hours": 24,
-        "min_count": 1,
-        "cooldown_minutes": 120,
-        "severity": Severity.SEV3,
-        "params": {"min_reach": DEFAULT_MIN_REACH},
-    },
-    {
-        "kind": RuleKind.CRISIS_TERMS,
-        "name": "Crisis-term hits",
-        "window_minutes": 15,
-        "baseline_hours": 24,
-        "min_count": 5,
-        "cooldown_minutes": 60,
-        "severity": Severity.SEV3,
-        "params": {},
-    },
-]
+from monitoring.detection.defaults import DEFAULT_MIN_EXPECTED_PER_HOUR, DEFAULT_MIN_REACH
+from monitoring.intake.buckets import WIDTH, window_bounds
+from monitoring.models import Rule, RuleKind, Sensitivity, Severity
 
 # Sensitivity → thresholds. "more" alerts earlier and more often, "fewer" only on clear breaches.
 POISSON_P = {Sensitivity.FEWER: 1e-6, Sensitivity.BALANCED: 1e-4, Sensitivity.MORE: 1e-3}
@@ -94,18 +28,6 @@ ROBUST_Z = {Sensitivity.FEWER: 6.0, Sensitivity.BALANCED: 4.0, Sensitivity.MORE:
 SHARE_DELTA = {Sensitivity.FEWER: 0.35, Sensitivity.BALANCED: 0.25, Sensitivity.MORE: 0.15}
 COUNT_FACTOR = {Sensitivity.FEWER: 1.5, Sensitivity.BALANCED: 1.0, Sensitivity.MORE: 0.6}
 REACH_FACTOR = {Sensitivity.FEWER: 2.0, Sensitivity.BALANCED: 1.0, Sensitivity.MORE: 0.5}
-
-LINKED_MENTIONS_MAX = 500
-SAMPLE_MENTIONS = 5
-TOP_N = 5
-
-
-def default_rules_for(watch: Watch | None) -> list[Rule]:
-    """Unsaved rules of every kind with the default parameters (the seed and the bench use these)."""
-    return [
-        Rule(watch=watch, sensitivity=Sensitivity.BALANCED, **{**spec, "params": dict(spec["params"])})
-        for spec in DEFAULT_RULES
-    ]
 
 
 # --- Statistics -----------------------------------------------------------------------------------
@@ -411,90 +333,10 @@ def in_cooldown(rule: Rule, now: datetime) -> bool:
     return rule.last_fired_at is not None and now < rule.last_fired_at + timedelta(minutes=rule.cooldown_minutes)
 
 
-# --- Loading from the database --------------------------------------------------------------------
-
-_BUCKET_FIELDS = ("start", "volume", "negative", "positive", "reach", "risk_sum", "risk_max", "crisis_term_hits")
-
-
-def series_load(*, watch_id: int, start: datetime, end: datetime) -> Series:
-    rows = Bucket.objects.filter(watch_id=watch_id, start__gte=start, start__lt=end).values_list(*_BUCKET_FIELDS)
-    return Series(BucketPoint(*row) for row in rows)
-
-
-def high_reach_lookup(watch_id: int) -> HighReachLookup:
-    def lookup(start: datetime, end: datetime, min_reach: int) -> int:
-        return Mention.objects.filter(
-            watch_id=watch_id,
-            state=MentionState.SCORED,
-            sentiment_label="negative",
-            author_reach__gte=min_reach,
-            published_at__gte=start,
-            published_at__lt=end,
-        ).count()
-
-    return lookup
-
-
 def lookback(rules: Iterable[Rule]) -> timedelta:
     return max(
         (timedelta(hours=r.baseline_hours, minutes=r.window_minutes) for r in rules), default=timedelta(hours=24)
     ) + WIDTH
-
-
-# --- The signal a responder reads first -----------------------------------------------------------
-
-_WORD = re.compile(r"[#@]?\w[\w'’-]{3,}", re.UNICODE)
-_STOPWORDS = frozenset(
-    ["this", "that", "with", "from", "have", "about", "your", "they", "their", "there", "were", "what", "when", "which", "would", "could", "should", "just", "been", "into", "than", "them", "then", "very", "will", "also", "more", "some", "only", "over", "after", "before", "again", "because", "http", "https", "www", "com", "dan", "yang", "untuk", "dengan", "tidak", "ini", "itu", "ada", "dari", "sudah", "bir", "için", "çok", "daha", "değil", "gibi", "ama", "olan", "nie", "jest", "się", "oraz", "przez", "tylko", "jako", "może", "dla"]
-)
-
-
-def summary_for(
-    *, mentions: list[WindowMention], series: Series, breach: Breach, watch: Watch | None
-) -> dict[str, Any]:
-    """Top terms, top authors, sample mentions and the sentiment mix of the breach's window."""
-    watch_terms = {t.casefold() for t in (watch.include_terms if watch else []) or []}
-    crisis_counts: Counter[str] = Counter()
-    word_counts: Counter[str] = Counter()
-    authors: dict[str, dict[str, int]] = {}
-    for m in mentions:
-        crisis_counts.update(str(t).casefold() for t in (m.crisis_terms or []))
-        words = {w.casefold() for w in _WORD.findall(m.text or "")}
-        word_counts.update(w for w in words if w not in _STOPWORDS and w not in watch_terms and not w.isdigit())
-        if m.author:
-            entry = authors.setdefault(m.author, {"count": 0, "reach": 0})
-            entry["count"] += 1
-            entry["reach"] = max(entry["reach"], int(m.author_reach or 0))
-    top_terms = [term for term, _ in crisis_counts.most_common(TOP_N)]
-    for word, _ in word_counts.most_common(TOP_N * 2):
-        if len(top_terms) >= TOP_N * 2 - 2:
-            break
-        if word not in top_terms:
-            top_terms.append(word)
-    top_authors = sorted(authors.items(), key=lambda kv: (-kv[1]["count"], -kv[1]["reach"], kv[0]))[:TOP_N]
-    samples = sorted(mentions, key=lambda m: (-(m.risk or 0), m.sentiment or 0, -(m.author_reach or 0), m.pk))
-    volume = int(series.total("volume", breach.window_start, breach.window_end))
-    negative = int(series.total("negative", breach.window_start, breach.window_end))
-    positive = int(series.total("positive", breach.window_start, breach.window_end))
-    return {
-        "top_terms": top_terms,
-        "crisis_terms": dict(crisis_counts.most_common(TOP_N)),
-        "top_authors": [{"author": a, "mentions": v["count"], "reach": v["reach"]} for a, v in top_authors],
-        "sample_mentions": [
-            {
-                "id": m.pk,
-                "text": (m.text or "")[:140],
-                "author": m.author,
-                "sentiment": m.sentiment,
-                "risk": m.risk,
-                "reach": m.author_reach,
-            }
-            for m in samples[:SAMPLE_MENTIONS]
-        ],
-        "sentiment_mix": {"negative": negative, "neutral": max(0, volume - negative - positive), "positive": positive},
-        "volume": volume,
-        "detail": breach.detail,
-    }
 
 
 class WindowMention(NamedTuple):
@@ -509,82 +351,3 @@ class WindowMention(NamedTuple):
     sentiment_label: str
     risk: float | None
     crisis_terms: list[str]
-
-
-def _window_mentions(watch_id: int, breach: Breach) -> list[WindowMention]:
-    rows = (
-        Mention.objects.filter(
-            watch_id=watch_id,
-            state=MentionState.SCORED,
-            published_at__gte=breach.window_start,
-            published_at__lt=breach.window_end,
-        )
-        .order_by("-risk", "id")
-        .values_list(*WindowMention._fields)[: LINKED_MENTIONS_MAX * 4]
-    )
-    kept = (mention for mention in map(WindowMention._make, rows) if breach.keep(mention))
-    return list(islice(kept, LINKED_MENTIONS_MAX))
-
-
-def _signal_create(*, rule: Rule, breach: Breach, series: Series, now: datetime) -> Signal | None:
-    """Store one signal unless the rule is cooling down or the window already has one."""
-    with transaction.atomic():
-        # The lock serialises detectors of the same rule: the cooldown check below is then exact.
-        locked = Rule.objects.select_for_update().select_related("watch").get(pk=rule.pk)
-        if in_cooldown(locked, now):
-            return None
-        mentions = _window_mentions(locked.watch_id, breach)
-        try:
-            with transaction.atomic():
-                signal = Signal.objects.create(
-                    rule=locked,
-                    watch_id=locked.watch_id,
-                    detected_at=now,
-                    window_start=breach.window_start,
-                    window_end=breach.window_end,
-                    observed=breach.observed,
-                    expected=breach.expected,
-                    score=breach.score,
-                    severity=breach.severity,
-                    summary=summary_for(mentions=mentions, series=series, breach=breach, watch=locked.watch),
-                )
-        except IntegrityError:
-            return None  # another detector stored this window first
-        if mentions:
-            signal.mentions.add(*(mention.pk for mention in mentions))
-        Rule.objects.filter(pk=locked.pk).update(last_fired_at=now)
-        rule.last_fired_at = now
-        audit_record(
-            actor=None,
-            action="signal.detected",
-            target=signal,
-            after={
-                "rule": locked.pk,
-                "kind": locked.kind,
-                "window_start": breach.window_start.isoformat(),
-                "observed": breach.observed,
-                "expected": breach.expected,
-                "severity": breach.severity,
-            },
-        )
-        return signal
-
-
-def detect_for_watch(*, watch_id: int, now: datetime | None = None) -> list[Signal]:
-    """Evaluate every active rule of the watch as of ``now``; return the signals created now."""
-    now = now or timezone.now()
-    rules = [r for r in Rule.objects.filter(watch_id=watch_id, is_active=True) if not in_cooldown(r, now)]
-    if not rules:
-        return []
-    end = bucket_start(now) + WIDTH
-    series = series_load(watch_id=watch_id, start=end - lookback(rules), end=end)
-    ctx = Context(series=series, high_reach=high_reach_lookup(watch_id))
-    created: list[Signal] = []
-    for rule in rules:
-        breach = evaluate(rule, ctx, now)
-        if breach is None:
-            continue
-        signal = _signal_create(rule=rule, breach=breach, series=series, now=now)
-        if signal is not None:
-            created.append(signal)
-    return created
