@@ -358,11 +358,11 @@ def import_status_read(upload_id: str) -> dict[str, Any] | None:
 
 def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by: Any) -> str:
     """Store an uploaded export under a random name and enqueue its import after commit; returns its id."""
-    from monitoring.sources.importer import _kind_for  # the importer decides which names it reads
+    from monitoring.intake.imports.importer import file_kind  # the importer decides which names it reads
 
     if source.kind != SourceKind.IMPORT:
         raise ValidationError({"source": "Choose a CSV / JSON import source."})
-    _kind_for(filename)  # ValidationError({"file": …}) for a type the importer cannot read
+    file_kind(filename)  # ValidationError({"file": …}) for a type the importer cannot read
     upload_id = secrets.token_hex(16)
     data_path, _ = _upload_paths(upload_id)
     with data_path.open("wb") as out:
@@ -391,7 +391,7 @@ def import_upload_run(*, upload_id: str) -> dict[str, Any] | None:
     """Run a stored upload's import, writing progress as it goes. Idempotent: a finished upload is left alone."""
     from django.contrib.auth import get_user_model
 
-    from monitoring.sources.importer import import_file
+    from monitoring.intake.imports.importer import import_file
 
     status = import_status_read(upload_id)
     if status is None or status["state"] in ("done", "failed"):

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from crisisdesk.models import AuditRecord
+from monitoring.intake.imports.importer import import_file, parse_count
 from monitoring.models import Mention, SourceHealth
-from monitoring.sources.importer import import_file, parse_count
 from tests.factories import SourceFactory, WatchFactory
 
 BRANDWATCH_CSV = """\

@@ -13,10 +13,10 @@ from django.core.management import call_command
 from websockets.sync.server import serve
 
 from crisisdesk.models import AuditRecord
-from monitoring.jetstream import JetstreamConsumer, subscribe_url
 from monitoring.models import Mention, SourceHealth
 from monitoring.sources import get_connector
 from monitoring.sources.bluesky import TermMatcher, fold
+from monitoring.sources.bluesky_stream import JetstreamConsumer, subscribe_url
 from tests.factories import SourceFactory, WatchFactory
 from tests.recorded_server import RECORDED
 

@@ -1,5 +1,8 @@
 """CSV / JSON import of exports from commercial listening tools (Brandwatch, Meltwater, Talkwalker…).
 
+The source kind itself (its config: the export's time zone) is ``monitoring.sources.file_import``;
+this module reads the files.
+
 ``import_file`` maps whatever headers the tool used onto mention fields, collects row-level errors
 (row number + field) instead of aborting, and ingests in chunks through the same service as every
 other source, so a re-import of the same file stores nothing twice.
@@ -25,7 +28,8 @@ from django.utils.dateparse import parse_datetime
 
 from crisisdesk.audit import audit_record
 from monitoring.intake.ingest import IngestResult, ingest_items
-from monitoring.sources.base import Connector, Item
+from monitoring.intake.polling import record_push
+from monitoring.sources.base import Item
 
 if TYPE_CHECKING:
     from monitoring.models import Source
@@ -336,7 +340,8 @@ def _records(stream: io.TextIOBase, kind: str) -> Iterator[tuple[int, Any, list[
     return _json_records(stream) if kind == "json" else _csv_records(stream)
 
 
-def _kind_for(filename: str) -> str:
+def file_kind(filename: str) -> str:
+    """``json`` or ``csv`` by the file's name; ValidationError naming ``file`` for a type it cannot read."""
     name = filename.lower()
     if name.endswith((".json", ".jsonl", ".ndjson")):
         return "json"
@@ -359,7 +364,7 @@ def import_file(
     be rewound to count it). Each chunk is its own transaction: a huge file shows progress and a
     crash halfway keeps what was stored (a re-import then skips it as duplicates).
     """
-    kind = _kind_for(filename)
+    kind = file_kind(filename)
     tz = _timezone((source.config or {}).get("timezone"))
     total = _count_records(fileobj, kind)
     result = ImportResult()
@@ -416,8 +421,6 @@ def import_file(
         },
     )
     if result.created:
-        from monitoring.intake.polling import record_push
-
         record_push(source=source)
     return result
 
@@ -427,30 +430,3 @@ def _timezone(name: Any) -> ZoneInfo:
         return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-class ImportConnector(Connector):
-    kind = "import"
-    pull = False
-    config_fields = {
-        "timezone": (
-            "Time zone of the export",
-            False,
-            "For dates written without a zone, e.g. Europe/Istanbul or Asia/Jakarta. Default UTC.",
-        ),
-    }
-
-    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        config = dict(config or {})
-        name = str(config.get("timezone") or "").strip()
-        if not name:
-            config.pop("timezone", None)
-            return config
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(
-                {"timezone": f"Unknown time zone {name!r}; use e.g. Europe/Warsaw."}
-            ) from None
-        config["timezone"] = name
-        return config

@@ -1,0 +1,1 @@
+"""CSV / JSON imports: ``importer`` reads an export into mentions through ingest."""
