@@ -1,8 +1,8 @@
 """API shapes for monitoring reads (watches, sources, mentions, signals, rules) and the inputs of the
 watch and rule writes.
 
-Inputs carry the same bounds as the pages' forms (``monitoring/forms.py``), so a value the rules page
-refuses is refused here too; the writes themselves go through ``monitoring.services``. Nothing here
+Inputs carry the same bounds as the pages' forms (``monitoring/setup/forms.py``), so a value the rules page
+refuses is refused here too; the writes themselves go through ``monitoring.setup.services``. Nothing here
 ever exposes a source's ``secret``, its ``cursor`` or a credential inside its ``config``.
 """
 
@@ -16,9 +16,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from monitoring.forms import MAX_TERMS, RULE_PARAMS, RuleForm
 from monitoring.models import Mention, Rule, RuleKind, Sensitivity, Severity, Signal, Source, Watch
-from monitoring.services import is_secret_config_key
+from monitoring.setup.forms import MAX_TERMS, RULE_PARAMS, RuleForm
+from monitoring.setup.services import is_secret_config_key
 from playbooks.models import Scenario
 
 TERM_MAX = 100

@@ -28,7 +28,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, api_permission
-from monitoring import services
 from monitoring.api_serializers import (
     MentionSerializer,
     RuleInputSerializer,
@@ -52,6 +51,7 @@ from monitoring.models import (
     SourceKind,
     Watch,
 )
+from monitoring.setup import services
 
 # Basic first: its WWW-Authenticate header turns "not signed in" into a 401 instead of a 403.
 MAX_ID = 2**63 - 1  # ids are BigAutoField

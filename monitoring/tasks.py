@@ -138,11 +138,13 @@ def sweep() -> dict[str, int]:
 
 @shared_task(**RETRY)
 def import_upload(upload_id: str) -> str:
-    """Import a stored CSV/JSON upload (monitoring.services.import_upload_store), reporting progress.
+    """Import a stored CSV/JSON upload (monitoring.intake.imports.services.import_upload_store), reporting progress.
 
     Idempotent: a finished upload is left alone, and a re-run stores nothing twice (ingest dedupes).
     """
-    from monitoring.services import import_upload_run  # services import tasks lazily; keep it symmetric
+    from monitoring.intake.imports.services import (
+        import_upload_run,  # services import tasks lazily; keep it symmetric
+    )
 
     status = import_upload_run(upload_id=upload_id)
     return status["state"] if status else "missing"

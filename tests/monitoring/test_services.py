@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
-from monitoring import services
+from monitoring.intake.imports import services as import_services
 from monitoring.models import Mention, Rule, Signal, Source, SourceHealth, Watch
+from monitoring.setup import services
 from tests.factories import RuleFactory, SourceFactory, WatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,38 +206,38 @@ def test_an_upload_is_stored_under_a_random_name_then_imported_with_progress(man
     source = SourceFactory(kind="import", watch=WatchFactory(name="Acme Air", include_terms=["acme"]))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        upload_id = services.import_upload_store(source=source, fileobj=io.BytesIO(CSV.encode()), filename="export.csv",
+        upload_id = import_services.import_upload_store(source=source, fileobj=io.BytesIO(CSV.encode()), filename="export.csv",
                                                  by=manager)
     assert len(callbacks) == 1
-    assert services.import_status_read(upload_id)["state"] == "queued"
-    assert (services.uploads_dir() / f"{upload_id}.data").read_bytes() == CSV.encode()
+    assert import_services.import_status_read(upload_id)["state"] == "queued"
+    assert (import_services.uploads_dir() / f"{upload_id}.data").read_bytes() == CSV.encode()
 
-    status = services.import_upload_run(upload_id=upload_id)
+    status = import_services.import_upload_run(upload_id=upload_id)
 
     assert status["state"] == "done"
     assert (status["rows"], status["created"], status["error_count"]) == (3, 2, 1)
     assert status["errors"][0]["row"] == 3
     assert Mention.objects.filter(source=source).count() == 2
-    assert not (services.uploads_dir() / f"{upload_id}.data").exists()
+    assert not (import_services.uploads_dir() / f"{upload_id}.data").exists()
     # Running it again (a duplicated message) changes nothing.
-    assert services.import_upload_run(upload_id=upload_id)["created"] == 2
+    assert import_services.import_upload_run(upload_id=upload_id)["created"] == 2
     assert Mention.objects.filter(source=source).count() == 2
 
 
 def test_an_upload_id_that_is_not_ours_is_unknown():
-    assert services.import_status_read("../../etc/passwd") is None
-    assert services.import_status_read("0" * 32) is None
+    assert import_services.import_status_read("../../etc/passwd") is None
+    assert import_services.import_status_read("0" * 32) is None
 
 
 def test_an_upload_of_an_unreadable_type_is_refused(manager):
     source = SourceFactory(kind="import")
     with pytest.raises(ValidationError):
-        services.import_upload_store(source=source, fileobj=io.BytesIO(b"x"), filename="export.xlsx", by=manager)
+        import_services.import_upload_store(source=source, fileobj=io.BytesIO(b"x"), filename="export.xlsx", by=manager)
 
 
 def test_import_source_for_reuses_the_watch_import_source(manager):
     watch = WatchFactory()
-    first = services.import_source_for(watch=watch, by=manager)
-    assert services.import_source_for(watch=watch, by=manager) == first
+    first = import_services.import_source_for(watch=watch, by=manager)
+    assert import_services.import_source_for(watch=watch, by=manager) == first
     assert first.kind == "import"
     assert Watch.objects.count() == 1

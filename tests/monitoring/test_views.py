@@ -426,7 +426,7 @@ def test_an_unknown_upload_is_a_404(client_for, manager):
 
 
 def test_a_stalled_upload_can_be_queued_again(client_for, manager, watch, django_capture_on_commit_callbacks):
-    from monitoring import services
+    from monitoring.intake.imports import services
 
     source = SourceFactory(watch=watch, kind="import")
     upload_id = services.import_upload_store(source=source, fileobj=SimpleUploadedFile("a.csv", CSV.encode()),

@@ -25,7 +25,7 @@ from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.services import incident_transition
 from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, Source, Watch
-from monitoring.sources.drill import drill_start
+from monitoring.setup.services import drill_start
 from playbooks.library import install_library
 from playbooks.models import Scenario, ScenarioType
 
@@ -94,7 +94,7 @@ def seed_watch() -> tuple[Watch, bool]:
 
 
 def seed_drill_source(watch: Watch) -> bool:
-    """The drill source, created through the drill module (validated, audited) when missing."""
+    """The drill source, created through the setup service (validated, audited) when missing."""
     if Source.objects.filter(watch=watch, name=DEMO_SOURCE).exists():
         return False
     drill_start(watch=watch, recording=DEMO_RECORDING, speed=DEMO_SPEED, name=DEMO_SOURCE)

@@ -1,4 +1,4 @@
-"""Monitoring reads for the pages: each returns what one page needs in a fixed number of queries."""
+"""Setup reads for the watch, source and rule pages: each returns what one page needs in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from incidents.models import OPEN_STATUSES, Incident
 from monitoring.intake.buckets import WIDTH, bucket_range, bucket_start
-from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, SourceKind, Watch
+from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, Watch
 
 # Worst first: a dead feed must be the first thing on the sources page.
 HEALTH_ORDER = [SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED, SourceHealth.UNKNOWN, SourceHealth.OK]
@@ -124,9 +124,3 @@ def source_get(pk: int) -> Source:
 
 def rule_get(pk: int) -> Rule:
     return Rule.objects.select_related("watch").get(pk=pk)
-
-
-def import_sources() -> QuerySet[Source]:
-    """Import sources a manager may upload into (active watches first)."""
-    return Source.objects.filter(kind=SourceKind.IMPORT).select_related("watch").order_by("watch__name", "name")
-

@@ -1,4 +1,4 @@
-"""Forms for the monitoring pages. Source setup forms are built from the connector's ``config_fields``
+"""Forms for the setup pages (watches, sources, rules). Source setup forms are built from the connector's ``config_fields``
 and checked by its ``validate_config`` (through the service), so a connector's errors land on the
 field they name."""
 
@@ -11,14 +11,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity, Source, SourceKind, Watch
-from monitoring.services import is_secret_config_key, source_config_clean
+from monitoring.setup.services import is_secret_config_key, source_config_clean
 from monitoring.sources import get_connector
+from monitoring.sources.drill import available_recordings
 from playbooks.models import Scenario
 
 CONFIG_PREFIX = "cfg_"
 MAX_TERMS = 200
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 
 def split_terms(value: str) -> list[str]:
@@ -132,8 +132,6 @@ class SourceForm(forms.Form):
                 help_text=help_text + (" Stored; leave empty to keep the current one." if keep else ""),
             )
         if self.kind == SourceKind.DRILL and key == "recording":
-            from monitoring.sources.drill import available_recordings
-
             choices = [(name, name) for name in available_recordings()]
             return forms.ChoiceField(label=label, required=required, choices=choices, help_text=help_text)
         return forms.CharField(label=label, required=required, max_length=2000, help_text=help_text)
@@ -270,40 +268,3 @@ class RuleForm(forms.Form):
 
 class BacktestForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=31, initial=7, label="Days")
-
-
-# --- Import upload --------------------------------------------------------------------------------
-
-
-class ImportUploadForm(forms.Form):
-    source = forms.ModelChoiceField(
-        queryset=Source.objects.none(), required=False, label="Import source",
-        help_text="The import source the mentions go into.",
-    )
-    new_for_watch = forms.ModelChoiceField(
-        queryset=Watch.objects.order_by("name"), required=False, label="…or create one for watch",
-        help_text="Creates a “CSV / JSON import” source on this watch (or uses its existing one).",
-    )
-    file = forms.FileField(help_text="A .csv, .tsv, .json, .jsonl or .ndjson export (up to 50 MB).")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = Source.objects.filter(kind=SourceKind.IMPORT).select_related("watch").order_by(
-            "watch__name", "name"
-        )
-        self.fields["source"].label_from_instance = lambda source: f"{source.watch.name} · {source.name}"
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError("The file is larger than 50 MB; split it or use manage.py import_mentions.")
-        name = upload.name.lower()
-        if not name.endswith((".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")):
-            raise ValidationError("Upload a .csv, .tsv, .json, .jsonl or .ndjson export.")
-        return upload
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if not cleaned.get("source") and not cleaned.get("new_for_watch") and "source" not in self.errors:
-            self.add_error("source", "Choose an import source or a watch to create one for.")
-        return cleaned

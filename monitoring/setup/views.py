@@ -1,4 +1,4 @@
-"""Monitoring pages: watches, sources (setup per kind, health), rules (edit + backtest), import upload.
+"""Setup pages: watches, sources (setup per kind, health), rules (edit + backtest).
 
 Everyone with a role reads them; only managers (MANAGE_MONITORING) change anything, and only they
 see a webhook source's secret.
@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, require
-from monitoring import selectors, services
+from crisisdesk.web import run_action
 from monitoring.detection.backtest import backtest_rule
-from monitoring.forms import BacktestForm, ImportUploadForm, RuleForm, SourceForm, SourceKindForm, WatchForm
 from monitoring.intake.polling import pull_kinds
 from monitoring.models import Rule, Source, SourceKind, Watch
+from monitoring.setup import selectors, services
+from monitoring.setup.forms import BacktestForm, RuleForm, SourceForm, SourceKindForm, WatchForm
 from monitoring.sources import get_connector
 
 
@@ -34,10 +35,6 @@ def _get(getter: Any, pk: int, what: str) -> Any:
 
 def _push_kinds() -> set[str]:
     return set(SourceKind.values) - pull_kinds()
-
-
-def _errors(error: ValidationError) -> str:
-    return "; ".join(error.messages)
 
 
 # --- Watches --------------------------------------------------------------------------------------
@@ -158,12 +155,12 @@ def source_setup(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _source_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
     source = _get(selectors.source_get, pk, "source")
-    try:
+
+    def act() -> str:
         action(source=source, by=request.user)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-    else:
-        messages.success(request, done)
+        return done
+
+    run_action(request, act)
     return redirect(request.POST.get("next") or reverse("monitoring:source_setup", args=[source.pk]))
 
 
@@ -243,13 +240,14 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = _get(selectors.rule_get, pk, "rule")
-    try:
+
+    def delete() -> str:
         services.rule_delete(rule=rule, by=request.user)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect("monitoring:rule_edit", pk=rule.pk)
-    messages.success(request, "Rule deleted.")
-    return redirect("monitoring:rules", pk=rule.watch_id)
+        return "Rule deleted."
+
+    if run_action(request, delete):
+        return redirect("monitoring:rules", pk=rule.watch_id)
+    return redirect("monitoring:rule_edit", pk=rule.pk)
 
 
 @require(MANAGE_MONITORING)
@@ -265,59 +263,3 @@ def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
         "rule": rule, "watch": rule.watch, "form": form, "hits": hits,
         "days": form.cleaned_data.get("days") if form.is_valid() else None,
     })
-
-
-# --- Import upload --------------------------------------------------------------------------------
-
-
-@require(MANAGE_MONITORING)
-def import_upload(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if request.GET.get("source", "").isdigit():
-        initial["source"] = int(request.GET["source"])
-    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        source = form.cleaned_data["source"] or services.import_source_for(
-            watch=form.cleaned_data["new_for_watch"], by=request.user
-        )
-        upload = form.cleaned_data["file"]
-        try:
-            upload_id = services.import_upload_store(source=source, fileobj=upload, filename=upload.name, by=request.user)
-        except ValidationError as error:
-            form.add_error("file", error.messages)
-        else:
-            return redirect("monitoring:import_status", upload_id=upload_id)
-    return render(request, "monitoring/import_upload.html", {"form": form})
-
-
-@require(MANAGE_MONITORING)
-@require_safe
-def import_status(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """The upload's progress: the full page, or (htmx) the fragment that polls itself until done."""
-    status = services.import_status_read(upload_id)
-    if status is None:
-        raise Http404("No such upload.")
-    source = Source.objects.select_related("watch").filter(pk=status.get("source_id")).first()
-    total = status.get("total") or 0
-    context = {
-        "status": status, "source": source, "upload_id": upload_id,
-        "percent": int(100 * status.get("done", 0) / total) if total else None,
-        "finished": status["state"] in ("done", "failed"),
-        "stalled": services.import_upload_stalled(status),
-    }
-    template = "monitoring/_import_progress.html" if request.htmx else "monitoring/import_status.html"
-    return render(request, template, context)
-
-
-@require(MANAGE_MONITORING)
-@require_POST
-def import_retry(request: HttpRequest, upload_id: str) -> HttpResponse:
-    try:
-        services.import_upload_retry(upload_id=upload_id, by=request.user)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-    else:
-        messages.success(request, "Import queued again.")
-    if services.import_status_read(upload_id) is None:
-        raise Http404("No such upload.")
-    return redirect("monitoring:import_status", upload_id=upload_id)
