@@ -13,7 +13,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import NamedTuple
 
 import orjson
@@ -22,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.links import safe_url
-from monitoring import scoring
+from monitoring import nudges, scoring
 from monitoring.intake import overlap
 from monitoring.intake.buckets import buckets_add_mentions
 from monitoring.intake.normalise import (
@@ -74,16 +73,6 @@ class IngestResult:
 def _excluded(text: str, terms: list[str]) -> bool:
     folded = text.casefold()
     return any(term and term.casefold() in folded for term in terms)
-
-
-def _nudge(*, detect_watch_id: int | None, score: bool) -> None:
-    # Imported lazily: monitoring.tasks imports this module.
-    from monitoring import tasks
-
-    if detect_watch_id is not None:
-        tasks.detect_watch.delay(detect_watch_id)
-    if score:
-        tasks.score_new_mentions.delay()
 
 
 # A row ready to store: external_id, then (url, author, reach, engagement, text, language tag,
@@ -326,8 +315,5 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
             Q(last_mention_at__isnull=True) | Q(last_mention_at__lt=now)
         ).update(last_mention_at=now)
         source.last_mention_at = now
-        transaction.on_commit(
-            partial(_nudge, detect_watch_id=source.watch_id if scored_ids else None, score=unscored > 0),
-            robust=True,
-        )
+        nudges.after_ingest(watch_id=source.watch_id if scored_ids else None, score=unscored > 0)
     return result

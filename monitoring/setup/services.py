@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record, snapshot
+from monitoring import nudges
 from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, Source, SourceHealth, SourceKind, Watch
 from monitoring.sources import get_connector
@@ -137,7 +137,7 @@ def source_create(
     )
     audit_record(actor=by, action="source.created", target=source, after=_source_snapshot(source))
     if _is_pull(kind):
-        _enqueue_poll(source.pk)
+        nudges.poll_source(source.pk)
     return source
 
 
@@ -172,7 +172,7 @@ def source_update(
         source.save(update_fields=fields)
         audit_record(actor=by, action="source.updated", target=source, before=before, after=_source_snapshot(source))
         if "config" in fields and source.is_active and _is_pull(source.kind):
-            _enqueue_poll(source.pk)
+            nudges.poll_source(source.pk)
     return source
 
 
@@ -205,7 +205,7 @@ def source_resume(*, source: Source, by: Any) -> Source:
     """Start a paused source again; a pull source is polled right away."""
     source = _set_active(source, by, True)
     if _is_pull(source.kind):
-        _enqueue_poll(source.pk)
+        nudges.poll_source(source.pk)
     return source
 
 
@@ -220,12 +220,6 @@ def source_rotate_secret(*, source: Source, by: Any) -> Source:
     return source
 
 
-def _enqueue_poll(source_id: int) -> None:
-    from monitoring.tasks import poll_source  # tasks import services' neighbours; keep the cycle lazy
-
-    transaction.on_commit(partial(poll_source.delay, source_id))
-
-
 @transaction.atomic
 def source_poll_now(*, source: Source, by: Any) -> Source:
     """Make an active pull source due now and enqueue its poll after commit (the poll claims a lease)."""
@@ -237,7 +231,7 @@ def source_poll_now(*, source: Source, by: Any) -> Source:
     source.next_poll_at = timezone.now()
     source.save(update_fields=["next_poll_at"])
     audit_record(actor=by, action="source.poll_requested", target=source, after={"next_poll_at": source.next_poll_at.isoformat()})
-    _enqueue_poll(source.pk)
+    nudges.poll_source(source.pk)
     return source
 
 
@@ -255,7 +249,7 @@ def source_restart_drill(*, source: Source, by: Any) -> Source:
         name=source.name,
         by=by,
     )
-    _enqueue_poll(source.pk)
+    nudges.poll_source(source.pk)
     return source
 
 

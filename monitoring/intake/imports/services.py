@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record
+from monitoring import nudges
 from monitoring.intake.imports.importer import file_kind, import_file
 from monitoring.models import Source, SourceKind, Watch
 from monitoring.setup.services import source_create
@@ -87,9 +87,7 @@ def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by
             actor=by, action="source.import_uploaded", target=source,
             after={"upload": upload_id, "filename": filename[:200]},
         )
-        from monitoring.tasks import import_upload
-
-        transaction.on_commit(partial(import_upload.delay, upload_id))
+        nudges.import_upload(upload_id)
     return upload_id
 
 
@@ -153,13 +151,11 @@ def import_upload_retry(*, upload_id: str, by: Any) -> None:
     status = import_status_read(upload_id)
     if status is None or not import_upload_stalled(status):
         raise ValidationError({"upload": "This import is not stalled."})
-    from monitoring.tasks import import_upload
-
     with transaction.atomic():
         source = Source.objects.filter(pk=status["source_id"]).first()
         if source is not None:
             audit_record(actor=by, action="source.import_retried", target=source, after={"upload": upload_id})
-        transaction.on_commit(partial(import_upload.delay, upload_id))
+        nudges.import_upload(upload_id)
 
 
 def import_source_for(*, watch: Watch, by: Any) -> Source:
