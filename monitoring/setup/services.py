@@ -1,8 +1,10 @@
 """Setup writes: watches, sources (drills included) and rules. Every change leaves an audit row.
 
-Source configs are validated by their connector (``validate_config``) here, not only in forms, so
-the API, the admin pages and management commands cannot store a config the connector rejects.
-Secrets (webhook secret, API keys, client secrets) never reach an audit row.
+Every write is authorized here (``PermissionDenied`` unless ``by`` may manage monitoring), whatever
+page, endpoint or script calls it. Source configs are validated by their connector
+(``validate_config``) here, not only in forms, so the API, the admin pages and management commands
+cannot store a config the connector rejects. Secrets (webhook secret, API keys, client secrets)
+never reach an audit row. What the current state refuses raises ``MonitoringRefusal``.
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ import re
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
-from crisisdesk.audit import audit_record, snapshot
+from crisisdesk.audit import audit_record, audited_update, snapshot
+from crisisdesk.roles import MANAGE_MONITORING
+from crisisdesk.types import Member
 from monitoring import nudges
 from monitoring.detection.defaults import default_rules_for
+from monitoring.errors import MonitoringRefusal
 from monitoring.models import Rule, Source, SourceHealth, SourceKind, Watch
 from monitoring.sources import get_connector
 from monitoring.sources.drill import DEFAULT_SPEED, DrillConnector
+from playbooks.models import Scenario
 
 WATCH_FIELDS = ["name", "description", "include_terms", "exclude_terms", "languages", "default_scenario", "is_active"]
 SOURCE_FIELDS = ["name", "kind", "config", "poll_interval", "is_active"]
@@ -50,19 +57,30 @@ def _source_snapshot(source: Source) -> dict[str, Any]:
     return _masked(snapshot(source, SOURCE_FIELDS))
 
 
+def authorize(by: Member) -> None:
+    """``PermissionDenied`` unless ``by`` is an active member who may manage monitoring."""
+    if not (by is not None and getattr(by, "is_active", False) and by.has_perm(MANAGE_MONITORING)):
+        raise PermissionDenied("Your role may not change watches, sources or rules.")
+
+
+def _unchanged(instance: Model, changes: dict[str, Any]) -> bool:
+    """Whether setting ``changes`` would leave ``instance`` as it is (then nothing is written)."""
+    return all(getattr(instance, name) == value for name, value in changes.items())
+
+
 # --- Watches --------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def watch_create(
     *,
-    by: Any,
+    by: Member,
     name: str,
     description: str = "",
     include_terms: list[str] | None = None,
     exclude_terms: list[str] | None = None,
     languages: list[str] | None = None,
-    default_scenario: Any = None,
+    default_scenario: Scenario | None = None,
     with_default_rules: bool = True,
 ) -> Watch:
     """Create a watch, by default with one rule of every kind at the default thresholds.
@@ -70,6 +88,7 @@ def watch_create(
     A watch without rules would collect mentions and never alert: the defaults make a new watch
     useful at once, and managers tune them on the rules page.
     """
+    authorize(by)
     watch = Watch.objects.create(
         name=name,
         description=description,
@@ -77,7 +96,7 @@ def watch_create(
         exclude_terms=list(exclude_terms or []),
         languages=list(languages or []),
         default_scenario=default_scenario,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=by,
     )
     audit_record(actor=by, action="watch.created", target=watch, after=snapshot(watch, WATCH_FIELDS))
     if with_default_rules:
@@ -88,19 +107,15 @@ def watch_create(
 
 
 @transaction.atomic
-def watch_update(*, watch: Watch, by: Any, **changes: Any) -> Watch:
+def watch_update(*, watch: Watch, by: Member, **changes: Any) -> Watch:
     """Change a watch's fields (any of ``WATCH_FIELDS``); no-op changes write nothing."""
+    authorize(by)
     unknown = set(changes) - set(WATCH_FIELDS)
     if unknown:
         raise TypeError(f"watch_update got unknown fields: {', '.join(sorted(unknown))}")
     watch = Watch.objects.select_for_update().get(pk=watch.pk)
-    before = snapshot(watch, WATCH_FIELDS)
-    for name, value in changes.items():
-        setattr(watch, name, value)
-    after = snapshot(watch, WATCH_FIELDS)
-    if after != before:
-        watch.save(update_fields=list(changes))
-        audit_record(actor=by, action="watch.updated", target=watch, before=before, after=after)
+    if not _unchanged(watch, changes):
+        audited_update(instance=watch, by=by, action="watch.updated", changes=changes, audit_fields=WATCH_FIELDS)
     return watch
 
 
@@ -126,9 +141,10 @@ def _is_pull(kind: str) -> bool:
 
 @transaction.atomic
 def source_create(
-    *, watch: Watch, by: Any, kind: str, name: str, config: dict[str, Any], poll_interval: int = 300
+    *, watch: Watch, by: Member, kind: str, name: str, config: dict[str, Any], poll_interval: int = 300
 ) -> Source:
     """Add a source to ``watch``; ValidationError (naming the config field) when the connector refuses it."""
+    authorize(by)
     cleaned = source_config_clean(kind=kind, config=config)
     if Source.objects.filter(watch=watch, name=name).exists():
         raise ValidationError({"name": f"{watch.name} already has a source named {name!r}."})
@@ -145,12 +161,13 @@ def source_create(
 def source_update(
     *,
     source: Source,
-    by: Any,
+    by: Member,
     name: str | None = None,
     config: dict[str, Any] | None = None,
     poll_interval: int | None = None,
 ) -> Source:
     """Change a source's name, config or interval. A changed config is polled again at once."""
+    authorize(by)
     source = Source.objects.select_for_update().select_related("watch").get(pk=source.pk)
     before = _source_snapshot(source)
     fields: list[str] = []
@@ -176,33 +193,31 @@ def source_update(
     return source
 
 
-def _set_active(source: Source, by: Any, active: bool) -> Source:
+def _set_active(source: Source, by: Member, active: bool) -> Source:
     source = Source.objects.select_for_update().get(pk=source.pk)
     if source.is_active == active:
         return source
-    before = {"is_active": source.is_active}
-    source.is_active = active
-    fields = ["is_active"]
+    changes: dict[str, Any] = {"is_active": active}
     if active:
-        source.next_poll_at = timezone.now()
-        fields.append("next_poll_at")
-    source.save(update_fields=fields)
-    audit_record(
-        actor=by, action="source.resumed" if active else "source.paused", target=source,
-        before=before, after={"is_active": active},
+        changes["next_poll_at"] = timezone.now()
+    audited_update(
+        instance=source, by=by, action="source.resumed" if active else "source.paused", changes=changes,
+        audit_fields=["is_active"],
     )
     return source
 
 
 @transaction.atomic
-def source_pause(*, source: Source, by: Any) -> Source:
+def source_pause(*, source: Source, by: Member) -> Source:
     """Stop polling (or accepting pushes into) a source; its history and cursor stay."""
+    authorize(by)
     return _set_active(source, by, False)
 
 
 @transaction.atomic
-def source_resume(*, source: Source, by: Any) -> Source:
+def source_resume(*, source: Source, by: Member) -> Source:
     """Start a paused source again; a pull source is polled right away."""
+    authorize(by)
     source = _set_active(source, by, True)
     if _is_pull(source.kind):
         nudges.poll_source(source.pk)
@@ -210,8 +225,9 @@ def source_resume(*, source: Source, by: Any) -> Source:
 
 
 @transaction.atomic
-def source_rotate_secret(*, source: Source, by: Any) -> Source:
+def source_rotate_secret(*, source: Source, by: Member) -> Source:
     """Give a webhook source a new HMAC secret; the old one stops working at once."""
+    authorize(by)
     source = Source.objects.select_for_update().get(pk=source.pk)
     source.secret = secrets.token_urlsafe(32)
     source.save(update_fields=["secret"])
@@ -221,13 +237,19 @@ def source_rotate_secret(*, source: Source, by: Any) -> Source:
 
 
 @transaction.atomic
-def source_poll_now(*, source: Source, by: Any) -> Source:
-    """Make an active pull source due now and enqueue its poll after commit (the poll claims a lease)."""
+def source_poll_now(*, source: Source, by: Member) -> Source:
+    """Make an active pull source due now and enqueue its poll after commit (the poll claims a lease).
+
+    Refused (``MonitoringRefusal``) for a push source and for a paused one.
+    """
+    authorize(by)
     source = Source.objects.select_for_update().get(pk=source.pk)
     if not _is_pull(source.kind):
-        raise ValidationError({"kind": f"A {source.get_kind_display()} source is pushed to, never polled."})
+        raise MonitoringRefusal(
+            f"A {source.get_kind_display()} source is pushed to, never polled.", code="source_is_pushed"
+        )
     if not source.is_active:
-        raise ValidationError({"is_active": "The source is paused; resume it first."})
+        raise MonitoringRefusal("The source is paused; resume it first.", code="source_paused")
     source.next_poll_at = timezone.now()
     source.save(update_fields=["next_poll_at"])
     audit_record(actor=by, action="source.poll_requested", target=source, after={"next_poll_at": source.next_poll_at.isoformat()})
@@ -236,10 +258,11 @@ def source_poll_now(*, source: Source, by: Any) -> Source:
 
 
 @transaction.atomic
-def source_restart_drill(*, source: Source, by: Any) -> Source:
+def source_restart_drill(*, source: Source, by: Member) -> Source:
     """Play a drill source's recording again from the start (new external ids, so nothing is deduped away)."""
+    authorize(by)
     if source.kind != SourceKind.DRILL:
-        raise ValidationError({"kind": "Only a drill replay source can be restarted."})
+        raise MonitoringRefusal("Only a drill replay source can be restarted.", code="not_a_drill")
     config = dict(source.config or {})
     source = drill_start(
         watch=source.watch,
@@ -261,9 +284,15 @@ def drill_start(
     speed: float = DEFAULT_SPEED,
     loop: bool = False,
     name: str = "Drill replay",
-    by: Any = None,
+    by: Member | None = None,
 ) -> Source:
-    """Create or reset the drill source ``name`` on ``watch`` so it starts playing on the next poll."""
+    """Create or reset the drill source ``name`` on ``watch`` so it starts playing on the next poll.
+
+    ``by`` is None when the system starts it (``seed_demo``, ``manage.py drill_replay``); a member
+    must be allowed to manage monitoring.
+    """
+    if by is not None:
+        authorize(by)
     config = DrillConnector().validate_config({"recording": recording, "speed": speed, "loop": loop})
     source = Source.objects.select_for_update().filter(watch=watch, name=name).first()
     fields = ["kind", "config", "cursor", "is_active", "health", "next_poll_at"]
@@ -296,46 +325,45 @@ def drill_start(
 # --- Rules ----------------------------------------------------------------------------------------
 
 
-def _rule_check(rule: Rule) -> None:
-    if Rule.objects.filter(watch_id=rule.watch_id, name=rule.name).exclude(pk=rule.pk).exists():
+def _rule_name_check(*, watch_id: int, name: str, rule_pk: int | None = None) -> None:
+    if Rule.objects.filter(watch_id=watch_id, name=name).exclude(pk=rule_pk).exists():
         raise ValidationError({"name": "This watch already has a rule with this name."})
 
 
 @transaction.atomic
-def rule_create(*, watch: Watch, by: Any, **fields: Any) -> Rule:
+def rule_create(*, watch: Watch, by: Member, **fields: Any) -> Rule:
     """Add a detection rule (fields: any of ``RULE_FIELDS``) to ``watch``."""
+    authorize(by)
     rule = Rule(watch=watch, **fields)
-    _rule_check(rule)
+    _rule_name_check(watch_id=watch.pk, name=rule.name)
     rule.save()
     audit_record(actor=by, action="rule.created", target=rule, after=snapshot(rule, RULE_FIELDS))
     return rule
 
 
 @transaction.atomic
-def rule_update(*, rule: Rule, by: Any, **changes: Any) -> Rule:
-    """Change a rule's thresholds; the next detection run uses them."""
+def rule_update(*, rule: Rule, by: Member, **changes: Any) -> Rule:
+    """Change a rule's thresholds; the next detection run uses them. No-op changes write nothing."""
+    authorize(by)
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"rule_update got unknown fields: {', '.join(sorted(unknown))}")
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
-    before = snapshot(rule, RULE_FIELDS)
-    for name, value in changes.items():
-        setattr(rule, name, value)
-    _rule_check(rule)
-    after = snapshot(rule, RULE_FIELDS)
-    if after != before:
-        rule.save(update_fields=list(changes))
-        audit_record(actor=by, action="rule.updated", target=rule, before=before, after=after)
+    _rule_name_check(watch_id=rule.watch_id, name=changes.get("name", rule.name), rule_pk=rule.pk)
+    if not _unchanged(rule, changes):
+        audited_update(instance=rule, by=by, action="rule.updated", changes=changes, audit_fields=RULE_FIELDS)
     return rule
 
 
 @transaction.atomic
-def rule_delete(*, rule: Rule, by: Any) -> None:
-    """Delete a rule that never fired. One that did is deactivated instead: deleting it would take its
-    signals (the evidence on past incidents) with it."""
+def rule_delete(*, rule: Rule, by: Member) -> None:
+    """Delete a rule that never fired. One that did is refused (``MonitoringRefusal``) and should be
+    deactivated instead: deleting it would take its signals (the evidence on past incidents) with it."""
+    authorize(by)
     if rule.signals.exists():
-        raise ValidationError(
-            {"rule": "This rule has fired before; deactivate it instead so its signals stay with their incidents."}
+        raise MonitoringRefusal(
+            "This rule has fired before; deactivate it instead so its signals stay with their incidents.",
+            code="rule_has_fired",
         )
     before = snapshot(rule, RULE_FIELDS)
     audit_record(actor=by, action="rule.deleted", target=rule, before=before)

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
@@ -186,6 +186,37 @@ def test_a_rule_that_fired_is_not_deleted(manager):
     with pytest.raises(ValidationError):
         services.rule_delete(rule=rule, by=manager)
     assert Rule.objects.filter(pk=rule.pk).exists()
+
+
+@pytest.mark.parametrize("role", ["viewer", "responder"])
+def test_every_setup_write_refuses_a_role_that_may_not_manage_monitoring(request, role):
+    member = request.getfixturevalue(role)
+    watch = WatchFactory()
+    feed = SourceFactory(watch=watch, kind="rss", config={"url": "https://example.org/feed"})
+    drill = SourceFactory(watch=watch, kind="drill", config={"recording": "acme_air.jsonl", "speed": 20.0})
+    rule = RuleFactory(watch=watch)
+    writes = [
+        lambda: services.watch_create(by=member, name="Mine", include_terms=["mine"]),
+        lambda: services.watch_update(watch=watch, by=member, description="mine now"),
+        lambda: services.source_create(watch=watch, by=member, kind="webhook", name="Hook", config={}),
+        lambda: services.source_update(source=feed, by=member, poll_interval=60),
+        lambda: services.source_pause(source=feed, by=member),
+        lambda: services.source_resume(source=feed, by=member),
+        lambda: services.source_poll_now(source=feed, by=member),
+        lambda: services.source_rotate_secret(source=feed, by=member),
+        lambda: services.source_restart_drill(source=drill, by=member),
+        lambda: services.drill_start(watch=watch, by=member),
+        lambda: services.rule_create(watch=watch, by=member, name="Mine", kind="volume_spike"),
+        lambda: services.rule_update(rule=rule, by=member, min_count=1),
+        lambda: services.rule_delete(rule=rule, by=member),
+        lambda: import_services.import_source_for(watch=watch, by=member),
+        lambda: import_services.import_upload_store(source=feed, fileobj=io.BytesIO(b"x"), filename="a.csv", by=member),
+        lambda: import_services.import_upload_retry(upload_id="0" * 32, by=member),
+    ]
+    for write in writes:
+        with pytest.raises(PermissionDenied):
+            write()
+    assert not AuditRecord.objects.exists()
 
 
 def test_rule_names_are_unique_per_watch(manager):

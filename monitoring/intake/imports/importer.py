@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from crisisdesk.audit import audit_record
+from crisisdesk.types import Member
 from monitoring.intake.ingest import IngestResult, ingest_items
 from monitoring.intake.polling import record_push
 from monitoring.sources.base import Item
@@ -356,7 +357,7 @@ def import_file(
     fileobj: IO,
     filename: str,
     on_progress: Callable[[int, int | None], None] | None = None,
-    by: Any = None,
+    by: Member | None = None,
 ) -> ImportResult:
     """Import a CSV/JSON export into ``source``; bad rows are reported, good rows are stored.
 

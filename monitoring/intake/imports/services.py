@@ -4,6 +4,9 @@ An upload is a file under MEDIA_ROOT/imports/<id>.data plus a status file <id>.j
 written atomically (temp file + rename). Web and worker share MEDIA_ROOT anyway (the worker must
 read the upload), so the status needs no table and no shared cache. The worker writes progress;
 the page polls it. Re-running an import is harmless: ingest dedupes on (source, external_id).
+
+A member's writes (storing an upload, re-queueing one) are authorized here like every setup write;
+the run itself is the worker's.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit import audit_record
+from crisisdesk.types import Member
 from monitoring import nudges
+from monitoring.errors import MonitoringRefusal
 from monitoring.intake.imports.importer import file_kind, import_file
 from monitoring.models import Source, SourceKind, Watch
-from monitoring.setup.services import source_create
+from monitoring.setup.services import authorize, source_create
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 UPLOAD_STALE = timedelta(minutes=15)  # a "running" status this old belongs to a dead worker
@@ -64,8 +69,9 @@ def import_status_read(upload_id: str) -> dict[str, Any] | None:
         return None
 
 
-def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by: Any) -> str:
+def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by: Member) -> str:
     """Store an uploaded export under a random name and enqueue its import after commit; returns its id."""
+    authorize(by)
     if source.kind != SourceKind.IMPORT:
         raise ValidationError({"source": "Choose a CSV / JSON import source."})
     file_kind(filename)  # ValidationError({"file": …}) for a type the importer cannot read
@@ -146,11 +152,13 @@ def import_upload_stalled(status: dict[str, Any], *, now: datetime | None = None
     return status["state"] == "running" and now - updated >= UPLOAD_STALE
 
 
-def import_upload_retry(*, upload_id: str, by: Any) -> None:
-    """Re-enqueue a stalled upload (a broker message is at-most-once); harmless if it was not stalled."""
+def import_upload_retry(*, upload_id: str, by: Member) -> None:
+    """Re-enqueue a stalled upload (a broker message is at-most-once). One that is not stalled (or not
+    there) is refused with ``MonitoringRefusal``."""
+    authorize(by)
     status = import_status_read(upload_id)
     if status is None or not import_upload_stalled(status):
-        raise ValidationError({"upload": "This import is not stalled."})
+        raise MonitoringRefusal("This import is not stalled.", code="import_not_stalled")
     with transaction.atomic():
         source = Source.objects.filter(pk=status["source_id"]).first()
         if source is not None:
@@ -158,8 +166,9 @@ def import_upload_retry(*, upload_id: str, by: Any) -> None:
         nudges.import_upload(upload_id)
 
 
-def import_source_for(*, watch: Watch, by: Any) -> Source:
+def import_source_for(*, watch: Watch, by: Member) -> Source:
     """The watch's import source, created on first use (named "CSV / JSON import")."""
+    authorize(by)
     source = Source.objects.filter(watch=watch, kind=SourceKind.IMPORT).order_by("id").first()
     if source is not None:
         return source
