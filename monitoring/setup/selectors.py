@@ -19,7 +19,8 @@ HEALTH_ORDER = [SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED
 PROBLEM_HEALTH = {SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED}
 
 
-def _bucket_sum(field: str, since: datetime) -> Coalesce:
+def watch_bucket_sum(field: str, since: datetime) -> Coalesce:
+    """An annotation: the watch's ``field`` summed over its buckets from ``since`` (0 when none)."""
     rows = (
         Bucket.objects.filter(watch=OuterRef("pk"), start__gte=since)
         .order_by()
@@ -40,8 +41,8 @@ def watch_list(*, now: datetime | None = None) -> list[Watch]:
     since = bucket_start(now - timedelta(hours=24))
     watches = list(
         Watch.objects.select_related("default_scenario").annotate(
-            volume_24h=_bucket_sum("volume", since),
-            negative_24h=_bucket_sum("negative", since),
+            volume_24h=watch_bucket_sum("volume", since),
+            negative_24h=watch_bucket_sum("negative", since),
         )
     )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -1,5 +1,5 @@
-"""API shapes for monitoring reads (watches, sources, mentions, signals, rules) and the inputs of the
-watch and rule writes.
+"""REST API shapes for monitoring reads (watches, sources, mentions, signals, rules) and the inputs of
+the watch and rule writes. (The webhook's batch format is ``monitoring.intake.webhook``.)
 
 Inputs carry the same bounds as the pages' forms (``monitoring/setup/forms.py``), so a value the rules page
 refuses is refused here too; the writes themselves go through ``monitoring.setup.services``. Nothing here
