@@ -1,4 +1,4 @@
-"""Monitoring writes: watches, sources, rules and import uploads, each with its audit row."""
+"""Setup writes: watches, sources and rules, each with its audit row, authorized for managers only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
 from monitoring.intake.imports import services as import_services
-from monitoring.models import Mention, Rule, Signal, Source, SourceHealth, Watch
+from monitoring.models import Rule, Signal, Source, SourceHealth
 from monitoring.setup import services
 from tests.factories import RuleFactory, SourceFactory, WatchFactory
 
@@ -223,52 +223,3 @@ def test_rule_names_are_unique_per_watch(manager):
     rule = RuleFactory(name="Volume")
     with pytest.raises(ValidationError):
         services.rule_create(watch=rule.watch, by=manager, name="Volume", kind="volume_spike")
-
-
-CSV = (
-    "id,date,author,text,url\n"
-    "a1,2026-11-16 09:30,@jen,Acme Air lost my bag,https://example.org/1\n"
-    "a2,not a date,@ayse,Acme Air rezalet,https://example.org/2\n"
-    "a3,2026-11-16 09:32,@kasia,Acme Air nie odpowiada,https://example.org/3\n"
-)
-
-
-def test_an_upload_is_stored_under_a_random_name_then_imported_with_progress(manager, django_capture_on_commit_callbacks):
-    source = SourceFactory(kind="import", watch=WatchFactory(name="Acme Air", include_terms=["acme"]))
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        upload_id = import_services.import_upload_store(source=source, fileobj=io.BytesIO(CSV.encode()), filename="export.csv",
-                                                 by=manager)
-    assert len(callbacks) == 1
-    assert import_services.import_status_read(upload_id)["state"] == "queued"
-    assert (import_services.uploads_dir() / f"{upload_id}.data").read_bytes() == CSV.encode()
-
-    status = import_services.import_upload_run(upload_id=upload_id)
-
-    assert status["state"] == "done"
-    assert (status["rows"], status["created"], status["error_count"]) == (3, 2, 1)
-    assert status["errors"][0]["row"] == 3
-    assert Mention.objects.filter(source=source).count() == 2
-    assert not (import_services.uploads_dir() / f"{upload_id}.data").exists()
-    # Running it again (a duplicated message) changes nothing.
-    assert import_services.import_upload_run(upload_id=upload_id)["created"] == 2
-    assert Mention.objects.filter(source=source).count() == 2
-
-
-def test_an_upload_id_that_is_not_ours_is_unknown():
-    assert import_services.import_status_read("../../etc/passwd") is None
-    assert import_services.import_status_read("0" * 32) is None
-
-
-def test_an_upload_of_an_unreadable_type_is_refused(manager):
-    source = SourceFactory(kind="import")
-    with pytest.raises(ValidationError):
-        import_services.import_upload_store(source=source, fileobj=io.BytesIO(b"x"), filename="export.xlsx", by=manager)
-
-
-def test_import_source_for_reuses_the_watch_import_source(manager):
-    watch = WatchFactory()
-    first = import_services.import_source_for(watch=watch, by=manager)
-    assert import_services.import_source_for(watch=watch, by=manager) == first
-    assert first.kind == "import"
-    assert Watch.objects.count() == 1

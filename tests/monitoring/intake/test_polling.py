@@ -15,7 +15,7 @@ from monitoring.models import Mention, Source, SourceHealth
 from tests.factories import SourceFactory, WatchFactory
 from tests.recorded_server import Reply
 
-FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 
 
 def rss_reply(name: str = "rss20.xml") -> Reply:

@@ -17,7 +17,7 @@ from monitoring.sources.rss import unwrap_link
 from tests.factories import SourceFactory
 from tests.recorded_server import Reply
 
-FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 XML = "application/rss+xml; charset=utf-8"
 
 
