@@ -4,7 +4,7 @@
 
 For every event folder (``*-tweetids_entire_period.csv.gz`` beside an ``onsets.csv``) each tweet's
 timestamp is counted into 5-minute buckets as it arrives, and the default volume-spike rule
-(``monitoring.detection.default_rules_for``) is evaluated by its production evaluator after each
+(``monitoring.detection.defaults.default_rules_for``) is evaluated by its production evaluator after each
 arrival — as ``detect_for_watch`` does after each scoring batch — with the rule's cooldown. Prints
 minutes from onset to the first alert and false alarms before onset per event, then
 ``events=N alerted=N median_delay_min=X false_alarms=N``.
@@ -29,8 +29,9 @@ import django
 
 django.setup()
 
-from monitoring.buckets import bucket_start  # noqa: E402
-from monitoring.detection import Context, Series, default_rules_for, evaluate, in_cooldown  # noqa: E402
+from monitoring.detection.defaults import default_rules_for  # noqa: E402
+from monitoring.detection.evaluators import Context, Series, evaluate, in_cooldown  # noqa: E402
+from monitoring.intake.buckets import bucket_start  # noqa: E402
 from monitoring.models import RuleKind  # noqa: E402
 
 HORIZON = timedelta(hours=12)  # stop looking for the first alert this long after onset

@@ -154,10 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from monitoring import scoring
-    from monitoring.detection import default_rules_for, detect_for_watch
-    from monitoring.ingest import ingest_items
+    from monitoring.detection.defaults import default_rules_for
+    from monitoring.detection.services import detect_for_watch
+    from monitoring.intake.ingest import ingest_items
     from monitoring.models import Bucket, Mention, Source, Watch
-    from monitoring.pipeline import score_new_mentions
+    from monitoring.scoring.rescore import score_new_mentions
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     watch = Watch.objects.create(name=f"Bench {stamp}", include_terms=["acme air"])

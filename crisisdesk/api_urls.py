@@ -1,8 +1,8 @@
 from django.urls import path
 
 from incidents.api import views as incident_apis
-from monitoring import api_views as monitoring_api
-from monitoring import apis as monitoring_apis
+from monitoring.api import views as monitoring_api
+from monitoring.api import webhook as monitoring_webhook
 from playbooks.api import views as playbook_apis
 
 app_name = "crisisdesk"
@@ -12,8 +12,8 @@ urlpatterns: list = [
     path("incidents/<int:pk>/acknowledge/", incident_apis.IncidentAcknowledgeApi.as_view(), name="incident-acknowledge"),
     path("incidents/<int:pk>/resolve/", incident_apis.IncidentResolveApi.as_view(), name="incident-resolve"),
     path("incidents/<int:pk>/transition/", incident_apis.IncidentTransitionApi.as_view(), name="incident-transition"),
-    path("sources/<int:source_id>/webhook/", monitoring_apis.SourceWebhookApi.as_view(), name="source-webhook"),
-    # Monitoring reads (viewer+) and watch/rule writes (managers): monitoring/api_views.py, docs/api.md.
+    path("sources/<int:source_id>/webhook/", monitoring_webhook.SourceWebhookApi.as_view(), name="source-webhook"),
+    # Monitoring reads (viewer+) and watch/rule writes (managers): monitoring/api/views.py, docs/api.md.
     path("watches/", monitoring_api.WatchListApi.as_view(), name="watch-list"),
     path("watches/<int:pk>/", monitoring_api.WatchDetailApi.as_view(), name="watch-detail"),
     path("sources/", monitoring_api.SourceListApi.as_view(), name="source-list"),

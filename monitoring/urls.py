@@ -1,6 +1,10 @@
+"""Monitoring pages: setup (watches, sources, rules) and imports. The REST API and the webhook are
+routed in ``crisisdesk/api_urls.py``."""
+
 from django.urls import path
 
-from monitoring import views
+from monitoring.intake.imports import views as imports
+from monitoring.setup import views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -21,7 +25,7 @@ urlpatterns = [
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/backtest/", views.rule_backtest, name="rule_backtest"),
-    path("imports/", views.import_upload, name="import_upload"),
-    path("imports/<str:upload_id>/", views.import_status, name="import_status"),
-    path("imports/<str:upload_id>/retry/", views.import_retry, name="import_retry"),
+    path("imports/", imports.import_upload, name="import_upload"),
+    path("imports/<str:upload_id>/", imports.import_status, name="import_status"),
+    path("imports/<str:upload_id>/retry/", imports.import_retry, name="import_retry"),
 ]

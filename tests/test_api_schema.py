@@ -4,7 +4,7 @@ Every operation in ``/api/schema/`` gets generated requests — valid and invali
 and path ids — signed in as a manager (HTTP Basic), and no answer may be a server error; a 2xx
 answer must also match the schema it documents. Path ids point at real rows half of the time, so the
 write endpoints run their services rather than only 404ing. The HMAC webhook is left out: its
-credential is a signature over the body, which a generator cannot forge (tests/monitoring/test_webhook.py
+credential is a signature over the body, which a generator cannot forge (tests/monitoring/api/test_webhook.py
 covers it). Examples are few and deadlines off so the module stays well under a minute on 2 cores
 (``API_FUZZ_DEEP=1`` for a longer hunt).
 """

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from crisisdesk.celery import app
 from incidents.models import Incident
-from monitoring.detection import default_rules_for
-from monitoring.ingest import ingest_items
+from monitoring.detection.defaults import default_rules_for
+from monitoring.intake.ingest import ingest_items
 from monitoring.models import Bucket, Mention, Signal
 from monitoring.sources.base import Item
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory

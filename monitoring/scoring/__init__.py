@@ -6,13 +6,17 @@ Public entry points:
 - ``score_mention(text, language=None, *, reach=0, engagement=0, scenario_terms=None)`` — adds
   reach/engagement (they weigh risk) and a watch's scenario triggers;
 - ``score_many(texts, languages=None, *, reaches=None, engagements=None, scenario_terms=None)`` —
-  the same for a batch (the pipeline's path);
+  the same for a batch (ingest's and rescoring's path);
 - ``label_for(sentiment)``, ``detect_language``, ``normalize_language``, ``language_group``.
 
 Routing: a platform language tag is trusted; otherwise ``language.detect_language`` decides
 (``id`` stands for Malay/Indonesian, ``und`` for text without enough words). English and languages
 without a lexicon go to vaderSentiment; Turkish, Polish and Malay/Indonesian to the lexicons in
 ``lexicons/``. See docs/scoring.md for the method, the sources of every list and measured accuracy.
+
+Everything imported here is pure (text in, scores out). Two submodules touch the database and are
+imported on their own: ``rescore`` (the fallback stage for mentions stored unscored) and
+``selectors`` (the scenarios' trigger terms).
 """
 
 from __future__ import annotations
@@ -22,24 +26,21 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .english import english_sentiment
+from .english import english_sentiment, vader
 from .language import (
     detect_language,
     detect_tokens,
     has_noise,
+    langid_model,
     language_group,
     language_groups,
     normalize_language,
     tag_codes,
 )
-from .language import resolve_language as resolve_language  # re-exported, as before
-from .lexicon import LEXICON_LANGUAGES, compound, lexicon_sentiment
+from .lexicon import LEXICON_LANGUAGES, compound, emoji_table, lexicon_sentiment
 from .lexicon import lexicon as load_lexicon  # not as `lexicon`: that would hide the submodule
-from .terms import CrisisFinder, ScenarioTerms, builtin_scenario_terms
-from .terms import match_crisis as match_crisis  # re-exported, as before
-from .text import fold as fold  # re-exported, as before
+from .terms import CrisisFinder, ScenarioTerms, builtin_general_set, builtin_scenario_terms, builtin_set
 from .text import fold_raw, raw_tokens
-from .text import tokens as tokens  # re-exported, as before
 
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
@@ -301,13 +302,8 @@ def warm_up() -> None:
     """Load every table and model scoring uses (VADER's lexicon, our lexicons, term matchers and
     the py3langid model: ~0.5 s together), so the first mention a worker scores is not the slow one.
     Called when a Celery worker process starts; safe to call again (everything is cached)."""
-    from .english import vader
-    from .language import _model
-    from .lexicon import emoji_table
-    from .terms import builtin_general_set, builtin_set
-
     vader()
-    _model()
+    langid_model()
     emoji_table()
     for group in LEXICON_LANGUAGES:
         load_lexicon(group)

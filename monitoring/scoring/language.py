@@ -20,8 +20,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from .text import raw_tokens
+from .english import vader
+from .lexicon import lexicon as load_lexicon
+from .text import fold, raw_tokens, tokens
 
 UNDETERMINED = "und"
 MALAY_INDONESIAN = "id"
@@ -190,8 +193,6 @@ class _Model:
     """py3langid restricted to DETECTABLE, with a contiguous weight matrix (2× faster scoring)."""
 
     def __init__(self) -> None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         identifier.set_languages(list(DETECTABLE))
         identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
@@ -204,20 +205,17 @@ class _Model:
 
 
 @lru_cache(maxsize=1)
-def _model() -> _Model:
+def langid_model() -> _Model:
+    """The py3langid model, loaded once per process (``warm_up`` loads it at worker start)."""
     return _Model()
 
 
 def _lexicon_vote(text: str) -> str | None:
     """For very short text: the language whose sentiment lexicon knows the most of its words."""
-
-    from . import lexicon as lexicons
-    from .text import fold, tokens
-
     toks = tokens(fold(text))
     counts: dict[str, int] = {}
     for lang in ("tr", "pl", "id"):
-        lex = lexicons.lexicon(lang)
+        lex = load_lexicon(lang)
         hits = sum(1 for t in toks if lex.sentiment.lookup_word(t) is not None)
         if hits:
             counts[lang] = hits
@@ -237,8 +235,6 @@ def _lexicon_vote(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _english_words() -> frozenset[str]:
-    from .english import vader
-
     return frozenset(vader().lexicon)
 
 
@@ -264,7 +260,7 @@ def detect_tokens(text: str, raw: list[str]) -> str:
     letters = len(_NO_LETTERS.sub("", text))
     if letters == 0:
         return UNDETERMINED
-    lang, confidence = _model().classify(text)
+    lang, confidence = langid_model().classify(text)
     if letters < 25 and confidence < 0.6:
         by_lexicon = _lexicon_vote(text)
         if by_lexicon is not None:

@@ -1,7 +1,7 @@
 """Crisis terms and scenario trigger terms.
 
 Built-in lists live in ``lexicons/crisis_terms.json`` as ``{scenario_type | "general": {lang: [terms]}}``.
-Callers (the pipeline) pass a watch's playbook triggers in the same shape as ``scenario_terms``;
+Callers (ingest, rescoring) pass a watch's playbook triggers in the same shape as ``scenario_terms``;
 they are matched on top of the built-in general crisis terms and replace the built-in scenario
 lists for the hint. Terms are matched on folded tokens of the mention's language group plus
 English, since English loanwords ("refund", "hack", "scam") are common in every language we read.

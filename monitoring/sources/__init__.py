@@ -14,7 +14,7 @@ CONNECTORS: dict[str, str] = {
     "reddit": "monitoring.sources.reddit.RedditConnector",
     "youtube": "monitoring.sources.youtube.YouTubeConnector",
     "webhook": "monitoring.sources.webhook.WebhookConnector",
-    "import": "monitoring.sources.importer.ImportConnector",
+    "import": "monitoring.sources.file_import.ImportConnector",
     "drill": "monitoring.sources.drill.DrillConnector",
 }
 

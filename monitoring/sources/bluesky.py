@@ -1,5 +1,6 @@
-"""Bluesky through Jetstream: a push source. ``monitoring.jetstream`` reads the whole post stream once
-and asks this plug-in, per active bluesky source, whether a post matches and how it maps to an Item.
+"""Bluesky through Jetstream: a push source. ``monitoring.sources.bluesky_stream`` reads the whole
+post stream once and asks this plug-in, per active bluesky source, whether a post matches and how it
+maps to an Item.
 
 Matching is local, so it must be forgiving the way people write: case-insensitive with Turkish
 dotted/dotless I folded together, diacritic-insensitive (``Żabka`` matches ``zabka``, ``Şişecam``

@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from crisisdesk.audit.services import audit_record, snapshot
 from monitoring.sources.base import Connector, Item, PermanentError
 
 if TYPE_CHECKING:
-    from monitoring.models import Source, Watch
+    from monitoring.models import Source
 
 DEFAULT_SPEED = 20.0
 MAX_SPEED = 1000.0
@@ -165,45 +163,3 @@ class DrillConnector(Connector):
             language=str(data.get("language") or ""),
             raw={"drill_line": line.number, "offset_s": line.offset_s},
         )
-
-
-@transaction.atomic
-def drill_start(
-    *,
-    watch: Watch,
-    recording: str = "acme_air.jsonl",
-    speed: float = DEFAULT_SPEED,
-    loop: bool = False,
-    name: str = "Drill replay",
-    by: Any = None,
-) -> Source:
-    """Create or reset the drill source ``name`` on ``watch`` so it starts playing on the next poll."""
-    from monitoring.models import Source, SourceHealth, SourceKind
-
-    config = DrillConnector().validate_config({"recording": recording, "speed": speed, "loop": loop})
-    source = Source.objects.select_for_update().filter(watch=watch, name=name).first()
-    fields = ["kind", "config", "cursor", "is_active", "health", "next_poll_at"]
-    before = snapshot(source, fields) if source else {}
-    if source is None:
-        source = Source(watch=watch, name=name)
-    elif source.kind != SourceKind.DRILL:
-        raise ValidationError({"name": f"{name!r} on {watch.name} is a {source.kind} source, not a drill."})
-    source.kind = SourceKind.DRILL
-    source.config = config
-    source.cursor = {}  # a new started_at: the replay gets new external ids, nothing is deduped away
-    source.poll_interval = 5
-    source.is_active = True
-    source.health = SourceHealth.UNKNOWN
-    source.consecutive_failures = 0
-    source.last_error = ""
-    source.lease_until = None
-    source.next_poll_at = timezone.now()
-    source.save()
-    audit_record(
-        actor=by,
-        action="source.drill_started" if before else "source.drill_created",
-        target=source,
-        before=before,
-        after=snapshot(source, fields),
-    )
-    return source

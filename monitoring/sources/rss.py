@@ -17,7 +17,8 @@ import feedparser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monitoring.ingest import html_to_plain_text, language_tag, safe_url
+from crisisdesk.links import safe_url
+from monitoring.intake.normalise import html_to_plain_text, language_tag
 from monitoring.sources.base import Connector, Item, PermanentError, TemporaryError
 from monitoring.sources.http import http_client, raise_for_status, request
 

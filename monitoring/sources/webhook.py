@@ -1,7 +1,8 @@
 """The signed webhook: other systems push batches of mentions (see docs/webhook.md).
 
-The HMAC-SHA256 of the raw body with the source's secret is the credential; the endpoint lives in
-``monitoring.apis.SourceWebhookApi``. This connector only describes and validates the config.
+The HMAC-SHA256 of the raw body with the source's secret is the credential. The endpoint is
+``monitoring.api.webhook`` and what it accepts is decided in ``monitoring.intake.webhook``; this
+connector signs, checks signatures, and describes and validates the config.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.buckets import WIDTH, bucket_start
+from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Rule, Source
 from tests.factories import RuleFactory, WatchFactory
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from incidents.lifecycle.opening import open_or_attach
 from incidents.models import Incident, Status, TimelineEvent
-from monitoring.detection import detect_for_watch
-from monitoring.ingest import ingest_items
-from monitoring.pipeline import score_new_mentions
+from monitoring.detection.services import detect_for_watch
+from monitoring.intake.ingest import ingest_items
+from monitoring.scoring.rescore import score_new_mentions
 from monitoring.sources.base import Item
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory
 

@@ -20,7 +20,7 @@ from crisisdesk.models import AuditRecord
 from crisisdesk.roles import ROLES, user_role
 from incidents.models import Incident, TimelineEvent
 from incidents.response.selectors import suggested_playbook
-from monitoring.detection import default_rules_for
+from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, RuleKind, Source, Watch
 from monitoring.sources import get_connector
 from tests.factories import IncidentFactory

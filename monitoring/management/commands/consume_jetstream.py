@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from websockets.exceptions import InvalidURI
 
-from monitoring.jetstream import JetstreamConsumer, jetstream_url
+from monitoring.sources.bluesky_stream import JetstreamConsumer, jetstream_url
 
 
 class Command(BaseCommand):

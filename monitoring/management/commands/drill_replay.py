@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.models import Watch
-from monitoring.sources.drill import DEFAULT_SPEED, available_recordings, drill_start
+from monitoring.setup.services import drill_start
+from monitoring.sources.drill import DEFAULT_SPEED, available_recordings
 
 
 class Command(BaseCommand):

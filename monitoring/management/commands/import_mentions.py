@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from monitoring.intake.imports.importer import import_file
 from monitoring.models import Source, SourceKind
-from monitoring.sources.importer import import_file
 
 SHOW_ERRORS = 20
 

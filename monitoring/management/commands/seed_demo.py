@@ -23,9 +23,9 @@ from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import ROLES
 from incidents.lifecycle.services import incident_transition
 from incidents.models import OPEN_STATUSES, Incident, Status
-from monitoring.detection import default_rules_for
+from monitoring.detection.defaults import default_rules_for
 from monitoring.models import Rule, Source, Watch
-from monitoring.sources.drill import drill_start
+from monitoring.setup.services import drill_start
 from playbooks.library.installer import install_library
 from playbooks.models import Scenario, ScenarioType
 
@@ -94,7 +94,7 @@ def seed_watch() -> tuple[Watch, bool]:
 
 
 def seed_drill_source(watch: Watch) -> bool:
-    """The drill source, created through the drill module (validated, audited) when missing."""
+    """The drill source, created through the setup service (validated, audited) when missing."""
     if Source.objects.filter(watch=watch, name=DEMO_SOURCE).exists():
         return False
     drill_start(watch=watch, recording=DEMO_RECORDING, speed=DEMO_SPEED, name=DEMO_SOURCE)

@@ -1,0 +1,126 @@
+"""Query filters of the monitoring REST API: strict, so a bad value is a 400 naming the field.
+
+django-filter's own number and boolean filters silently ignore what they cannot read (``?watch=acme``
+would list every watch's mentions); these refuse it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from monitoring.models import (
+    Mention,
+    MentionState,
+    Rule,
+    RuleKind,
+    SentimentLabel,
+    Signal,
+    Source,
+    SourceHealth,
+    SourceKind,
+    Watch,
+)
+
+MAX_ID = 2**63 - 1  # ids are BigAutoField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An id filter: whole numbers only (``?watch=1.5`` or ``?watch=acme`` is a 400 naming the field), and
+    within a 64-bit id's range: SQLite raises OverflowError (a 500) on a larger number."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValidationError("Use true or false.")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    """true/false; anything else is a 400 naming the field (django-filter's own silently ignores it)."""
+
+    field_class = _StrictBooleanField
+
+
+class WatchFilter(django_filters.FilterSet):
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Watch
+        fields = ["is_active"]
+
+
+class SourceFilter(django_filters.FilterSet):
+    watch = IdFilter(field_name="watch_id", label="Watch id.")
+    kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
+    health = django_filters.ChoiceFilter(choices=SourceHealth.choices)
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Source
+        fields = ["watch", "kind", "health", "is_active"]
+
+
+class MentionFilter(django_filters.FilterSet):
+    watch = IdFilter(field_name="watch_id", label="Watch id.")
+    source = IdFilter(field_name="source_id", label="Source id.")
+    incident = IdFilter(field_name="incident_id", label="Incident id.")
+    language = django_filters.CharFilter(max_length=8)
+    sentiment_label = django_filters.ChoiceFilter(choices=SentimentLabel.choices)
+    state = django_filters.ChoiceFilter(choices=MentionState.choices)
+    published_after = django_filters.IsoDateTimeFilter(
+        field_name="published_at", lookup_expr="gte", label="Published at or after (ISO 8601)."
+    )
+    published_before = django_filters.IsoDateTimeFilter(
+        field_name="published_at", lookup_expr="lt", label="Published before (ISO 8601)."
+    )
+
+    class Meta:
+        model = Mention
+        fields = [
+            "watch", "source", "incident", "language", "sentiment_label", "state", "published_after",
+            "published_before",
+        ]
+
+
+class SignalFilter(django_filters.FilterSet):
+    watch = IdFilter(field_name="watch_id", label="Watch id.")
+    rule = IdFilter(field_name="rule_id", label="Rule id.")
+    incident = IdFilter(field_name="incident_id", label="Incident id.")
+    processed = BooleanFilter(
+        field_name="processed_at", lookup_expr="isnull", exclude=True, label="Escalated already (true/false)."
+    )
+
+    class Meta:
+        model = Signal
+        fields = ["watch", "rule", "incident", "processed"]
+
+
+class RuleFilter(django_filters.FilterSet):
+    watch = IdFilter(field_name="watch_id", label="Watch id.")
+    kind = django_filters.ChoiceFilter(choices=RuleKind.choices)
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Rule
+        fields = ["watch", "kind", "is_active"]

@@ -1,0 +1,45 @@
+"""The upload form of the import page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from monitoring.intake.imports.selectors import import_sources
+from monitoring.models import Source, Watch
+
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class ImportUploadForm(forms.Form):
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.none(), required=False, label="Import source",
+        help_text="The import source the mentions go into.",
+    )
+    new_for_watch = forms.ModelChoiceField(
+        queryset=Watch.objects.order_by("name"), required=False, label="…or create one for watch",
+        help_text="Creates a “CSV / JSON import” source on this watch (or uses its existing one).",
+    )
+    file = forms.FileField(help_text="A .csv, .tsv, .json, .jsonl or .ndjson export (up to 50 MB).")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = import_sources()
+        self.fields["source"].label_from_instance = lambda source: f"{source.watch.name} · {source.name}"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError("The file is larger than 50 MB; split it or use manage.py import_mentions.")
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")):
+            raise ValidationError("Upload a .csv, .tsv, .json, .jsonl or .ndjson export.")
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("source") and not cleaned.get("new_for_watch") and "source" not in self.errors:
+            self.add_error("source", "Choose an import source or a watch to create one for.")
+        return cleaned

@@ -1,0 +1,65 @@
+"""Import pages: upload an export, watch its progress, queue a stalled one again (managers only)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from crisisdesk.roles import MANAGE_MONITORING, require
+from crisisdesk.web import run_action
+from monitoring.intake.imports import selectors, services
+from monitoring.intake.imports.forms import ImportUploadForm
+
+
+@require(MANAGE_MONITORING)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if request.GET.get("source", "").isdigit():
+        initial["source"] = int(request.GET["source"])
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        source = form.cleaned_data["source"] or services.import_source_for(
+            watch=form.cleaned_data["new_for_watch"], by=request.user
+        )
+        upload = form.cleaned_data["file"]
+        try:
+            upload_id = services.import_upload_store(source=source, fileobj=upload, filename=upload.name, by=request.user)
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+        else:
+            return redirect("monitoring:import_status", upload_id=upload_id)
+    return render(request, "monitoring/import_upload.html", {"form": form})
+
+
+@require(MANAGE_MONITORING)
+@require_safe
+def import_status(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """The upload's progress: the full page, or (htmx) the fragment that polls itself until done."""
+    status = services.import_status_read(upload_id)
+    if status is None:
+        raise Http404("No such upload.")
+    source = selectors.upload_source(status)
+    total = status.get("total") or 0
+    context = {
+        "status": status, "source": source, "upload_id": upload_id,
+        "percent": int(100 * status.get("done", 0) / total) if total else None,
+        "finished": status["state"] in ("done", "failed"),
+        "stalled": services.import_upload_stalled(status),
+    }
+    template = "monitoring/_import_progress.html" if request.htmx else "monitoring/import_status.html"
+    return render(request, template, context)
+
+
+@require(MANAGE_MONITORING)
+@require_POST
+def import_retry(request: HttpRequest, upload_id: str) -> HttpResponse:
+    def retry() -> str:
+        services.import_upload_retry(upload_id=upload_id, by=request.user)
+        return "Import queued again."
+
+    run_action(request, retry)
+    if services.import_status_read(upload_id) is None:
+        raise Http404("No such upload.")
+    return redirect("monitoring:import_status", upload_id=upload_id)

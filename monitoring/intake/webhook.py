@@ -1,0 +1,193 @@
+"""The signed webhook's use case: a sender's raw body in, its mentions stored, the source alive.
+
+The endpoint (``monitoring.api.webhook``) only reads the HTTP request and turns the answer into a
+response; the decisions are here, in the order docs/webhook.md documents them: an active webhook
+source (404), a body within ``WEBHOOK_MAX_BODY_BYTES`` (413), a correct HMAC signature (401), then
+(after the endpoint's per-credential throttle) valid JSON holding a batch of at most
+``WEBHOOK_MAX_BATCH`` valid mentions (400, 413). A batch is all or nothing; a spike is never refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from crisisdesk.links import URL_MAX, safe_url
+from monitoring.intake.ingest import IngestResult, ingest_items
+from monitoring.intake.normalise import AUTHOR_MAX, EXTERNAL_ID_MAX, TEXT_MAX, language_tag
+from monitoring.intake.polling import record_push
+from monitoring.models import Source, SourceKind
+from monitoring.sources.base import Item
+from monitoring.sources.webhook import SIGNATURE_HEADER, signature_valid
+
+
+class WebhookRejected(Exception):
+    """A request the webhook answers with an error: its HTTP ``status``, the ``message`` a sender
+    reads as ``detail``, and ``extra`` body fields (``errors``: every bad field, by name)."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class SignedBody:
+    """A body that passed the signature check of its (active webhook) source."""
+
+    source: Source
+    body: bytes
+
+
+def webhook_authenticate(
+    *, source_id: int, declared_length: int, stream: IO[bytes] | None, signature: str | None
+) -> SignedBody:
+    """Read at most ``WEBHOOK_MAX_BODY_BYTES`` of ``stream`` and check its signature for ``source_id``.
+
+    ``declared_length`` is the request's Content-Length (0 when absent): a body declared too large
+    is refused before a byte of it is read. Raises ``WebhookRejected`` (404, 413, 401).
+    """
+    source = (
+        Source.objects.select_related("watch")
+        .filter(pk=source_id, kind=SourceKind.WEBHOOK, is_active=True)
+        .first()
+    )
+    if source is None:
+        raise WebhookRejected(HTTPStatus.NOT_FOUND, "No active webhook source with this id.")
+    max_bytes = settings.WEBHOOK_MAX_BODY_BYTES
+    if declared_length > max_bytes:
+        raise _body_too_large(max_bytes)
+    body = stream.read(max_bytes + 1) if stream is not None else b""  # raw bytes: the signature covers them
+    if len(body) > max_bytes:  # a sender that declared less than it sent
+        raise _body_too_large(max_bytes)
+    if not signature:
+        raise WebhookRejected(HTTPStatus.UNAUTHORIZED, f"Missing {SIGNATURE_HEADER} header.")
+    if not signature_valid(source.secret, body, signature):
+        raise WebhookRejected(
+            HTTPStatus.UNAUTHORIZED,
+            f"Bad {SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the raw body with the source secret>.",
+        )
+    return SignedBody(source=source, body=body)
+
+
+def _body_too_large(max_bytes: int) -> WebhookRejected:
+    return WebhookRejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {max_bytes} bytes.")
+
+
+def webhook_accept(*, signed: SignedBody) -> IngestResult:
+    """Validate the signed batch and store it; raises ``WebhookRejected`` (400, 413) naming the field.
+
+    Two transactions, as on every push path: the mentions commit through ``ingest_items`` first, so
+    a stored batch stays stored whatever happens next, then the source is recorded alive.
+    """
+    try:
+        payload = json.loads(signed.body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WebhookRejected(HTTPStatus.BAD_REQUEST, f"Malformed JSON: {error}") from error
+    if not isinstance(payload, dict) or "mentions" not in payload:
+        raise WebhookRejected(HTTPStatus.BAD_REQUEST, 'mentions: required (the body is {"mentions": [...]}).')
+    if not isinstance(payload["mentions"], list):
+        raise WebhookRejected(HTTPStatus.BAD_REQUEST, "mentions: must be a list.")
+    if len(payload["mentions"]) > settings.WEBHOOK_MAX_BATCH:
+        raise WebhookRejected(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"mentions: at most {settings.WEBHOOK_MAX_BATCH} per request; split the batch.",
+        )
+    batch = WebhookBatchSerializer(data=payload)
+    if not batch.is_valid():
+        errors = flatten_errors(batch.errors)
+        first_field, messages = next(iter(errors.items()))
+        raise WebhookRejected(HTTPStatus.BAD_REQUEST, f"{first_field}: {' '.join(messages)}", errors=errors)
+
+    result = ingest_items(source=signed.source, items=batch.items(payload["mentions"]))
+    record_push(source=signed.source)
+    return result
+
+
+# --- The batch a sender pushes (docs/webhook.md) ----------------------------------------------------
+
+
+class WebhookMentionSerializer(serializers.Serializer):
+    """One pushed mention. Unknown keys are ignored (kept in ``raw``), known ones are strict."""
+
+    external_id = serializers.CharField(max_length=EXTERNAL_ID_MAX)
+    text = serializers.CharField(max_length=TEXT_MAX * 2)
+    published_at = serializers.DateTimeField()
+    url = serializers.CharField(max_length=URL_MAX, required=False, allow_blank=True, default="")
+    author = serializers.CharField(max_length=AUTHOR_MAX, required=False, allow_blank=True, default="")
+    author_reach = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, default=0)
+    engagement = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, default=0)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+
+    def validate_url(self, value: str) -> str:
+        if value and not safe_url(value):
+            raise serializers.ValidationError("must be an absolute http(s) URL")
+        return value
+
+    def validate_language(self, value: str) -> str:
+        if value and not language_tag(value):
+            raise serializers.ValidationError("must be a language tag such as en, tr, pl, id, ms or en-US")
+        return value
+
+
+class WebhookBatchSerializer(serializers.Serializer):
+    mentions = WebhookMentionSerializer(many=True, allow_empty=True)
+
+    def validate_mentions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > settings.WEBHOOK_MAX_BATCH:
+            raise serializers.ValidationError(f"at most {settings.WEBHOOK_MAX_BATCH} mentions per request")
+        return value
+
+    def items(self, originals: list[Any] | None = None) -> list[Item]:
+        """The validated mentions as ingest items; ``raw`` keeps what the sender sent, minus the text."""
+        originals = originals or []
+        return [
+            Item(
+                external_id=data["external_id"],
+                text=data["text"],
+                published_at=data["published_at"],
+                url=data["url"],
+                author=data["author"],
+                author_reach=data["author_reach"],
+                engagement=data["engagement"],
+                language=data["language"],
+                raw=_raw(originals[index] if index < len(originals) else {}),
+            )
+            for index, data in enumerate(self.validated_data["mentions"])
+        ]
+
+
+def _raw(original: Any) -> dict[str, Any]:
+    if not isinstance(original, dict):
+        return {}
+    return {key: value for key, value in list(original.items())[:30] if key != "text"}
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors → ``{"mentions[3].published_at": ["…"]}``, so a sender sees the field."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"  # DRF reports list items by index
+            elif key == "non_field_errors" and prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else key
+            for sub_key, messages in flatten_errors(value, name).items():
+                flat.setdefault(sub_key, []).extend(messages)
+    elif isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):
+        for index, value in enumerate(errors):
+            for sub_key, messages in flatten_errors(value, f"{prefix}[{index}]").items():
+                flat.setdefault(sub_key, []).extend(messages)
+    elif isinstance(errors, list):
+        flat[prefix or "body"] = [str(error) for error in errors]
+    else:
+        flat[prefix or "body"] = [str(errors)]
+    return flat

@@ -1,0 +1,48 @@
+"""Backtest: where a rule would have fired, from stored buckets, writing nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitoring.detection.backtest import backtest_rule
+from monitoring.intake.buckets import WIDTH
+from monitoring.models import Bucket, Rule, Signal
+from tests.factories import RuleFactory, WatchFactory
+
+NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+
+
+def fill(watch, start: datetime, counts: list[int]) -> None:
+    Bucket.objects.bulk_create(
+        [Bucket(watch=watch, start=start + WIDTH * i, volume=c) for i, c in enumerate(counts) if c]
+    )
+
+
+@pytest.mark.django_db
+def test_it_lists_each_burst_once_and_writes_no_signal():
+    watch = WatchFactory()
+    rule = RuleFactory(watch=watch, min_count=5, cooldown_minutes=60)
+    fill(watch, NOW - timedelta(days=6), [1, 0, 0, 1] * 200)  # quiet days, one mention per 20 min
+    fill(watch, NOW - timedelta(days=3), [8, 12, 15, 15, 15])  # a burst of 25 minutes
+    fill(watch, NOW - timedelta(days=1), [9, 14])
+
+    hits = backtest_rule(rule=rule, days=7, now=NOW)
+
+    assert [h.window_start.date() for h in hits] == [(NOW - timedelta(days=3)).date(), (NOW - timedelta(days=1)).date()]
+    assert hits[0].at == NOW - timedelta(days=3) + WIDTH - timedelta(microseconds=1)
+    assert hits[0].observed == 8 and hits[0].expected > 0
+    assert Signal.objects.count() == 0
+    rule.refresh_from_db()
+    assert rule.last_fired_at is None
+
+
+@pytest.mark.django_db
+def test_it_backtests_an_unsaved_edit_of_a_rule():
+    watch = WatchFactory()
+    fill(watch, NOW - timedelta(hours=2), [3, 3, 3])
+    strict = Rule(watch=watch, kind="volume_spike", name="edit", min_count=20, window_minutes=15)
+    loose = Rule(watch=watch, kind="volume_spike", name="edit", min_count=5, window_minutes=15)
+    assert backtest_rule(rule=strict, days=1, now=NOW) == []
+    assert len(backtest_rule(rule=loose, days=1, now=NOW)) == 1
