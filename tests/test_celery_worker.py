@@ -21,7 +21,7 @@ from monitoring.intake.ingest import ingest_items
 from monitoring.models import Bucket, Mention, Signal
 from monitoring.sources.base import Item
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
-from tests.services import redis_url, require_redis, xdist_worker_number
+from tests.availability import redis_url, require_redis, xdist_worker_number
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 QUEUES = ["default", "ingest", "scoring", "notifications"]

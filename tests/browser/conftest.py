@@ -22,7 +22,7 @@ import os
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.services import CHROMIUM, require_chromium
+from tests.availability import CHROMIUM, require_chromium
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the same test are safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -16,7 +16,7 @@ from incidents.notifications import delivery as deliveries
 from incidents.signals import incident_event
 from tests.factories import IncidentFactory, WatchFactory
 from tests.incidents.notifications.receiver import make_channel, start_receiver
-from tests.services import redis_url, require_redis, xdist_worker_number
+from tests.availability import redis_url, require_redis, xdist_worker_number
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

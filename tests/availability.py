@@ -1,4 +1,4 @@
-"""Tests that need PostgreSQL, Redis or Chromium use them when present and otherwise skip —
+"""Which outside services this machine offers the tests. Tests that need PostgreSQL, Redis or Chromium use them when present and otherwise skip —
 except under CI=true, where a missing one is a failure."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,7 +35,10 @@ def redis_url() -> str:
 
 
 def require_redis() -> None:
-    require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    """Skip or fail unless the Redis of ``TEST_REDIS_URL`` answers (the port the tests will use)."""
+    parts = urlsplit(redis_url())
+    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    require(port_open(host, port), f"Redis on {host}:{port}")
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
