@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from playbooks import selectors, services
 from playbooks.forms import ChecklistItemForm, PlaybookForm, RoleForm, ScenarioForm
@@ -23,11 +24,11 @@ from playbooks.message_templates.selectors import template_families
 from playbooks.models import ChecklistItem, CrisisRole, Playbook, PlaybookStatus, Scenario
 
 
-def _form_page(request: HttpRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
+def _form_page(request: MemberRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
     return render(request, "playbooks/form.html", {"form": form, "title": title, "cancel": cancel, **extra})
 
 
-def _followed(request: HttpRequest, before: Playbook, after: Playbook) -> None:
+def _followed(request: MemberRequest, before: Playbook, after: Playbook) -> None:
     """Tell the member when their edit landed on a new version."""
     if after.pk != before.pk:
         messages.info(
@@ -41,7 +42,7 @@ def _followed(request: HttpRequest, before: Playbook, after: Playbook) -> None:
 
 @require(VIEW_PLAYBOOKS)
 @require_safe
-def playbook_list(request: HttpRequest) -> HttpResponse:
+def playbook_list(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PlaybookStatus.values:
         status = ""
@@ -60,7 +61,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 
 @require(VIEW_PLAYBOOKS)
 @require_safe
-def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_detail(request: MemberRequest, pk: int) -> HttpResponse:
     try:
         playbook = selectors.playbook_get(pk=pk)
     except Playbook.DoesNotExist as exc:
@@ -80,7 +81,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def playbook_create(request: HttpRequest) -> HttpResponse:
+def playbook_create(request: MemberRequest) -> HttpResponse:
     form = PlaybookForm(request.POST or None, initial={"scenario": request.GET.get("scenario")})
     if request.method == "POST" and form.is_valid():
         playbook = services.playbook_create(by=request.user, **form.cleaned_data)
@@ -94,7 +95,7 @@ def playbook_create(request: HttpRequest) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_edit(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = PlaybookForm(request.POST or None, playbook=playbook)
     if request.method == "POST" and form.is_valid():
@@ -109,7 +110,7 @@ def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _playbook_action(
-    request: HttpRequest, pk: int, action: Callable[..., Playbook], done: str
+    request: MemberRequest, pk: int, action: Callable[..., Playbook], done: str
 ) -> HttpResponse:
     """Run a version button's service; land on the version it produced (the same one if refused)."""
     result = get_object_or_404(Playbook, pk=pk)
@@ -125,7 +126,7 @@ def _playbook_action(
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_new_version(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_new_version(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(
         request,
         pk,
@@ -136,7 +137,7 @@ def playbook_new_version(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_activate(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(
         request, pk, services.playbook_activate, "Version {version} is now the active playbook."
     )
@@ -144,7 +145,7 @@ def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_retire(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(request, pk, services.playbook_retire, "Version {version} is retired.")
 
 
@@ -152,7 +153,7 @@ def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def scenario_create(request: HttpRequest) -> HttpResponse:
+def scenario_create(request: MemberRequest) -> HttpResponse:
     form = ScenarioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created: Scenario | None = None
@@ -168,7 +169,7 @@ def scenario_create(request: HttpRequest) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def scenario_edit(request: MemberRequest, pk: int) -> HttpResponse:
     scenario = get_object_or_404(Scenario, pk=pk)
     back = request.GET.get("playbook")
     cancel = (
@@ -186,7 +187,7 @@ def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def role_add(request: HttpRequest, pk: int) -> HttpResponse:
+def role_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -206,7 +207,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
     initial = {"name": role.name, "responsibilities": role.responsibilities, "order": role.order}
     form = RoleForm(request.POST or None, initial=initial)
@@ -230,7 +231,7 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def role_remove(request: MemberRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
     target = role.playbook
 
@@ -245,7 +246,7 @@ def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = ChecklistItemForm(
         request.POST or None, playbook=playbook, initial={"phase": request.GET.get("phase", "during")}
@@ -270,7 +271,7 @@ def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook", "role"), pk=pk)
     initial = {
         "phase": item.phase, "title": item.title, "description": item.description, "role": item.role,
@@ -299,7 +300,7 @@ def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def checklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_remove(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook"), pk=pk)
     target = item.playbook
 
