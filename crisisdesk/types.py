@@ -7,6 +7,7 @@ from typing import TypeAlias
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
+from rest_framework.request import Request
 
 # A signed-in team member: the ``by`` of every service that a person calls. The project uses
 # Django's own user model (no AUTH_USER_MODEL swap), so this is exact for the type checker.
@@ -27,6 +28,15 @@ class MemberRequest(HtmxHttpRequest):
 
     django-stubs' documented pattern for views that only signed-in users reach (``require`` wraps
     ``login_required``), so ``request.user`` can be passed as a service's ``by``.
+    """
+
+    user: Member
+
+
+class MemberApiRequest(Request):
+    """A DRF request to an endpoint whose ``api_permission`` passed: ``user`` is a signed-in member.
+
+    The API's counterpart of ``MemberRequest`` (``api_permission`` refuses anonymous users).
     """
 
     user: Member
