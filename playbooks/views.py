@@ -164,6 +164,7 @@ def scenario_create(request: MemberRequest) -> HttpResponse:
             return f"Scenario “{created.name}” created; now give it a playbook."
 
         if run_action(request, create):
+            assert created is not None  # run_action is True only once create() returned
             return redirect(f"{reverse('playbooks:create')}?scenario={created.pk}")
     return _form_page(request, form, title="New scenario", cancel=reverse("playbooks:list"))
 
@@ -200,6 +201,7 @@ def role_add(request: MemberRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, add):
+            assert added is not None  # run_action is True only once add() returned
             return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request, form, title=f"Add a crisis role to {playbook}", cancel=reverse("playbooks:detail", args=[pk])
@@ -222,6 +224,7 @@ def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, edit):
+            assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit crisis role: {role.name}", cancel=reverse("playbooks:detail", args=[role.playbook_id]),
@@ -261,6 +264,7 @@ def checklist_add(request: MemberRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, add):
+            assert added is not None  # run_action is True only once add() returned
             return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request,
@@ -291,6 +295,7 @@ def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, edit):
+            assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit checklist step: {item.title}", cancel=reverse("playbooks:detail", args=[item.playbook_id]),

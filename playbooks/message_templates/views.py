@@ -60,6 +60,7 @@ def template_add(request: MemberRequest, pk: int) -> HttpResponse:
             return f"Template “{created.title}” saved."
 
         if run_action(request, create):
+            assert created is not None  # run_action is True only once create() returned
             return redirect("playbooks:template_detail", pk=created.pk)
     return _template_page(
         request,
@@ -111,6 +112,7 @@ def template_edit(request: MemberRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, save):
+            assert saved is not None  # run_action is True only once save() returned
             return redirect("playbooks:template_detail", pk=saved.pk)
     return _template_page(
         request, form, title=f"Edit template: {template.title} (v{template.version})",
