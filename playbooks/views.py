@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +25,9 @@ from playbooks.message_templates.selectors import template_families
 from playbooks.models import ChecklistItem, CrisisRole, Playbook, PlaybookStatus, Scenario
 
 
-def _form_page(request: MemberRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
+def _form_page(
+    request: MemberRequest, form: forms.Form, *, title: str, cancel: str, **extra: Any
+) -> HttpResponse:
     return render(request, "playbooks/form.html", {"form": form, "title": title, "cancel": cancel, **extra})
 
 

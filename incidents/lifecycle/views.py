@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -33,7 +34,7 @@ INCIDENT_SIDE_PANELS: list[str] = [
     "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
-INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict]] = [
+INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]] = [
     notification_views.incident_panel_context,
     response_views.panel_context,
     review_views.review_panel_context,

@@ -168,7 +168,7 @@ class HttpChannel(Channel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict:
+    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
         return {}
 
     def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
@@ -295,7 +295,7 @@ class WebhookChannel(HttpChannel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         return {"timestamp": int(time.time()), **payload}
 
-    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict:
+    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
         timestamp = json.loads(body)["timestamp"]
         headers = {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign_body(channel.secret, body)}
         if delivery_id is not None:

@@ -26,7 +26,9 @@ def channel_list(request: MemberRequest) -> HttpResponse:
     return render(request, "incidents/notifications/channel_list.html", {"channels": selectors.channel_list()})
 
 
-def _save_channel(request: MemberRequest, form: ChannelForm, channel: NotificationChannel | None):
+def _save_channel(
+    request: MemberRequest, form: ChannelForm, channel: NotificationChannel | None
+) -> NotificationChannel | None:
     data = form.cleaned_data
     common = {
         "name": data["name"],

@@ -127,7 +127,7 @@ def _hourly(incident: Incident, since: datetime, until: datetime) -> list[dict[s
     )
 
 
-def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict:
+def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
     key = "peak_negative_per_hour"
     first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     in_crisis = [row for row in hours if first_hour <= row["hour"] < end]
