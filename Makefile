@@ -25,7 +25,7 @@ help:
 	@echo "make test        run the whole test suite (pytest, $(PYTEST_WORKERS) workers)"
 	@echo "make demo-reset  restart the Acme Air drill (resolves the open drill incident)"
 	@echo "make migrate     apply migrations"
-	@echo "make lint        ruff check"
+	@echo "make lint        ruff check and mypy"
 	@echo "make bench       run the benchmarks under bench/ (needs ../shared/data and PostgreSQL)"
 
 $(PY):
@@ -68,6 +68,7 @@ test: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(DEV_STAMP)
 	@set -e; ran=0; for script in bench/*.py; do \

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register(deploy=True)
-def check_production_services(app_configs, **kwargs):
-    problems = []
+def check_production_services(app_configs: Iterable[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         problems.append(
             Warning(
@@ -33,7 +37,7 @@ def check_production_services(app_configs, **kwargs):
 
 
 @register()
-def check_webhook_limits(app_configs, **kwargs):
+def check_webhook_limits(app_configs: Iterable[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.WEBHOOK_MAX_BATCH < 1:
         return [Error("WEBHOOK_MAX_BATCH must be at least 1.", id="crisisdesk.E002")]
     return []

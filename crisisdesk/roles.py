@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
     from crisisdesk.types import Member
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 ADMIN = "admin"
 MANAGER = "manager"
@@ -105,7 +113,7 @@ def sync_role_groups(**kwargs: Any) -> None:
         group.permissions.set(Permission.objects.filter(wanted))
 
 
-def user_role(user: Any) -> str | None:
+def user_role(user: Member | AnonymousUser | None) -> str | None:
     """The strongest access role of ``user``, or None for anonymous/role-less members."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
@@ -129,18 +137,22 @@ def ensure_permission(by: Member | None, permission: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def require(permission: str) -> Callable:
-    """View decorator: sign-in required (redirect), then ``permission`` required (403)."""
+def require(permission: str) -> Callable[[_View], _View]:
+    """View decorator: sign-in required (redirect), then ``permission`` required (403).
 
-    def decorator(view: Callable) -> Callable:
+    The view keeps its signature for the type checker, so it may take a ``MemberRequest``.
+    """
+
+    def decorator(view: _View) -> _View:
         @login_required
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_perm(permission):
                 raise PermissionDenied(f"Your role may not do this ({permission}).")
             return view(request, *args, **kwargs)
 
-        return wrapped
+        # Same arguments and answer as ``view`` (``wraps`` copied its name and docstring).
+        return cast(_View, wrapped)
 
     return decorator
 
@@ -151,7 +163,7 @@ def api_permission(read: str, write: str | None = None) -> type[BasePermission]:
     class _HasPermission(BasePermission):
         message = "Your role may not do this."
 
-        def has_permission(self, request, view) -> bool:
+        def has_permission(self, request: Request, view: APIView) -> bool:
             user = request.user
             if not (user and user.is_authenticated):
                 return False

@@ -22,7 +22,7 @@ class TimelineInline(admin.TabularInline):
 
     model = TimelineEvent
     extra = 0
-    fields = ["at", "phase", "kind", "actor", "text"]
+    fields = ("at", "phase", "kind", "actor", "text")
     readonly_fields = fields
     can_delete = False
 

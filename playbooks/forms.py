@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -114,7 +114,9 @@ class ScenarioForm(forms.Form):
             del self.fields["type"]  # the type is the scenario's identity
         else:
             taken = set(Scenario.objects.values_list("type", flat=True))
-            self.fields["type"].choices = [c for c in ScenarioType.choices if c[0] not in taken]
+            cast(forms.ChoiceField, self.fields["type"]).choices = [
+                c for c in ScenarioType.choices if c[0] not in taken
+            ]
 
     def clean_trigger_terms(self) -> dict[str, list[str]]:
         return parse_trigger_terms(self.cleaned_data["trigger_terms"])
@@ -158,4 +160,6 @@ class ChecklistItemForm(forms.Form):
 
     def __init__(self, *args: Any, playbook: Playbook, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = playbook.roles.order_by("order", "name")
+        cast("forms.ModelChoiceField[CrisisRole]", self.fields["role"]).queryset = playbook.roles.order_by(
+            "order", "name"
+        )

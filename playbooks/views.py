@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from playbooks import selectors, services
 from playbooks.forms import ChecklistItemForm, PlaybookForm, RoleForm, ScenarioForm
@@ -23,11 +25,13 @@ from playbooks.message_templates.selectors import template_families
 from playbooks.models import ChecklistItem, CrisisRole, Playbook, PlaybookStatus, Scenario
 
 
-def _form_page(request: HttpRequest, form: Any, *, title: str, cancel: str, **extra: Any) -> HttpResponse:
+def _form_page(
+    request: MemberRequest, form: forms.Form, *, title: str, cancel: str, **extra: Any
+) -> HttpResponse:
     return render(request, "playbooks/form.html", {"form": form, "title": title, "cancel": cancel, **extra})
 
 
-def _followed(request: HttpRequest, before: Playbook, after: Playbook) -> None:
+def _followed(request: MemberRequest, before: Playbook, after: Playbook) -> None:
     """Tell the member when their edit landed on a new version."""
     if after.pk != before.pk:
         messages.info(
@@ -41,7 +45,7 @@ def _followed(request: HttpRequest, before: Playbook, after: Playbook) -> None:
 
 @require(VIEW_PLAYBOOKS)
 @require_safe
-def playbook_list(request: HttpRequest) -> HttpResponse:
+def playbook_list(request: MemberRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PlaybookStatus.values:
         status = ""
@@ -60,7 +64,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 
 @require(VIEW_PLAYBOOKS)
 @require_safe
-def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_detail(request: MemberRequest, pk: int) -> HttpResponse:
     try:
         playbook = selectors.playbook_get(pk=pk)
     except Playbook.DoesNotExist as exc:
@@ -80,7 +84,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def playbook_create(request: HttpRequest) -> HttpResponse:
+def playbook_create(request: MemberRequest) -> HttpResponse:
     form = PlaybookForm(request.POST or None, initial={"scenario": request.GET.get("scenario")})
     if request.method == "POST" and form.is_valid():
         playbook = services.playbook_create(by=request.user, **form.cleaned_data)
@@ -94,7 +98,7 @@ def playbook_create(request: HttpRequest) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_edit(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = PlaybookForm(request.POST or None, playbook=playbook)
     if request.method == "POST" and form.is_valid():
@@ -109,7 +113,7 @@ def playbook_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _playbook_action(
-    request: HttpRequest, pk: int, action: Callable[..., Playbook], done: str
+    request: MemberRequest, pk: int, action: Callable[..., Playbook], done: str
 ) -> HttpResponse:
     """Run a version button's service; land on the version it produced (the same one if refused)."""
     result = get_object_or_404(Playbook, pk=pk)
@@ -125,7 +129,7 @@ def _playbook_action(
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_new_version(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_new_version(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(
         request,
         pk,
@@ -136,7 +140,7 @@ def playbook_new_version(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_activate(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(
         request, pk, services.playbook_activate, "Version {version} is now the active playbook."
     )
@@ -144,7 +148,7 @@ def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_retire(request: MemberRequest, pk: int) -> HttpResponse:
     return _playbook_action(request, pk, services.playbook_retire, "Version {version} is retired.")
 
 
@@ -152,7 +156,7 @@ def playbook_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def scenario_create(request: HttpRequest) -> HttpResponse:
+def scenario_create(request: MemberRequest) -> HttpResponse:
     form = ScenarioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created: Scenario | None = None
@@ -163,12 +167,13 @@ def scenario_create(request: HttpRequest) -> HttpResponse:
             return f"Scenario “{created.name}” created; now give it a playbook."
 
         if run_action(request, create):
+            assert created is not None  # run_action is True only once create() returned
             return redirect(f"{reverse('playbooks:create')}?scenario={created.pk}")
     return _form_page(request, form, title="New scenario", cancel=reverse("playbooks:list"))
 
 
 @require(MANAGE_PLAYBOOKS)
-def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def scenario_edit(request: MemberRequest, pk: int) -> HttpResponse:
     scenario = get_object_or_404(Scenario, pk=pk)
     back = request.GET.get("playbook")
     cancel = (
@@ -186,7 +191,7 @@ def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def role_add(request: HttpRequest, pk: int) -> HttpResponse:
+def role_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -199,6 +204,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, add):
+            assert added is not None  # run_action is True only once add() returned
             return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request, form, title=f"Add a crisis role to {playbook}", cancel=reverse("playbooks:detail", args=[pk])
@@ -206,7 +212,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
     initial = {"name": role.name, "responsibilities": role.responsibilities, "order": role.order}
     form = RoleForm(request.POST or None, initial=initial)
@@ -221,6 +227,7 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, edit):
+            assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit crisis role: {role.name}", cancel=reverse("playbooks:detail", args=[role.playbook_id]),
@@ -230,7 +237,7 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def role_remove(request: MemberRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
     target = role.playbook
 
@@ -245,7 +252,7 @@ def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = ChecklistItemForm(
         request.POST or None, playbook=playbook, initial={"phase": request.GET.get("phase", "during")}
@@ -260,6 +267,7 @@ def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, add):
+            assert added is not None  # run_action is True only once add() returned
             return redirect("playbooks:detail", pk=added.playbook_id)
     return _form_page(
         request,
@@ -270,7 +278,7 @@ def checklist_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook", "role"), pk=pk)
     initial = {
         "phase": item.phase, "title": item.title, "description": item.description, "role": item.role,
@@ -290,6 +298,7 @@ def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, edit):
+            assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
         request, form, title=f"Edit checklist step: {item.title}", cancel=reverse("playbooks:detail", args=[item.playbook_id]),
@@ -299,7 +308,7 @@ def checklist_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def checklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_remove(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook"), pk=pk)
     target = item.playbook
 

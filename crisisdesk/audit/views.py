@@ -6,7 +6,7 @@ Read-only by construction: there is no route that changes an audit record.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -14,13 +14,14 @@ from crisisdesk.audit.forms import AuditFilterForm
 from crisisdesk.audit.selectors import audit_diff, audit_records
 from crisisdesk.models import AuditRecord
 from crisisdesk.roles import VIEW_AUDIT, require
+from crisisdesk.types import MemberRequest
 
 PAGE_SIZE = 50
 
 
 @require(VIEW_AUDIT)
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: MemberRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     valid = form.is_valid() if request.GET else True
     filters = {key: value for key, value in (form.cleaned_data if request.GET and valid else {}).items() if value}

@@ -30,5 +30,7 @@ def team_members() -> list[Member]:
         .prefetch_related(Prefetch("groups", queryset=Group.objects.only("name")))
     )
     for member in members:
-        member.access_role = held_role(member)
+        # A display attribute the team page (and its tests) read off each row; User has no such
+        # field, and a proxy model or wrapper row would change what the page receives.
+        member.access_role = held_role(member)  # type: ignore[attr-defined]
     return members

@@ -43,7 +43,7 @@ def _lock_active_admins() -> list[int]:
     return sorted(set(admins))
 
 
-def _member_state(member: Member) -> dict:
+def _member_state(member: Member) -> dict[str, str | bool | None]:
     return {"role": held_role(member), "is_active": member.is_active}
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import MANAGE_TEAM, ROLE_CHOICES, require
 from crisisdesk.team import selectors, services
 from crisisdesk.team.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
 
 User = get_user_model()
@@ -19,7 +20,7 @@ _NEW_PASSWORD_KEY = "team_new_member_password"
 
 @require(MANAGE_TEAM)
 @require_GET
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: MemberRequest) -> HttpResponse:
     # A generated password is shown exactly once: popped from the session on this render.
     new_password = request.session.pop(_NEW_PASSWORD_KEY, None)
     return render(request, "crisisdesk/team.html", {
@@ -32,7 +33,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require(MANAGE_TEAM)
 @require_POST
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_add(request: MemberRequest) -> HttpResponse:
     form = MemberCreateForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_error(form))
@@ -54,7 +55,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @require(MANAGE_TEAM)
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: MemberRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
@@ -72,7 +73,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_TEAM)
 @require_POST
-def member_active(request: HttpRequest, pk: int) -> HttpResponse:
+def member_active(request: MemberRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
     form = MemberActiveForm(request.POST)
     if not form.is_valid():

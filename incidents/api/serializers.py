@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from incidents.models import Incident, Status, TimelineEvent
@@ -53,9 +55,11 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = [*IncidentSerializer.Meta.fields, "acknowledged_by", "resolved_by", "closed_by", "timeline"]
         read_only_fields = fields
 
-    def get_timeline(self, incident: Incident) -> list[dict]:
+    def get_timeline(self, incident: Incident) -> list[dict[str, Any]]:
         events = incident.timeline.select_related("actor").order_by("at", "id")
-        return TimelineEventSerializer(events, many=True).data
+        # The stubs type ``.data`` as Serializer's ReturnDict even with many=True, where DRF hands
+        # back a ListSerializer whose ``.data`` is a ReturnList (a list of dicts).
+        return TimelineEventSerializer(events, many=True).data  # type: ignore[return-value]
 
 
 class TransitionInputSerializer(serializers.Serializer):

@@ -8,12 +8,11 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
-from crisisdesk.types import Member
+from crisisdesk.types import Member, MemberApiRequest
 from incidents.api.serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
@@ -39,18 +38,19 @@ class IncidentListApi(generics.ListAPIView):
         status_filter = params.get("status", "open")
         if status_filter not in (*selectors.STATUS_FILTERS, *Status.values):
             raise serializers.ValidationError({"status": f"Unknown status filter “{status_filter}”."})
-        numbers = {}
+        numbers: dict[str, int | None] = {}
         for name in ("severity", "watch"):
             raw = params.get(name)
-            if raw in (None, ""):
+            if not raw:  # absent or empty
                 numbers[name] = None
                 continue
             try:
-                numbers[name] = int(raw)
+                number = int(raw)
             except ValueError:
                 raise serializers.ValidationError({name: "Must be a whole number."}) from None
-            if not 1 <= numbers[name] <= MAX_ID:
+            if not 1 <= number <= MAX_ID:
                 raise serializers.ValidationError({name: f"Must be between 1 and {MAX_ID}."})
+            numbers[name] = number
         return selectors.incident_list(
             status=status_filter, severity=numbers["severity"], watch_id=numbers["watch"], limit=None
         )
@@ -67,12 +67,12 @@ class _IncidentActionApi(APIView):
     reason and the incident's status, a bad value 400: ``crisisdesk.api_errors`` translates both."""
 
     permission_classes = [api_permission(VIEW_INCIDENTS, TRIAGE_INCIDENTS)]
-    input_serializer = NoteInputSerializer
+    input_serializer: type[serializers.Serializer] = NoteInputSerializer
 
     def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         raise NotImplementedError
 
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: MemberApiRequest, pk: int) -> Response:
         incident = get_object_or_404(Incident, pk=pk)
         payload = self.input_serializer(data=request.data)
         payload.is_valid(raise_exception=True)

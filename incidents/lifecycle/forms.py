@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from incidents.lifecycle.selectors import assignable_members
@@ -21,7 +23,7 @@ class IncidentFilterForm(forms.Form):
     watch = forms.ModelChoiceField(queryset=Watch.objects.order_by("name"), required=False,
                                    empty_label="Any watch")
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Any]:
         data = self.cleaned_data if self.is_valid() else {}
         watch = data.get("watch")
         return {

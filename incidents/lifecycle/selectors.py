@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from crisisdesk.links import safe_url
 from crisisdesk.roles import TRIAGE_INCIDENTS
+from crisisdesk.types import Member
 from incidents.lifecycle.timeline import crisis_start_from
 from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
 from incidents.models import OPEN_STATUSES, Incident, Review, Status, TimelineEvent
@@ -23,7 +24,7 @@ CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": None}
 
 
-def _count_of(model: Any, **match: Any) -> Coalesce:
+def _count_of(model: type[Mention | Signal], **match: Any) -> Coalesce:
     """A correlated COUNT subquery (no join fan-out between mentions and signals)."""
     rows = (
         model.objects.filter(**match).order_by().values("incident")
@@ -38,7 +39,7 @@ def incident_list(
     severity: int | None = None,
     watch_id: int | None = None,
     limit: int | None = 200,
-) -> QuerySet[Incident] | list[Incident]:
+) -> QuerySet[Incident]:
     """Incidents for triage: open ones first, newest first, with signal and mention counts.
 
     ``status`` is ``open`` (detected … monitoring), ``closed`` (resolved, closed), ``all`` or one
@@ -165,7 +166,7 @@ def incident_recent_mentions(incident: Incident, *, limit: int = 20) -> list[Men
     )
 
 
-def allowed_transitions(incident: Incident, user: Any) -> list[tuple[str, str]]:
+def allowed_transitions(incident: Incident, user: Member) -> list[tuple[str, str]]:
     """(to_status, button label) for the moves ``user`` may make from the incident's status now."""
     return [
         (to, transition_label(incident.status, to))
@@ -186,7 +187,7 @@ def closing_blockers(incident: Incident) -> list[str]:
     return blockers
 
 
-def assignable_members() -> QuerySet:
+def assignable_members() -> QuerySet[Member]:
     """Active members who may own an incident (their role can triage)."""
     User = get_user_model()
     app_label, codename = TRIAGE_INCIDENTS.split(".")

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from crisisdesk.types import Member
 from incidents.models import Incident, TimelineEvent
+from monitoring.models import Mention, Signal
 from playbooks.models import Phase
 
 
@@ -27,15 +29,15 @@ def timeline_add(
     incident: Incident,
     kind: str,
     text: str,
-    actor: Any = None,
+    actor: Member | None = None,
     at: datetime | None = None,
     phase: str | None = None,
-    mention: Any = None,
-    signal: Any = None,
+    mention: Mention | None = None,
+    signal: Signal | None = None,
     links: list[str] | None = None,
     data: dict[str, Any] | None = None,
 ) -> TimelineEvent:
-    """Append one event; the phase follows from ``at`` unless given."""
+    """Append one event; the phase follows from ``at`` unless given. ``actor=None``: the system."""
     at = at or timezone.now()
     return TimelineEvent.objects.create(
         incident=incident,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
@@ -32,7 +34,7 @@ INCIDENT_SIDE_PANELS: list[str] = [
     "incidents/notifications/_incident_deliveries.html",
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
-INCIDENT_PANEL_CONTEXT: list[Callable[[HttpRequest, Incident], dict]] = [
+INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]] = [
     notification_views.incident_panel_context,
     response_views.panel_context,
     review_views.review_panel_context,
@@ -48,7 +50,7 @@ def _get_incident(pk: int) -> Incident:
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: MemberRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
     filters = form.filters()
     incidents = list(selectors.incident_list(**filters))
@@ -67,7 +69,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     timeline = selectors.incident_timeline(incident)
     context = {
@@ -94,7 +96,7 @@ def _back(pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_transition(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -114,7 +116,7 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def incident_severity(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_severity(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = SeverityForm(request.POST)
     if not form.is_valid():
@@ -134,7 +136,7 @@ def incident_severity(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def incident_owner(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_owner(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
     form = OwnerForm(request.POST)
     if not form.is_valid():

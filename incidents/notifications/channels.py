@@ -18,7 +18,7 @@ import re
 import smtplib
 import time
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,6 +27,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.validators import URLValidator, validate_email
 from django.template.loader import render_to_string
+
+if TYPE_CHECKING:
+    from incidents.models import NotificationChannel
 
 # Seconds: connecting should be quick; a slow receiver must not hold a worker for long.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -142,7 +145,7 @@ class Channel:
         """Return the cleaned config or raise ``ValidationError`` naming the bad field."""
         return {"escalate_after_minutes": _validate_escalation(config)}
 
-    def send(self, *, channel: Any, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
         """Deliver one message; raise ``DeliveryError`` on failure."""
         raise NotImplementedError
 
@@ -165,10 +168,10 @@ class HttpChannel(Channel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def headers(self, *, channel: Any, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict:
+    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
         return {}
 
-    def send(self, *, channel: Any, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
         url = str((channel.config or {}).get("url", ""))
         if urlsplit(url).scheme not in ("http", "https"):
             raise PermanentError("The channel has no valid http(s) URL configured.")
@@ -292,7 +295,7 @@ class WebhookChannel(HttpChannel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         return {"timestamp": int(time.time()), **payload}
 
-    def headers(self, *, channel: Any, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict:
+    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
         timestamp = json.loads(body)["timestamp"]
         headers = {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign_body(channel.secret, body)}
         if delivery_id is not None:
@@ -324,7 +327,7 @@ class EmailChannel(Channel):
     def target(self, config: dict[str, Any]) -> str:
         return ", ".join(config.get("addresses", []))
 
-    def send(self, *, channel: Any, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
         addresses = list((channel.config or {}).get("addresses", []))
         if not addresses:
             raise PermanentError("The channel has no email addresses configured.")

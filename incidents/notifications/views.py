@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crisisdesk.roles import MANAGE_NOTIFICATIONS, VIEW_INCIDENTS, require
+from crisisdesk.types import MemberRequest
 from incidents.models import ChannelKind, Incident, NotificationChannel, NotificationDelivery
 from incidents.notifications import delivery, selectors, services
 from incidents.notifications.forms import ChannelForm, DeliveryFilterForm
@@ -21,11 +22,13 @@ from incidents.notifications.forms import ChannelForm, DeliveryFilterForm
 
 @require(MANAGE_NOTIFICATIONS)
 @require_GET
-def channel_list(request: HttpRequest) -> HttpResponse:
+def channel_list(request: MemberRequest) -> HttpResponse:
     return render(request, "incidents/notifications/channel_list.html", {"channels": selectors.channel_list()})
 
 
-def _save_channel(request: HttpRequest, form: ChannelForm, channel: NotificationChannel | None):
+def _save_channel(
+    request: MemberRequest, form: ChannelForm, channel: NotificationChannel | None
+) -> NotificationChannel | None:
     data = form.cleaned_data
     common = {
         "name": data["name"],
@@ -48,7 +51,7 @@ def _save_channel(request: HttpRequest, form: ChannelForm, channel: Notification
 
 @require(MANAGE_NOTIFICATIONS)
 @require_http_methods(["GET", "POST"])
-def channel_create(request: HttpRequest) -> HttpResponse:
+def channel_create(request: MemberRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None, initial={"kind": request.GET.get("kind", ChannelKind.SLACK)})
     if request.method == "POST" and form.is_valid():
         channel = _save_channel(request, form, None)
@@ -60,7 +63,7 @@ def channel_create(request: HttpRequest) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_http_methods(["GET", "POST"])
-def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_edit(request: MemberRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(NotificationChannel, pk=pk)
     form = ChannelForm(request.POST or None, channel=channel)
     if request.method == "POST" and form.is_valid():
@@ -78,7 +81,7 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
-def channel_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_set_active(request: MemberRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(NotificationChannel, pk=pk)
     active = request.POST.get("active") == "1"
     services.channel_set_active(channel=channel, is_active=active, by=request.user)
@@ -88,7 +91,7 @@ def channel_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
-def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_test(request: MemberRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(NotificationChannel, pk=pk)
     error = services.channel_send_test(channel=channel, by=request.user)
     if error:
@@ -102,7 +105,7 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
-def channel_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_rotate_secret(request: MemberRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(NotificationChannel, pk=pk, kind=ChannelKind.WEBHOOK)
     services.channel_rotate_secret(channel=channel, by=request.user)
     messages.warning(request, "New signing secret generated: update the receiver to verify with it.")
@@ -111,7 +114,7 @@ def channel_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_GET
-def delivery_log(request: HttpRequest) -> HttpResponse:
+def delivery_log(request: MemberRequest) -> HttpResponse:
     filters = DeliveryFilterForm(request.GET or None)
     page = Paginator(selectors.delivery_list(**filters.filters()), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -125,20 +128,20 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
 
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_retry(request: MemberRequest, pk: int) -> HttpResponse:
     retried = delivery.delivery_retry(delivery=get_object_or_404(NotificationDelivery, pk=pk), by=request.user)
     messages.success(request, f"Delivery #{retried.pk} queued again.")
     return redirect("incidents:notification_deliveries")
 
 
-def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+def incident_panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     """The incident page's delivery include (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
     return {"notification_deliveries": selectors.delivery_list_for_incident(incident=incident)}
 
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def incident_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_deliveries(request: MemberRequest, pk: int) -> HttpResponse:
     """The per-incident delivery fragment (htmx), same markup as the include."""
     incident = get_object_or_404(Incident, pk=pk)
     return render(

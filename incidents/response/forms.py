@@ -93,7 +93,8 @@ class ReplyForm(forms.Form):
         return mention
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not (data.get("url") or (data.get("text") or "").strip()):
             self.add_error("text", "Give the reply's link or its text.")
         return data

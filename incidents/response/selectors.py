@@ -90,7 +90,7 @@ def role_assignments(incident: Incident) -> list[RoleAssignment]:
 
 def drafts_for(incident: Incident) -> list[Draft]:
     """Work first (in review, approved, draft), then what was published; by kind and language."""
-    rank = {DraftStatus.IN_REVIEW: 0, DraftStatus.APPROVED: 1, DraftStatus.DRAFT: 2, DraftStatus.PUBLISHED: 3}
+    rank: dict[str, int] = {DraftStatus.IN_REVIEW: 0, DraftStatus.APPROVED: 1, DraftStatus.DRAFT: 2, DraftStatus.PUBLISHED: 3}
     drafts = list(
         Draft.objects.filter(incident=incident).select_related("author", "approver", "published_by")
     )
@@ -227,8 +227,8 @@ def first_response_due(incident: Incident, mention: Mention) -> datetime:
 
 
 def response_queue_page(
-    incident: Incident, *, page: Any = 1, sort: str = "risk", now: datetime | None = None
-) -> tuple[Page, list[QueueRow]]:
+    incident: Incident, *, page: int | str = 1, sort: str = "risk", now: datetime | None = None
+) -> tuple[Page[Mention], list[QueueRow]]:
     now = now or timezone.now()
     paginator = Paginator(response_queue(incident, sort=sort), QUEUE_PAGE_SIZE)
     current = paginator.get_page(page)
@@ -251,7 +251,7 @@ def evidence_for(incident: Incident) -> list[Evidence]:
 
 
 def response_panel_context(
-    incident: Incident, *, can_triage: bool, queue_page: Any = 1, queue_sort: str = "risk"
+    incident: Incident, *, can_triage: bool, queue_page: int | str = 1, queue_sort: str = "risk"
 ) -> dict[str, Any]:
     """Context for the ``incidents/panels/*`` includes.
 

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
 from incidents.models import Draft, Incident, RoleAssignment, Task
 from incidents.response import services
@@ -46,7 +47,7 @@ MAIN_PANELS = [
 SIDE_PANELS = ["incidents/panels/_crisis_roles.html"]
 
 
-def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+def panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``). The queue's
     page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page."""
     return {
@@ -73,7 +74,7 @@ def _back(pk: int, anchor: str) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
+def playbook_activate(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = ActivateForm(request.POST)
     if not form.is_valid():
@@ -91,7 +92,7 @@ def playbook_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def task_set_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+def task_set_done(request: MemberRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_pk, incident_id=pk)
     form = TaskForm(request.POST)
     if not form.is_valid():
@@ -112,7 +113,7 @@ def task_set_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def role_assign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+def role_assign(request: MemberRequest, pk: int, assignment_pk: int) -> HttpResponse:
     assignment = get_object_or_404(RoleAssignment, pk=assignment_pk, incident_id=pk)
     form = RoleAssignForm(request.POST)
     if not form.is_valid():
@@ -130,7 +131,7 @@ def role_assign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_create(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = DraftForm(request.POST)
     if not form.is_valid():
@@ -148,7 +149,7 @@ def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def draft_from_template(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_from_template(request: MemberRequest, pk: int) -> HttpResponse:
     """The one-click holding statement (or any approved template) as a new draft."""
     incident = _incident(pk)
     form = DraftFromTemplateForm(request.POST)
@@ -169,7 +170,7 @@ def draft_from_template(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def draft_edit(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
+def draft_edit(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
     form = DraftForm(request.POST, instance=Draft(incident_id=pk))
     if not form.is_valid():
@@ -186,8 +187,8 @@ def draft_edit(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
     return _back(pk, f"draft-{draft.pk}")
 
 
-def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[HttpRequest, int, int], HttpResponse]:
-    def view(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
+def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[MemberRequest, int, int], HttpResponse]:
+    def view(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
         draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
 
         def act() -> str:
@@ -206,7 +207,7 @@ draft_approve = require(APPROVE_DRAFTS)(require_POST(_draft_step(services.draft_
 
 @require(APPROVE_DRAFTS)
 @require_POST
-def draft_return(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
+def draft_return(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
     form = DraftReturnForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -221,7 +222,7 @@ def draft_return(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def draft_publish(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
+def draft_publish(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
     draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
     form = PublishForm(request.POST)
     if not form.is_valid():
@@ -238,7 +239,7 @@ def draft_publish(request: HttpRequest, pk: int, draft_pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def reply_record(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_record(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = ReplyForm(request.POST, incident=incident)
     if not form.is_valid():
@@ -257,7 +258,7 @@ def reply_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(TRIAGE_INCIDENTS)
 @require_POST
-def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_capture(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = EvidenceForm(request.POST, incident=incident)
     if not form.is_valid():
@@ -279,7 +280,7 @@ def evidence_capture(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(services.SET_RESPONSE_TARGET)
 @require_POST
-def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
+def first_response_set(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = FirstResponseForm(request.POST)
     if not form.is_valid():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
+from crisisdesk.types import Member
 from incidents.review.selectors import action_item_owner_choices
 from incidents.review.services import MAX_TEXT
 from playbooks.models import Playbook
@@ -24,16 +27,16 @@ class ReviewForm(forms.Form):
 class ActionItemForm(forms.Form):
     # Every field has its label spelled out: error messages name a bad field by its label.
     text = forms.CharField(label="Action item", max_length=300)
-    owner = forms.ModelChoiceField(label="Owner", queryset=None, required=False, empty_label="No owner yet")
+    owner: forms.ModelChoiceField[Member] = forms.ModelChoiceField(label="Owner", queryset=None, required=False, empty_label="No owner yet")
     playbook = forms.ModelChoiceField(
         label="Playbook", queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"),
         required=False,
         empty_label="No playbook change", help_text="The playbook this action item asks to change.",
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = action_item_owner_choices()
+        cast("forms.ModelChoiceField[Member]", self.fields["owner"]).queryset = action_item_owner_choices()
 
 
 class ActionItemDoneForm(forms.Form):

@@ -101,13 +101,16 @@ def _time_to_first_response(incident: Incident) -> dict[str, Any]:
         .order_by("published_at", "id").only("published_at", "published_channel", "title", "kind").first()
     )
     replied = Reply.objects.filter(incident=incident).aggregate(at=Min("replied_at"))["at"]
-    if published is None and replied is None:
-        return _missing(key, "Nothing was published and no reply was recorded.")
-    if published is not None and (replied is None or published.published_at <= replied):
+    # published_at is never None here (filtered above); saying so lets the checker narrow it.
+    if published is not None and published.published_at is not None and (
+        replied is None or published.published_at <= replied
+    ):
         what = f"published statement on {published.published_channel or 'an unnamed channel'}"
         at = published.published_at
-    else:
+    elif replied is not None:
         what, at = "reply to a mention", replied
+    else:
+        return _missing(key, "Nothing was published and no reply was recorded.")
     return _duration(key, incident.detected_at, at, f"From detection to the first {what} ({format_when(at)}).")
 
 
@@ -124,7 +127,7 @@ def _hourly(incident: Incident, since: datetime, until: datetime) -> list[dict[s
     )
 
 
-def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict:
+def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
     key = "peak_negative_per_hour"
     first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     in_crisis = [row for row in hours if first_hour <= row["hour"] < end]

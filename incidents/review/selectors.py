@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
+from crisisdesk.types import Member
 from incidents.lifecycle.selectors import PhaseGroup, incident_timeline, timeline_events
 from incidents.lifecycle.timeline import crisis_start_from
 from incidents.models import ActionItem, Incident, Review
@@ -34,7 +35,7 @@ def action_item_get(*, review: Review, pk: int) -> ActionItem | None:
     return ActionItem.objects.filter(review=review, pk=pk).first()
 
 
-def action_item_owner_choices() -> QuerySet:
+def action_item_owner_choices() -> QuerySet[Member]:
     """Active members who can own an action item."""
     return get_user_model().objects.filter(is_active=True).order_by("username")
 

@@ -77,11 +77,10 @@ def review_write(
         if locked.status == Status.CLOSED:
             raise ReviewError("This incident is closed; its review can no longer change.")
         raise ReviewError("Resolve the incident before writing its post-crisis review.")
-    review = Review.objects.select_for_update().filter(incident=locked).first()
-    created = review is None
-    before = {} if created else snapshot(review, REVIEW_FIELDS)
-    if created:
-        review = Review(incident=locked, author=by)
+    existing = Review.objects.select_for_update().filter(incident=locked).first()
+    created = existing is None
+    review = Review(incident=locked, author=by) if existing is None else existing
+    before = {} if existing is None else snapshot(existing, REVIEW_FIELDS)
     for name, value in texts.items():
         setattr(review, name, value)
     review.kpis = review_kpis(locked)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crisisdesk.roles import VIEW_INCIDENTS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
 from incidents.lifecycle import selectors as incident_selectors
 from incidents.models import Incident, Review
@@ -33,14 +34,14 @@ def _page(pk: int) -> HttpResponse:
     return redirect("incidents:review", pk=pk)
 
 
-def review_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+def review_panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     """The incident page's review panel (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``)."""
     return selectors.review_panel(incident)
 
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def review_page(request: HttpRequest, pk: int) -> HttpResponse:
+def review_page(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     context = selectors.review_page(incident)
     can_write = request.user.has_perm(WRITE_REVIEW)
@@ -54,7 +55,7 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(WRITE_REVIEW)
 @require_http_methods(["GET", "POST"])
-def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def review_edit(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     review = selectors.review_get(incident)
     initial = {name: getattr(review, name) for name in services.REVIEW_FIELDS} if review else {}
@@ -69,7 +70,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=status)
 
 
-def _write(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> str:
+def _write(request: MemberRequest, incident: Incident, data: dict[str, Any]) -> str:
     existed = selectors.review_get(incident) is not None
     services.review_write(incident=incident, by=request.user, **data)
     return "Review updated; KPIs recomputed." if existed else "Review written; KPIs computed."
@@ -84,7 +85,7 @@ def _existing_review(incident: Incident) -> Review:
 
 @require(WRITE_REVIEW)
 @require_POST
-def review_recompute(request: HttpRequest, pk: int) -> HttpResponse:
+def review_recompute(request: MemberRequest, pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
 
     def act() -> str:
@@ -97,7 +98,7 @@ def review_recompute(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(WRITE_REVIEW)
 @require_POST
-def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_add(request: MemberRequest, pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
     form = ActionItemForm(request.POST)
     if not form.is_valid():
@@ -114,7 +115,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(WRITE_REVIEW)
 @require_POST
-def action_item_done(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def action_item_done(request: MemberRequest, pk: int, item_pk: int) -> HttpResponse:
     review = _existing_review(_incident(pk))
     item = selectors.action_item_get(review=review, pk=item_pk)
     if item is None:
@@ -142,7 +143,7 @@ def _export(pk: int) -> selectors.ReviewExport:
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def review_export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+def review_export_markdown(request: MemberRequest, pk: int) -> HttpResponse:
     body = review_markdown(_export(pk), base_url=request.build_absolute_uri("/"))
     response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-{pk}-review.md"'
@@ -152,5 +153,5 @@ def review_export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(VIEW_INCIDENTS)
 @require_GET
-def review_print(request: HttpRequest, pk: int) -> HttpResponse:
+def review_print(request: MemberRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/review/review_print.html", vars(_export(pk)))

@@ -150,11 +150,10 @@ def template_edit(*, template: MessageTemplate, by: Member, **changes: Any) -> M
         validate_template_body(changes["body"])
     template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
     _writable_playbook(template.playbook_id)
-    latest = (
-        MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family)
-        .order_by("-version")
-        .first()
-    )
+    # [0], not .first(): the family holds ``template`` itself, so it is never empty.
+    latest = MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family).order_by(
+        "-version"
+    )[0]
     if latest.pk != template.pk:
         raise PlaybookError(
             f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import APPROVE_TEMPLATES, MANAGE_PLAYBOOKS, VIEW_PLAYBOOKS, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from playbooks.message_templates import selectors, services
 from playbooks.message_templates.forms import PreviewForm, TemplateForm
@@ -28,7 +29,7 @@ from playbooks.message_templates.placeholders import (
 from playbooks.models import MessageTemplate, Playbook, PlaybookStatus
 
 
-def _template_page(request: HttpRequest, form: TemplateForm, *, title: str, cancel: str) -> HttpResponse:
+def _template_page(request: MemberRequest, form: TemplateForm, *, title: str, cancel: str) -> HttpResponse:
     language = form["language"].value() or "en"
     body = form["body"].value() or ""
     return render(
@@ -42,7 +43,7 @@ def _template_page(request: HttpRequest, form: TemplateForm, *, title: str, canc
 
 
 @require(MANAGE_PLAYBOOKS)
-def template_add(request: HttpRequest, pk: int) -> HttpResponse:
+def template_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = TemplateForm(
         request.POST or None,
@@ -59,6 +60,7 @@ def template_add(request: HttpRequest, pk: int) -> HttpResponse:
             return f"Template “{created.title}” saved."
 
         if run_action(request, create):
+            assert created is not None  # run_action is True only once create() returned
             return redirect("playbooks:template_detail", pk=created.pk)
     return _template_page(
         request,
@@ -70,7 +72,7 @@ def template_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(VIEW_PLAYBOOKS)
 @require_safe
-def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def template_detail(request: MemberRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(
         MessageTemplate.objects.select_related("playbook", "playbook__scenario", "author", "approved_by"),
         pk=pk,
@@ -90,7 +92,7 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_PLAYBOOKS)
-def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def template_edit(request: MemberRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MessageTemplate.objects.select_related("playbook"), pk=pk)
     initial = {name: getattr(template, name) for name in services.TEMPLATE_EDITABLE}
     form = TemplateForm(request.POST or None, initial=initial)
@@ -110,6 +112,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return ""
 
         if run_action(request, save):
+            assert saved is not None  # run_action is True only once save() returned
             return redirect("playbooks:template_detail", pk=saved.pk)
     return _template_page(
         request, form, title=f"Edit template: {template.title} (v{template.version})",
@@ -118,7 +121,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _template_action(
-    request: HttpRequest, pk: int, action: Callable[..., MessageTemplate], done: str
+    request: MemberRequest, pk: int, action: Callable[..., MessageTemplate], done: str
 ) -> HttpResponse:
     """Run an approval button's service on the template and come back to its page."""
     template = get_object_or_404(MessageTemplate, pk=pk)
@@ -133,13 +136,13 @@ def _template_action(
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def template_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def template_submit(request: MemberRequest, pk: int) -> HttpResponse:
     return _template_action(request, pk, services.template_submit, "Submitted for approval.")
 
 
 @require(APPROVE_TEMPLATES)
 @require_POST
-def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def template_approve(request: MemberRequest, pk: int) -> HttpResponse:
     return _template_action(
         request, pk, services.template_approve, "Approved: this version is now the one in use."
     )
@@ -147,7 +150,7 @@ def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(APPROVE_TEMPLATES)
 @require_POST
-def template_return(request: HttpRequest, pk: int) -> HttpResponse:
+def template_return(request: MemberRequest, pk: int) -> HttpResponse:
     return _template_action(
         request, pk, services.template_return_to_draft, "Sent back to its author as a draft."
     )
@@ -155,7 +158,7 @@ def template_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_PLAYBOOKS)
 @require_POST
-def template_preview(request: HttpRequest) -> HttpResponse:
+def template_preview(request: MemberRequest) -> HttpResponse:
     """htmx: the body rendered with sample values, as an escaped fragment."""
     form = PreviewForm(request.POST)
     if not form.is_valid():
@@ -180,5 +183,5 @@ def template_preview(request: HttpRequest) -> HttpResponse:
 
 @require(APPROVE_TEMPLATES)
 @require_safe
-def approvals(request: HttpRequest) -> HttpResponse:
+def approvals(request: MemberRequest) -> HttpResponse:
     return render(request, "playbooks/approvals.html", {"templates": selectors.pending_templates()})
