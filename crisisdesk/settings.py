@@ -7,6 +7,7 @@ console email. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``RED
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -40,6 +41,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 _LAPTOP_SECRET = "laptop-mode-insecure-secret-key-do-not-use-in-production-0123456789"
 SECRET_KEY = env.str("SECRET_KEY", default=_LAPTOP_SECRET)
+# No SECRET_KEY means a laptop (the deploy check refuses the laptop key: crisisdesk.E001).
+LAPTOP_MODE = SECRET_KEY == _LAPTOP_SECRET
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -157,6 +160,13 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'; object-src 'none'"
 )
+# Outbound requests (crisisdesk/outbound.py) refuse loopback, private, link-local and metadata
+# addresses; addresses inside these CIDRs are allowed. Laptop mode allows loopback (drills and
+# local test servers); production allows nothing unless set.
+OUTBOUND_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(cidr.strip(), strict=False))
+    for cidr in env.list("OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if LAPTOP_MODE else [])
+]
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
