@@ -186,6 +186,8 @@ OUTBOUND_ALLOWED_NETWORKS = [
     str(ipaddress.ip_network(cidr.strip(), strict=False))
     for cidr in env.list("OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if LAPTOP_MODE else [])
 ]
+# The OpenAPI schema and docs need a signed-in member, except on a laptop or with DEBUG.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -255,6 +257,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Watches, mentions, incidents and the webhook intake of CrisisDesk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["crisisdesk.api_docs.ApiDocsAccess"],
     # One name for the incident status choices wherever a serializer uses them (status, to_status).
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Status",
