@@ -86,6 +86,8 @@ _ADMIN_PERMISSIONS = [
     *_MANAGER_PERMISSIONS,
     MANAGE_TEAM, VIEW_AUDIT, "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
     "incidents.delete_notificationchannel", "monitoring.delete_source", "monitoring.delete_watch",
+    # Sign-in lockouts (django-axes) in Django admin: see them, unlock by deleting the attempt.
+    "axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog", "axes.view_accesslog",
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: _ADMIN_PERMISSIONS,

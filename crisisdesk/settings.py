@@ -7,6 +7,8 @@ console email. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``RED
 
 from __future__ import annotations
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +42,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 _LAPTOP_SECRET = "laptop-mode-insecure-secret-key-do-not-use-in-production-0123456789"
 SECRET_KEY = env.str("SECRET_KEY", default=_LAPTOP_SECRET)
+# No SECRET_KEY means a laptop (the deploy check refuses the laptop key: crisisdesk.E001).
+LAPTOP_MODE = SECRET_KEY == _LAPTOP_SECRET
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -56,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "axes",  # before crisisdesk: crisisdesk/admin.py re-registers its admin pages with auditing
     "crisisdesk",
     "monitoring",
     "playbooks",
@@ -73,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisisdesk.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: a locked-out sign-in answers 429 (crisisdesk.signin.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crisisdesk.urls"
@@ -113,6 +120,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# axes' lockout check first (crisisdesk/signin.py), then Django's own password check.
+AUTHENTICATION_BACKENDS = [
+    "crisisdesk.signin.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:list"
@@ -157,6 +169,25 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'; object-src 'none'"
 )
+# Sign-in throttling (django-axes, crisisdesk/signin.py): after AXES_FAILURE_LIMIT wrong passwords
+# for one username from one address, that pair is locked (the right password too) for
+# AXES_COOLOFF_MINUTES, or until an admin resets it when 0. The form and API Basic auth both count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_AXES_COOLOFF_MINUTES) if _AXES_COOLOFF_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "crisisdesk.signin.lockout_response"  # 429: the lockout page, or JSON for the API
+AXES_VERBOSE = False  # no start-up banner in every manage.py command; lockouts are still logged
+# Outbound requests (crisisdesk/outbound.py) refuse loopback, private, link-local and metadata
+# addresses; addresses inside these CIDRs are allowed. Laptop mode allows loopback (drills and
+# local test servers); production allows nothing unless set.
+OUTBOUND_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(cidr.strip(), strict=False))
+    for cidr in env.list("OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if LAPTOP_MODE else [])
+]
+# The OpenAPI schema and docs need a signed-in member, except on a laptop or with DEBUG.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -226,6 +257,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Watches, mentions, incidents and the webhook intake of CrisisDesk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["crisisdesk.api_docs.ApiDocsAccess"],
     # One name for the incident status choices wherever a serializer uses them (status, to_status).
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Status",
@@ -253,5 +285,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every successful sign-in at INFO; failures and lockouts are WARNINGs.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -1,8 +1,26 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from crisisdesk.admin_audit import AppendOnlyAdmin, AuditedAdmin
 from monitoring.models import Bucket, Mention, Rule, Signal, Source, Watch
+from monitoring.sources import get_connector
+
+
+class SourceAdminForm(forms.ModelForm):
+    """The connector checks the config here too (e.g. a feed URL on a private address is refused)."""
+
+    def clean(self):
+        data = super().clean()
+        kind, config = data.get("kind"), data.get("config")
+        if kind and isinstance(config, dict):
+            try:
+                data["config"] = get_connector(kind).validate_config(config)
+            except (KeyError, ValidationError) as exc:
+                self.add_error("config", getattr(exc, "messages", [f"Unknown source kind {kind!r}."]))
+        return data
 
 
 class SourceInline(admin.TabularInline):
@@ -21,7 +39,7 @@ class RuleInline(admin.TabularInline):
 
 
 @admin.register(Watch)
-class WatchAdmin(admin.ModelAdmin):
+class WatchAdmin(AuditedAdmin):
     list_display = ["name", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "description"]
@@ -29,7 +47,8 @@ class WatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(AuditedAdmin):
+    form = SourceAdminForm
     list_display = ["name", "watch", "kind", "is_active", "health", "last_success_at", "consecutive_failures"]
     list_filter = ["kind", "health", "is_active"]
     search_fields = ["name", "watch__name", "last_error"]
@@ -38,8 +57,8 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
-    """Mentions are never deleted by a user: transparency is the policy."""
+class MentionAdmin(AppendOnlyAdmin):
+    """Mentions are never edited or deleted by a user: transparency is the policy (read-only here)."""
 
     list_display = ["published_at", "watch", "author", "short_text", "language", "sentiment_label", "risk", "state"]
     list_filter = ["state", "sentiment_label", "language", "watch"]
@@ -52,12 +71,9 @@ class MentionAdmin(admin.ModelAdmin):
     def short_text(self, obj: Mention) -> str:
         return obj.text[:80]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Bucket)
-class BucketAdmin(admin.ModelAdmin):
+class BucketAdmin(AuditedAdmin):
     list_display = ["watch", "start", "volume", "negative", "positive", "reach", "crisis_term_hits"]
     list_filter = ["watch"]
     date_hierarchy = "start"
@@ -65,7 +81,7 @@ class BucketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(AuditedAdmin):
     list_display = ["name", "watch", "kind", "is_active", "window_minutes", "min_count", "sensitivity",
                     "severity", "last_fired_at"]
     list_filter = ["kind", "is_active", "sensitivity"]
@@ -74,7 +90,7 @@ class RuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signal)
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(AuditedAdmin):
     list_display = ["detected_at", "rule", "watch", "observed", "expected", "severity", "incident", "processed_at"]
     list_filter = ["severity", "watch"]
     list_select_related = ["rule", "rule__watch", "watch", "incident"]

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
+from crisisdesk.admin_audit import AuditedAdmin
+from playbooks.models import ApprovalState, ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
+
+# An approved version is what responders send: it is replaced by a new version, never edited.
+_SETTLED = (ApprovalState.APPROVED, ApprovalState.SUPERSEDED)
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(AuditedAdmin):
     list_display = ["name", "type"]
     search_fields = ["name", "guidance"]
 
@@ -23,7 +27,7 @@ class ChecklistItemInline(admin.TabularInline):
 
 
 @admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin):
+class PlaybookAdmin(AuditedAdmin):
     list_display = ["name", "scenario", "version", "status", "updated_at"]
     list_filter = ["status", "scenario"]
     search_fields = ["name", "description"]
@@ -32,9 +36,20 @@ class PlaybookAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(AuditedAdmin):
     list_display = ["title", "playbook", "kind", "language", "channel", "version", "approval_state", "approved_by"]
     list_filter = ["approval_state", "kind", "language"]
     search_fields = ["title", "body"]
     list_select_related = ["playbook", "approved_by"]
-    readonly_fields = ["family", "version", "approved_by", "approved_at", "created_at"]
+    # Approval happens on the playbook pages (author ≠ approver, audited): never by editing a field here.
+    readonly_fields = ["family", "version", "approval_state", "author", "approved_by", "approved_at", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.approval_state in _SETTLED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.approval_state in _SETTLED:
+            return False
+        return super().has_delete_permission(request, obj)

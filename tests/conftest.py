@@ -15,6 +15,8 @@ celery_app.conf.broker_transport_options = {}
 
 # PBKDF2 costs ~0.5-2 s per password on our 2 cores; every persona sets one. Tests need a hash, not a slow one.
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Connector and notification tests serve from 127.0.0.1: let the outbound guard reach it (only it).
+django_settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 PASSWORD = "correct-horse-battery-staple"
 

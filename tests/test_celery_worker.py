@@ -20,8 +20,8 @@ from monitoring.detection.defaults import default_rules_for
 from monitoring.intake.ingest import ingest_items
 from monitoring.models import Bucket, Mention, Signal
 from monitoring.sources.base import Item
-from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
 from tests.availability import redis_url, require_redis, xdist_worker_number
+from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 QUEUES = ["default", "ingest", "scoring", "notifications"]

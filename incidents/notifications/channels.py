@@ -7,6 +7,10 @@ refused recipients) fails the delivery at once.
 
 Payload text such as the incident title can come from a stranger's mention: every format escapes
 it for its own markup (Slack mrkdwn, Teams Markdown, HTML email).
+
+Webhooks are sent through ``crisisdesk.outbound`` (no redirects followed): a URL that points at a
+private address is refused when the channel is saved and, whatever DNS says later, when it is sent
+(a permanent failure, shown in the delivery log).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.validators import URLValidator, validate_email
 from django.template.loader import render_to_string
 
+from crisisdesk import outbound
+
 if TYPE_CHECKING:
     from incidents.models import NotificationChannel
 
@@ -39,6 +45,9 @@ TIMESTAMP_HEADER = "X-CrisisDesk-Timestamp"
 DELIVERY_HEADER = "X-CrisisDesk-Delivery"
 DEFAULT_ESCALATE_AFTER_MINUTES = 15
 MAX_RETRY_AFTER_SECONDS = 3600
+# A receiver's answer is a status and a line of text; anything bigger or slower is not a receiver.
+MAX_ANSWER_BYTES = 1024 * 1024
+SEND_DEADLINE_SECONDS = 30.0
 
 
 class DeliveryError(Exception):
@@ -114,6 +123,9 @@ def _validate_http_url(value: Any, field: str) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as exc:
         raise ValidationError({field: "Enter a valid http(s) URL."}) from exc
+    problem = outbound.url_refusal(url)
+    if problem:
+        raise ValidationError({field: problem})
     return url
 
 
@@ -180,8 +192,11 @@ class HttpChannel(Channel):
         headers.update(self.headers(channel=channel, body=body, payload=payload, delivery_id=delivery_id))
         where = describe_target(url)
         try:
-            with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as client:
+            with outbound.client(timeout=HTTP_TIMEOUT, follow_redirects=False, max_bytes=MAX_ANSWER_BYTES,
+                                 deadline=SEND_DEADLINE_SECONDS) as client:
                 response = client.post(url, content=body, headers=headers)
+        except outbound.OutboundError as exc:  # a private address: sending again changes nothing
+            raise PermanentError(f"{where}: {exc}.") from exc
         except httpx.TimeoutException as exc:
             raise TemporaryError(f"Timed out talking to {where}.") from exc
         except httpx.HTTPError as exc:

@@ -3,7 +3,9 @@
 One place decides how a platform's answer becomes a ``TemporaryError`` (back off, keep the cursor)
 or a ``PermanentError`` (mark the source failing with a reason a manager can act on), how long to
 wait after a 429, and how HTML from strangers becomes plain text. Every connector's base URL is
-configurable, so tests point them at a server on 127.0.0.1.
+configurable, so tests point them at a server on 127.0.0.1 (allowed there by
+``OUTBOUND_ALLOWED_NETWORKS``): requests go through ``crisisdesk.outbound``, which refuses private
+addresses at connect time, and config URLs are checked when they are saved (``clean_public_url``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 from django.core.exceptions import ValidationError
 
+from crisisdesk import outbound
 from crisisdesk.links import safe_url
 from monitoring.sources.base import PermanentError, SourceError, TemporaryError
 
@@ -35,10 +38,10 @@ _SNIPPET_CHARS = 160
 def http_client(
     *, headers: Mapping[str, str] | None = None, timeout: httpx.Timeout | None = None
 ) -> httpx.Client:
-    """An httpx client with our User-Agent and timeouts. Use it as a context manager."""
+    """The guarded outbound client with our User-Agent and timeouts. Use it as a context manager."""
     merged = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     merged.update(headers or {})
-    return httpx.Client(headers=merged, timeout=timeout or DEFAULT_TIMEOUT, follow_redirects=True)
+    return outbound.client(headers=merged, timeout=timeout or DEFAULT_TIMEOUT, follow_redirects=True)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -128,9 +131,12 @@ def _tail(snippet: str) -> str:
 
 
 def request(client: httpx.Client, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
-    """Send one request; network failures become ``TemporaryError``. The status is not checked here."""
+    """Send one request; network failures become ``TemporaryError``, a refused address or an oversized
+    answer a ``PermanentError``. The status is not checked here."""
     try:
         return client.request(method, url, **kwargs)
+    except outbound.OutboundError as exc:  # the same request would be refused again: say why, stop
+        raise PermanentError(f"{what}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise TemporaryError(f"{what}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:  # connection refused, DNS, TLS, protocol errors
@@ -241,7 +247,31 @@ def clean_base_url(value: Any, *, field: str, default: str = "") -> str:
         value = default
     if not isinstance(value, str) or not safe_url(value):
         raise ValidationError({field: f"{field} must be an http(s) URL such as https://example.org"})
-    return value.strip().rstrip("/")
+    return clean_public_url(value.strip().rstrip("/"), field=field)
+
+
+class RefusedDestination(ValidationError, PermanentError):
+    """A config URL on a private address. Connectors validate their config when it is saved *and*
+    before each poll, so this is both: a field error on the form, a permanent failure of the poll."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        # Not ValidationError.__init__: its cooperative super() would run SourceError's with its arguments.
+        Exception.__init__(self, message)
+        self.error_dict = ValidationError({field: message}).error_dict
+        self.retry_after = None
+        self.text = message
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def clean_public_url(url: str, *, field: str) -> str:
+    """``url`` unchanged, or ``RefusedDestination`` naming ``field`` when it points at a private
+    address (a literal one, or a name resolving to one today: ``crisisdesk.outbound.url_refusal``)."""
+    problem = outbound.url_refusal(url)
+    if problem:
+        raise RefusedDestination(field=field, message=problem)
+    return url
 
 
 def clean_list(value: Any, *, field: str) -> list[str]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from crisisdesk.links import safe_url
 from monitoring.intake.normalise import html_to_plain_text, language_tag
 from monitoring.sources.base import Connector, Item, PermanentError, TemporaryError
-from monitoring.sources.http import http_client, raise_for_status, request
+from monitoring.sources.http import clean_public_url, http_client, raise_for_status, request
 
 if TYPE_CHECKING:
     from monitoring.models import Source
@@ -118,7 +118,7 @@ class RssConnector(Connector):
             raise ValidationError({"url": "Enter the feed URL."})
         if not safe_url(url):
             raise ValidationError({"url": "Enter an absolute http(s) URL."})
-        return {"url": url}
+        return {"url": clean_public_url(url, field="url")}
 
     def fetch(self, source: Source, cursor: dict[str, Any]) -> tuple[list[Item], dict[str, Any]]:
         try:

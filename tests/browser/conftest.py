@@ -21,8 +21,8 @@ import os
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.availability import CHROMIUM, require_chromium
+from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the same test are safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -14,9 +14,9 @@ from crisisdesk.celery import app as celery_app
 from incidents.models import DeliveryStatus, Incident, NotificationDelivery
 from incidents.notifications import delivery as deliveries
 from incidents.signals import incident_event
+from tests.availability import redis_url, require_redis, xdist_worker_number
 from tests.factories import IncidentFactory, WatchFactory
 from tests.incidents.notifications.receiver import make_channel, start_receiver
-from tests.availability import redis_url, require_redis, xdist_worker_number
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

@@ -62,8 +62,7 @@ def test_the_database_refuses_a_duplicate_hash(incident, mention, responder):
 
 def test_changed_content_is_a_new_snapshot_and_old_ones_stay(incident, mention, responder):
     first, _ = evidence_capture(incident=incident, mention=mention, by=responder)
-    mention.text = "Edited later at the source"
-    mention.save()
+    mention.text = "Edited later at the source"  # not saved: a stored mention's text never changes
     second, created = evidence_capture(incident=incident, mention=mention, by=responder)
     assert created and second.sha256 != first.sha256
     first.refresh_from_db()
