@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class CrisisDeskConfig(AppConfig):
@@ -6,16 +7,16 @@ class CrisisDeskConfig(AppConfig):
     verbose_name = "CrisisDesk team and audit"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
+        # Imported once the app registry is ready: the checks read models and settings.
         from crisisdesk import checks  # noqa: F401  (registers system checks)
+
         # Runs once per migrate, after every app's permissions exist (sender = the last app).
         post_migrate.connect(_sync_roles_after_last_app, dispatch_uid="crisisdesk-sync-roles")
 
 
 def _sync_roles_after_last_app(sender, app_config=None, using="default", **kwargs) -> None:
-    from django.apps import apps
-
+    # Loaded when a migrate runs, not while the app registry is still being populated (this module
+    # is imported during it, and roles reaches DRF and the auth app).
     from crisisdesk.roles import sync_role_groups
 
     last = list(apps.get_app_configs())[-1]

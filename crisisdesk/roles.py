@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 
@@ -103,8 +104,9 @@ def sync_role_groups(**kwargs: Any) -> None:
     Connected to ``post_migrate``: a new model's permissions reach the roles without a data
     migration, and a flushed database (tests, ``manage.py flush``) gets its roles back.
     """
+    # The auth models can be imported only once the app registry is ready; this module is imported
+    # before that (settings-time code, app configs and URL confs read the permission constants).
     from django.contrib.auth.models import Group, Permission
-    from django.db.models import Q
 
     for role, names in ROLE_PERMISSIONS.items():
         wanted = Q(pk__in=[])

@@ -18,13 +18,11 @@ from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFac
 
 
 def sent(captured) -> list[tuple[str, tuple]]:
-    """The (task name, args) each captured on_commit callback would have enqueued."""
-    calls = []
-    for callback in captured:
-        func = getattr(callback, "func", callback)
-        task = getattr(func, "__self__", None)
-        calls.append((getattr(task, "name", repr(func)), tuple(getattr(callback, "args", ()))))
-    return calls
+    """The (task name, args) the captured on_commit callbacks enqueue when they run."""
+    with mock.patch("crisisdesk.nudging.enqueue_now") as send:
+        for callback in captured:
+            callback()
+    return [(call.args[0], tuple(call.args[1:])) for call in send.call_args_list]
 
 
 @pytest.mark.django_db
@@ -108,9 +106,9 @@ def test_poll_due_sources_sends_one_message_per_due_source():
     due = SourceFactory(kind="rss", config={"url": "http://127.0.0.1:9/feed"}, next_poll_at=timezone.now())
     SourceFactory(kind="rss", config={"url": "http://127.0.0.1:9/feed"},
                   next_poll_at=timezone.now() + timedelta(hours=1))
-    with mock.patch.object(tasks.poll_source, "delay") as delay:
+    with mock.patch("monitoring.nudges.enqueue_now") as send:
         assert tasks.poll_due_sources() == 1
-    delay.assert_called_once_with(due.pk)
+    send.assert_called_once_with("monitoring.tasks.poll_source", due.pk)
 
 
 def test_beat_runs_polling_heartbeats_and_the_sweeper_and_routes_match():

@@ -79,13 +79,10 @@ def test_a_scorer_failure_stores_the_items_unscored_for_the_scoring_stage(
     assert Mention.objects.filter(source=source, state=MentionState.NEW).count() == 2
     assert not Bucket.objects.filter(watch=source.watch).exists()  # … and not counted before scoring
     monkeypatch.undo()
-    with mock.patch("monitoring.tasks.score_new_mentions.delay") as score, mock.patch(
-        "monitoring.tasks.detect_watch.delay"
-    ) as detect:
+    with mock.patch("crisisdesk.nudging.enqueue_now") as send:
         for callback in callbacks:
             callback()
-    score.assert_called_once_with()
-    detect.assert_not_called()
+    send.assert_called_once_with("monitoring.tasks.score_new_mentions", countdown=None)  # and no detection
     assert score_new_mentions() == [source.watch_id]
     assert Bucket.objects.get(watch=source.watch).volume == 2
 
@@ -280,12 +277,10 @@ def test_it_nudges_detection_after_commit_only_when_it_created_something(
 
     assert len(callbacks) == 1
     assert none == []
-    with mock.patch("monitoring.tasks.detect_watch.delay") as detect, mock.patch(
-        "monitoring.tasks.score_new_mentions.delay"
-    ) as score:
-        callbacks[0]()
-    detect.assert_called_once_with(source.watch_id)
-    score.assert_not_called()
+    with mock.patch("crisisdesk.nudging.enqueue_now") as send:
+        for callback in callbacks:
+            callback()
+    send.assert_called_once_with("monitoring.tasks.detect_watch", source.watch_id, countdown=None)  # no scoring
 
 
 def test_plain_text_keeps_paragraphs_and_collapses_spaces():
