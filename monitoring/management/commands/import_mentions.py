@@ -40,8 +40,8 @@ class Command(BaseCommand):
                 result = import_file(source=source, fileobj=handle, filename=path.name, on_progress=progress)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
-        for error in result.errors[:SHOW_ERRORS]:
-            self.stdout.write(f"  {error}")
+        for row_error in result.errors[:SHOW_ERRORS]:
+            self.stdout.write(f"  {row_error}")
         if result.error_count > SHOW_ERRORS:
             self.stdout.write(f"  … and {result.error_count - SHOW_ERRORS} more row errors")
         self.stdout.write(
