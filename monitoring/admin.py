@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from monitoring.models import Bucket, Mention, Rule, Signal, Source, Watch
 
@@ -52,7 +53,7 @@ class MentionAdmin(admin.ModelAdmin):
     def short_text(self, obj: Mention) -> str:
         return obj.text[:80]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Mention | None = None) -> bool:
         return False
 
 

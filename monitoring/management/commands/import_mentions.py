@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--source", type=int, required=True, help="Id of an import source.")
         parser.add_argument("path", help="The .csv/.tsv/.json/.jsonl/.ndjson file.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         source = Source.objects.select_related("watch").filter(pk=options["source"]).first()
         if source is None:
             raise CommandError(f"No source #{options['source']}.")
