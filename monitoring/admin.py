@@ -12,8 +12,8 @@ from monitoring.sources import get_connector
 class SourceAdminForm(forms.ModelForm):
     """The connector checks the config here too (e.g. a feed URL on a private address is refused)."""
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
         kind, config = data.get("kind"), data.get("config")
         if kind and isinstance(config, dict):
             try:

@@ -19,6 +19,8 @@ class MonitoringRefusal(Refusal, ValidationError):
     as it is; ``crisisdesk.api_errors``: 409 with ``detail`` and ``code``).
     """
 
+    # Refusal sets a plain str; ValidationError declares str or lazy text: a refusal's is the str.
+    message: str
     code = "monitoring_refused"
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:

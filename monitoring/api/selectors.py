@@ -39,7 +39,8 @@ def mention_queryset() -> QuerySet[Mention]:
 def signal_queryset() -> QuerySet[Signal]:
     """Signals newest first, with their rule's name and kind and how many mentions they link."""
     through = Signal.mentions.through
-    counts = through.objects.filter(signal=OuterRef("pk")).order_by().values("signal").annotate(n=Count("*")).values("n")
+    # django-stubs does not see annotations on the auto-created through model: "n" is the Count above.
+    counts = through.objects.filter(signal=OuterRef("pk")).order_by().values("signal").annotate(n=Count("*")).values("n")  # type: ignore[misc]
     return (
         Signal.objects.select_related("rule")
         .only(*[f.name for f in Signal._meta.concrete_fields], "rule__name", "rule__kind")

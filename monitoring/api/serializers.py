@@ -280,7 +280,8 @@ class RuleInputSerializer(serializers.Serializer):
                 clash = clash.exclude(pk=rule.pk)
             if clash.exists():
                 raise serializers.ValidationError({"name": "This watch already has a rule with this name."})
-        kind = attrs.get("kind", rule.kind if rule is not None else None)
+        # "kind" is required on create, so "" (no such kind) is never what a new rule reads.
+        kind = attrs.get("kind", rule.kind if rule is not None else "")
         if "params" in attrs:
             try:
                 attrs["params"] = rule_params_clean(kind, attrs["params"])

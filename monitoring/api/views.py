@@ -16,10 +16,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.pagination import CursorPagination
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, api_permission
+from crisisdesk.types import MemberApiRequest
 from monitoring.api.filters import MentionFilter, RuleFilter, SignalFilter, SourceFilter, WatchFilter
 from monitoring.api.selectors import (
     mention_queryset,
@@ -68,7 +68,7 @@ class WatchListApi(_MonitoringApi, generics.ListAPIView):
         summary="Create a watch (managers)",
         description="Runs the same service as the watch page; by default adds one rule of every kind.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: MemberApiRequest) -> Response:
         payload = WatchInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -92,7 +92,7 @@ class WatchDetailApi(_MonitoringApi, generics.RetrieveAPIView):
         responses={200: WatchSerializer, 400: OpenApiResponse(description="A field is invalid (named).")},
         summary="Change a watch (managers)",
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: MemberApiRequest, pk: int) -> Response:
         watch = get_object_or_404(Watch, pk=pk)
         payload = WatchInputSerializer(data=request.data, partial=True, watch=watch)
         payload.is_valid(raise_exception=True)
@@ -192,7 +192,7 @@ class RuleListApi(_MonitoringApi, generics.ListAPIView):
         summary="Add a detection rule to a watch (managers)",
         description="Bounds match the rules page; ``params`` must fit the rule's kind.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: MemberApiRequest) -> Response:
         payload = RuleInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
@@ -216,7 +216,7 @@ class RuleDetailApi(_MonitoringApi, generics.RetrieveAPIView):
         responses={200: RuleSerializer, 400: OpenApiResponse(description="A field is invalid (named).")},
         summary="Change a rule's thresholds (managers)",
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: MemberApiRequest, pk: int) -> Response:
         rule = get_object_or_404(Rule.objects.select_related("watch"), pk=pk)
         payload = RuleInputSerializer(data=request.data, partial=True, rule=rule)
         payload.is_valid(raise_exception=True)
@@ -233,6 +233,6 @@ class RuleDetailApi(_MonitoringApi, generics.RetrieveAPIView):
         },
         summary="Delete a rule that never fired (managers)",
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: MemberApiRequest, pk: int) -> Response:
         services.rule_delete(rule=get_object_or_404(Rule, pk=pk), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from monitoring.detection.evaluators import Context, evaluate, lookback
+from monitoring.detection.evaluators import Context, HighReachLookup, evaluate, lookback
 from monitoring.detection.selectors import series_load
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Mention, MentionState, Rule, RuleKind
@@ -31,7 +31,7 @@ class BacktestHit:
     severity: int
 
 
-def _high_reach_preloaded(rule: Rule, start: datetime, end: datetime):
+def _high_reach_preloaded(rule: Rule, start: datetime, end: datetime) -> HighReachLookup:
     """One query for the whole range instead of one per evaluated bucket."""
     rows = sorted(
         Mention.objects.filter(

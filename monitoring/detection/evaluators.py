@@ -134,7 +134,8 @@ class Series:
         return [self.points[s] for s in self.starts[lo:hi]]
 
     def total(self, name: str, start: datetime, end: datetime) -> float:
-        return sum(getattr(p, name) for p in self.between(start, end))
+        total: float = sum(getattr(p, name) for p in self.between(start, end))
+        return total
 
     def per_bucket(self, name: str, start: datetime, end: datetime) -> list[float]:
         """Values for every bucket in ``[start, end)``, zeros included."""
@@ -170,8 +171,8 @@ class Breach:
     keep: Callable[[WindowMention], bool] = field(default=lambda mention: True)
 
 
-def _sensitivity(rule: Rule) -> str:
-    return rule.sensitivity if rule.sensitivity in POISSON_P else Sensitivity.BALANCED
+def _sensitivity(rule: Rule) -> Sensitivity:
+    return Sensitivity(rule.sensitivity) if rule.sensitivity in POISSON_P else Sensitivity.BALANCED
 
 
 def _windows(rule: Rule, now: datetime) -> tuple[datetime, datetime, datetime, int, int]:

@@ -50,7 +50,11 @@ class BucketDelta:
     crisis_term_hits: int = 0
 
 
-def deltas_for(rows: Iterable[tuple[int, datetime, str, int, float, bool]]) -> list[BucketDelta]:
+# A mention as ``deltas_for`` counts it: (watch_id, published_at, label, reach, risk, has_crisis_terms).
+BucketRow = tuple[int, datetime, str, int, float | None, bool]
+
+
+def deltas_for(rows: Iterable[BucketRow]) -> list[BucketDelta]:
     """Aggregate ``(watch_id, published_at, label, reach, risk, has_crisis_terms)`` into deltas.
 
     Runs once per stored mention, so rows are grouped on integer bucket keys and each bucket's
@@ -94,7 +98,7 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
         for offset in range(0, len(deltas), CHUNK):
             chunk = deltas[offset : offset + CHUNK]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            params: list = []
+            params: list[int | float | str | None] = []
             for d in chunk:
                 params.extend(
                     [
@@ -152,9 +156,10 @@ def buckets_add_mentions(mention_ids: list[int]) -> None:
         return
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_bucket_sql(), [WIDTH, mention_ids, MentionState.SCORED])
+            # psycopg2 sends the timedelta as an interval; django-stubs' parameter type leaves timedelta out.
+            cursor.execute(_bucket_sql(), [WIDTH, mention_ids, MentionState.SCORED])  # type: ignore[list-item]
         return
-    rows: list[tuple] = []
+    rows: list[BucketRow] = []
     for offset in range(0, len(mention_ids), CHUNK):
         rows.extend(
             (watch_id, published_at, label, reach, risk, bool(terms))

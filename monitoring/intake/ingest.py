@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 from django.db import connection, transaction
@@ -77,7 +77,7 @@ def _excluded(text: str, terms: list[str]) -> bool:
 
 # A row ready to store: external_id, then (url, author, reach, engagement, text, language tag,
 # published_at, raw).
-Row = tuple[str, tuple]
+Row = tuple[str, tuple[str, str, int, int, str, str, datetime, dict[str, Any]]]
 
 
 class _Scored(NamedTuple):
@@ -98,7 +98,7 @@ class _Scored(NamedTuple):
         return MentionState.SCORED if self.label else MentionState.NEW
 
 
-def _score_chunk(rows: list[Row], scenario_terms: dict | None) -> list[_Scored] | None:
+def _score_chunk(rows: list[Row], scenario_terms: dict[str, dict[str, list[str]]] | None) -> list[_Scored] | None:
     """Scores for one chunk of rows, or None if the scorer failed on it.
 
     Scoring must never cost a mention: on an error the chunk is stored unscored (``new``) and the
@@ -127,7 +127,7 @@ def _unscored(rows: list[Row]) -> list[_Scored]:
     return [_Scored(fields[5], None, "", None, [], "") for _, fields in rows]
 
 
-def _json_array(rows: list[tuple]) -> str:
+def _json_array(rows: list[tuple[object, ...]]) -> str:
     """The chunk as one JSON text: orjson (datetimes as RFC 3339, ~5× faster than ``json``), or
     ``json`` for the rare ``raw`` payload orjson refuses (an integer beyond 64 bits)."""
     try:
@@ -196,7 +196,7 @@ class _Batch:
     now: datetime
     exclude_terms: list[str]
     languages: set[str]
-    scenario_terms: dict | None
+    scenario_terms: dict[str, dict[str, list[str]]] | None
     seen: set[str] = field(default_factory=set)
 
 

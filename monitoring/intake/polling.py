@@ -105,7 +105,7 @@ def _flip_health(source: Source, new_health: str, *, reason: str = "") -> None:
 
 def _backoff(source: Source, failures: int, retry_after: float | None) -> timedelta:
     base = timedelta(seconds=max(source.poll_interval, 30))
-    delay = min(base * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+    delay: timedelta = min(base * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
     if retry_after:
         delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
     return delay

@@ -113,7 +113,7 @@ def webhook_accept(*, signed: SignedBody) -> IngestResult:
 # --- The batch a sender pushes (docs/webhook.md) ----------------------------------------------------
 
 
-class WebhookMentionSerializer(serializers.Serializer):
+class WebhookMentionSerializer(serializers.Serializer[dict[str, Any]]):
     """One pushed mention. Unknown keys are ignored (kept in ``raw``), known ones are strict."""
 
     external_id = serializers.CharField(max_length=EXTERNAL_ID_MAX)
@@ -136,7 +136,7 @@ class WebhookMentionSerializer(serializers.Serializer):
         return value
 
 
-class WebhookBatchSerializer(serializers.Serializer):
+class WebhookBatchSerializer(serializers.Serializer[dict[str, Any]]):
     mentions = WebhookMentionSerializer(many=True, allow_empty=True)
 
     def validate_mentions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

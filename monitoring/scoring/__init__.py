@@ -86,19 +86,20 @@ class Score(_ScoreFields):
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
-            return tuple.__eq__(self, other)  # type: ignore[arg-type]
+            return tuple.__eq__(self, other)
         # A plain tuple would compare field by field if left to tuple's own method.
         return False if isinstance(other, tuple) else NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
-            return tuple.__ne__(self, other)  # type: ignore[arg-type]
+            return tuple.__ne__(self, other)
         return True if isinstance(other, tuple) else NotImplemented
 
     def _unordered(self, other: object) -> bool:
-        return NotImplemented  # scores have no order (as the dataclass had none)
+        # NotImplemented (typed Any) makes Python raise TypeError: scores have no order (as the dataclass had none).
+        return NotImplemented  # type: ignore[no-any-return]
 
-    __lt__ = __le__ = __gt__ = __ge__ = _unordered  # type: ignore[assignment]
+    __lt__ = __le__ = __gt__ = __ge__ = _unordered
     __hash__ = tuple.__hash__
 
     def as_dict(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def vader() -> SentimentIntensityAnalyzer:
 
 
 def english_sentiment(text: str) -> float:
-    compound = vader().polarity_scores(text)["compound"]
+    compound: float = vader().polarity_scores(text)["compound"]
     if -NEUTRAL_BAND < compound < NEUTRAL_BAND:
         # VADER reads emoji through their English names and misses many ("😡" → 0).
         from_emoji = emoji_sentiment(text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -94,7 +95,7 @@ _VOTE_SHIFTS = tuple(_VOTE_BITS * k for k in range(len(_VOTE_LANGUAGES)))
 _VOTE_PACKED_MAX_LEN = 2 * _VOTE_MASK
 _token_votes: dict[str, int] = {}
 # Platform tags are few ("en", "tr-TR", "in"…): normalised once each.
-_tags: dict[str, str] = {}
+_tags: dict[str | None, str] = {}  # None is never stored: tag_codes looks tags up as they come
 
 
 def normalize_language(tag: str | None) -> str:
@@ -125,10 +126,10 @@ def language_groups(codes: list[str]) -> list[str]:
 
 def tag_codes(tags: Sequence[str | None]) -> list[str]:
     """``normalize_language`` of each platform tag, the tags seen before by one C-level ``map``."""
-    codes = list(map(_tags.get, tags))
+    codes: list[str | None] = list(map(_tags.get, tags))
     for i in [i for i, code in enumerate(codes) if code is None]:
         codes[i] = normalize_language(tags[i])
-    return codes
+    return cast("list[str]", codes)  # every None was filled in just above
 
 
 def _vote(text: str) -> str | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import compress
 from pathlib import Path
+from typing import cast
 
 from .matcher import Term, TermMatcher, parse_term
 from .text import PUNCTUATION, fold, tokens
@@ -221,7 +222,8 @@ class Lexicon:
         if memo.special.isdisjoint(toks):
             # No phrase, negator, intensifier or contrast word: the valences as they are.
             total = 0.0
-            for valence in compress(valences, valences):
+            # compress keeps the truthy valences only: no None among them.
+            for valence in cast("Iterator[float]", compress(valences, valences)):
                 total += valence
             return total
         spans = None
@@ -231,7 +233,8 @@ class Lexicon:
             if not any(valences):
                 return 0.0
             modify = self._modify
-            hits = [(i, modify(toks, i, i + 1, valences[i])) for i in compress(range(len(toks)), valences)]
+            # i runs over the truthy valences only (compress), so valences[i] is never None.
+            hits = [(i, modify(toks, i, i + 1, valences[i])) for i in compress(range(len(toks)), valences)]  # type: ignore[arg-type]
         else:
             hits = self._hits_with_phrases(toks, valences, spans)
             if not hits:

@@ -22,17 +22,21 @@ from django.utils import timezone
 
 from monitoring import scoring
 from monitoring.intake import overlap
-from monitoring.intake.buckets import buckets_add, deltas_for
+from monitoring.intake.buckets import BucketRow, buckets_add, deltas_for
 from monitoring.models import Mention, MentionState
 from monitoring.scoring.selectors import scenario_terms_load
 
 DEFAULT_BATCH = 500
 # What scoring needs of a claimed mention, as plain tuples (no model instances on the hot path).
+# ``CLAIM_FIELDS`` of one claimed mention, and the row ``_write_scores`` sets for it:
+# (id, language, sentiment, label, risk, crisis_terms, scenario_hint).
+Claimed = tuple[int, int, str, str, bool, int, int, datetime]
+ScoreRow = tuple[int, str, float, str, float, list[str], str]
 CLAIM_FIELDS = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
                 "published_at")
 
 
-def _claim_new(limit: int) -> list[tuple]:
+def _claim_new(limit: int) -> list[Claimed]:
     return list(
         Mention.objects.filter(state=MentionState.NEW)
         .order_by("id")
@@ -49,7 +53,7 @@ _PG_UPDATE = (
 )
 
 
-def _write_scores(rows: list[tuple], scored_at: datetime) -> None:
+def _write_scores(rows: list[ScoreRow], scored_at: datetime) -> None:
     """Set the scores of claimed rows: on PostgreSQL one ``UPDATE … FROM json_to_recordset`` per
     chunk (one parameter, parsed once by the server), elsewhere one ``executemany``.
 
@@ -79,7 +83,7 @@ def _write_scores(rows: list[tuple], scored_at: datetime) -> None:
             )
 
 
-def _score(mentions: list[tuple], terms: dict[str, dict[str, list[str]]] | None) -> list[scoring.Score]:
+def _score(mentions: list[Claimed], terms: dict[str, dict[str, list[str]]] | None) -> list[scoring.Score]:
     """Score a claimed batch with ``score_many`` (its batch speed-ups apply)."""
     return scoring.score_many(
         [m[2] for m in mentions],
@@ -90,10 +94,10 @@ def _score(mentions: list[tuple], terms: dict[str, dict[str, list[str]]] | None)
     )
 
 
-def _rows_for(mentions: list[tuple], scores: list[scoring.Score]) -> tuple[list[tuple], list[tuple]]:
+def _rows_for(mentions: list[Claimed], scores: list[scoring.Score]) -> tuple[list[ScoreRow], list[BucketRow]]:
     """Score rows for ``_write_scores`` and bucket rows for ``deltas_for`` of one scored chunk."""
-    rows: list[tuple] = []
-    bucket_rows: list[tuple] = []
+    rows: list[ScoreRow] = []
+    bucket_rows: list[BucketRow] = []
     for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at), score in zip(
         mentions, scores, strict=True
     ):
@@ -128,7 +132,7 @@ def score_new_mentions(*, limit: int = DEFAULT_BATCH) -> list[int]:
     now = timezone.now()
     size = overlap.OVERLAP_CHUNK
     chunks = [mentions[offset : offset + size] for offset in range(0, len(mentions), size)]
-    bucket_rows: list[tuple] = []
+    bucket_rows: list[BucketRow] = []
     for chunk, scores in overlap.overlapped(chunks, lambda chunk: _score(chunk, terms)):
         rows, chunk_bucket_rows = _rows_for(chunk, scores)
         _write_scores(rows, now)

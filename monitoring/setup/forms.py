@@ -39,8 +39,10 @@ class TermsField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value: Any) -> list[str]:
-        terms = split_terms(super().to_python(value))
+    # A list built on CharField's text cleaning, as Django's SimpleArrayField does (whose stub
+    # overrides the return type the same way).
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        terms = split_terms(super().to_python(value) or "")  # "" when empty (CharField's empty_value)
         if len(terms) > MAX_TERMS:
             raise ValidationError(f"At most {MAX_TERMS} terms.")
         if any(len(term) > 100 for term in terms):
@@ -144,7 +146,8 @@ class SourceForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         name = (cleaned.get("name") or "").strip()
         if name:
             clash = Source.objects.filter(watch=self.watch, name=name)

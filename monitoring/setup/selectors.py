@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -17,6 +17,23 @@ from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, Watch
 # Worst first: a dead feed must be the first thing on the sources page.
 HEALTH_ORDER = [SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED, SourceHealth.UNKNOWN, SourceHealth.OK]
 PROBLEM_HEALTH = {SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED}
+
+if TYPE_CHECKING:
+    # What the list pages read off each row besides the columns: the selectors below set these
+    # on the instances. Only the type checker sees these classes (at run time they would be models).
+
+    class ListedWatch(Watch):
+        volume_24h: int
+        negative_24h: int
+        negative_share: float | None
+        health_counts: dict[str, int]
+        source_count: int
+        problem_sources: int
+        open_incident: Incident | None
+
+    class ListedSource(Source):
+        health_rank: int
+        is_problem: bool
 
 
 def watch_bucket_sum(field: str, since: datetime) -> Coalesce:
@@ -31,7 +48,7 @@ def watch_bucket_sum(field: str, since: datetime) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def watch_list(*, now: datetime | None = None) -> list[Watch]:
+def watch_list(*, now: datetime | None = None) -> list[ListedWatch]:
     """Every watch with its last-24-hour volume and negative share, open incident and source health.
 
     Three queries however many watches: watches with subquery annotations, then source health
@@ -39,12 +56,12 @@ def watch_list(*, now: datetime | None = None) -> list[Watch]:
     """
     now = now or timezone.now()
     since = bucket_start(now - timedelta(hours=24))
-    watches = list(
+    watches = cast("list[ListedWatch]", list(
         Watch.objects.select_related("default_scenario").annotate(
             volume_24h=watch_bucket_sum("volume", since),
             negative_24h=watch_bucket_sum("negative", since),
         )
-    )
+    ))
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for watch_id, health, active in Source.objects.order_by().values_list("watch_id", "health", "is_active"):
         counts[watch_id]["paused" if not active else health] += 1
@@ -101,7 +118,7 @@ def watch_open_incident(watch: Watch) -> Incident | None:
     return Incident.objects.filter(watch=watch, status__in=OPEN_STATUSES).first()
 
 
-def source_list(*, watch_id: int | None = None) -> list[Source]:
+def source_list(*, watch_id: int | None = None) -> list[ListedSource]:
     """Every source, the unhealthy ones first, with ``is_problem`` set for the page to flag them."""
     health_rank = Case(
         *[When(health=health, then=Value(rank)) for rank, health in enumerate(HEALTH_ORDER)],
@@ -113,7 +130,7 @@ def source_list(*, watch_id: int | None = None) -> list[Source]:
     )
     if watch_id is not None:
         sources = sources.filter(watch_id=watch_id)
-    rows = list(sources.order_by("health_rank", "watch__name", "name").defer("cursor", "config"))
+    rows = cast("list[ListedSource]", list(sources.order_by("health_rank", "watch__name", "name").defer("cursor", "config")))
     for source in rows:
         source.is_problem = source.is_active and source.health in PROBLEM_HEALTH
     return rows

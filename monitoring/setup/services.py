@@ -326,7 +326,10 @@ def drill_start(
 
 
 def _rule_name_check(*, watch_id: int, name: str, rule_pk: int | None = None) -> None:
-    if Rule.objects.filter(watch_id=watch_id, name=name).exclude(pk=rule_pk).exists():
+    rules = Rule.objects.filter(watch_id=watch_id, name=name)
+    if rule_pk is not None:  # editing: the rule itself is no clash
+        rules = rules.exclude(pk=rule_pk)
+    if rules.exists():
         raise ValidationError({"name": "This watch already has a rule with this name."})
 
 

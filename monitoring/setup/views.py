@@ -6,17 +6,19 @@ see a webhook source's secret.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, require
+from crisisdesk.types import Member, MemberRequest
 from crisisdesk.web import run_action
 from monitoring.detection.backtest import backtest_rule
 from monitoring.intake.polling import pull_kinds
@@ -25,8 +27,16 @@ from monitoring.setup import selectors, services
 from monitoring.setup.forms import BacktestForm, RuleForm, SourceForm, SourceKindForm, WatchForm
 from monitoring.sources import get_connector
 
+_Row = TypeVar("_Row", Watch, Source, Rule)
 
-def _get(getter: Any, pk: int, what: str) -> Any:
+
+class _SourceAction(Protocol):
+    """A source service a button calls: ``source_pause``, ``source_poll_now``, …"""
+
+    def __call__(self, *, source: Source, by: Member) -> object: ...
+
+
+def _get(getter: Callable[[int], _Row], pk: int, what: str) -> _Row:
     try:
         return getter(pk)
     except (Watch.DoesNotExist, Source.DoesNotExist, Rule.DoesNotExist):
@@ -42,7 +52,7 @@ def _push_kinds() -> set[str]:
 
 @require(VIEW_MONITORING)
 @require_safe
-def watch_list(request: HttpRequest) -> HttpResponse:
+def watch_list(request: MemberRequest) -> HttpResponse:
     watches = selectors.watch_list()
     return render(request, "monitoring/watch_list.html", {
         "watches": watches,
@@ -52,7 +62,7 @@ def watch_list(request: HttpRequest) -> HttpResponse:
 
 @require(VIEW_MONITORING)
 @require_safe
-def watch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def watch_detail(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
     return render(request, "monitoring/watch_detail.html", {
         "watch": watch,
@@ -66,7 +76,7 @@ def watch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_MONITORING)
-def watch_create(request: HttpRequest) -> HttpResponse:
+def watch_create(request: MemberRequest) -> HttpResponse:
     form = WatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         watch = services.watch_create(by=request.user, **form.cleaned_data)
@@ -78,7 +88,7 @@ def watch_create(request: HttpRequest) -> HttpResponse:
 
 
 @require(MANAGE_MONITORING)
-def watch_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def watch_edit(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
     form = WatchForm(request.POST or None, watch=watch)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +105,7 @@ def watch_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(VIEW_MONITORING)
 @require_safe
-def source_list(request: HttpRequest) -> HttpResponse:
+def source_list(request: MemberRequest) -> HttpResponse:
     sources = selectors.source_list()
     return render(request, "monitoring/source_list.html", {
         "sources": sources,
@@ -105,7 +115,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 
 @require(MANAGE_MONITORING)
-def source_create(request: HttpRequest, pk: int) -> HttpResponse:
+def source_create(request: MemberRequest, pk: int) -> HttpResponse:
     """Step 1 (no ``kind``): choose the kind. Step 2: that kind's setup form."""
     watch = _get(selectors.watch_get, pk, "watch")
     kind = request.GET.get("kind") or request.POST.get("kind")
@@ -129,7 +139,7 @@ def source_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_MONITORING)
-def source_setup(request: HttpRequest, pk: int) -> HttpResponse:
+def source_setup(request: MemberRequest, pk: int) -> HttpResponse:
     source = _get(selectors.source_get, pk, "source")
     form = SourceForm(request.POST or None, kind=source.kind, watch=source.watch, source=source)
     if request.method == "POST" and form.is_valid():
@@ -153,7 +163,7 @@ def source_setup(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _source_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+def _source_action(request: MemberRequest, pk: int, action: _SourceAction, done: str) -> HttpResponse:
     source = _get(selectors.source_get, pk, "source")
 
     def act() -> str:
@@ -166,25 +176,25 @@ def _source_action(request: HttpRequest, pk: int, action: Any, done: str) -> Htt
 
 @require(MANAGE_MONITORING)
 @require_POST
-def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
+def source_pause(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(request, pk, services.source_pause, "Source paused.")
 
 
 @require(MANAGE_MONITORING)
 @require_POST
-def source_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def source_resume(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(request, pk, services.source_resume, "Source resumed.")
 
 
 @require(MANAGE_MONITORING)
 @require_POST
-def source_poll_now(request: HttpRequest, pk: int) -> HttpResponse:
+def source_poll_now(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(request, pk, services.source_poll_now, "Poll queued; health updates when it finishes.")
 
 
 @require(MANAGE_MONITORING)
 @require_POST
-def source_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+def source_rotate_secret(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(
         request, pk, services.source_rotate_secret, "New secret made. The old one no longer works: update the sender."
     )
@@ -192,7 +202,7 @@ def source_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_MONITORING)
 @require_POST
-def source_restart_drill(request: HttpRequest, pk: int) -> HttpResponse:
+def source_restart_drill(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(request, pk, services.source_restart_drill, "Drill restarted from the beginning.")
 
 
@@ -201,13 +211,13 @@ def source_restart_drill(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(VIEW_MONITORING)
 @require_safe
-def rule_list(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_list(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
     return render(request, "monitoring/rule_list.html", {"watch": watch, "rules": selectors.watch_rules(watch)})
 
 
 @require(MANAGE_MONITORING)
-def rule_create(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_create(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
     form = RuleForm(request.POST or None, watch=watch)
     if request.method == "POST" and form.is_valid():
@@ -222,7 +232,7 @@ def rule_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(MANAGE_MONITORING)
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_edit(request: MemberRequest, pk: int) -> HttpResponse:
     rule = _get(selectors.rule_get, pk, "rule")
     form = RuleForm(request.POST or None, watch=rule.watch, rule=rule)
     if request.method == "POST" and form.is_valid():
@@ -238,7 +248,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_MONITORING)
 @require_POST
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_delete(request: MemberRequest, pk: int) -> HttpResponse:
     rule = _get(selectors.rule_get, pk, "rule")
 
     def delete() -> str:
@@ -252,7 +262,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(MANAGE_MONITORING)
 @require_safe
-def rule_backtest(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_backtest(request: MemberRequest, pk: int) -> HttpResponse:
     """"Over the last N days this rule would have fired at …", replayed over stored buckets (writes nothing)."""
     rule = _get(selectors.rule_get, pk, "rule")
     form = BacktestForm(request.GET or {"days": 7})

@@ -115,7 +115,7 @@ class DrillConnector(Connector):
         recording_path(config.get("recording", ""))
         try:
             raw_speed = config.get("speed")
-            speed = DEFAULT_SPEED if raw_speed in (None, "") else float(raw_speed)
+            speed = DEFAULT_SPEED if raw_speed is None or raw_speed == "" else float(raw_speed)
         except (TypeError, ValueError):
             raise ValidationError({"speed": "Enter a number such as 20."}) from None
         if not 0 < speed <= MAX_SPEED:

@@ -160,7 +160,7 @@ class RedditConnector(Connector):
             listing = http.decode_json(response, what=what)
             data = listing.get("data") if isinstance(listing, dict) else None
             children = data.get("children") if isinstance(data, dict) else None
-            if not isinstance(children, list):
+            if not isinstance(data, dict) or not isinstance(children, list):
                 raise TemporaryError(f"{what}: the answer is not a listing")
             page_posts = [
                 c["data"] for c in children if isinstance(c, dict) and isinstance(c.get("data"), dict)

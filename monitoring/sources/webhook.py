@@ -45,7 +45,7 @@ class WebhookConnector(Connector):
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         config = dict(config or {})
         value = config.get("expected_interval_minutes")
-        if value in (None, ""):
+        if value is None or value == "":
             config.pop("expected_interval_minutes", None)
             return config
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -26,8 +26,12 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = import_sources()
-        self.fields["source"].label_from_instance = lambda source: f"{source.watch.name} · {source.name}"
+        # ``self.fields`` is typed as plain Field; "source" is the ModelChoiceField declared above.
+        source_field = cast("forms.ModelChoiceField[Source]", self.fields["source"])
+        source_field.queryset = import_sources()
+        # A per-instance label function (Django calls ``self.label_from_instance(obj)``); the stubs
+        # type the attribute as a method, which takes ``self`` first.
+        source_field.label_from_instance = lambda source: f"{source.watch.name} · {source.name}"  # type: ignore[assignment]
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -39,7 +43,8 @@ class ImportUploadForm(forms.Form):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("source") and not cleaned.get("new_for_watch") and "source" not in self.errors:
             self.add_error("source", "Choose an import source or a watch to create one for.")
         return cleaned

@@ -230,7 +230,7 @@ def row_to_item(record: dict[str, Any], mapping: dict[str, Any], tz: ZoneInfo) -
     )
 
 
-def _text_stream(fileobj: IO) -> io.TextIOBase:
+def _text_stream(fileobj: IO[Any]) -> io.TextIOBase:
     """A text stream from a binary or text file object; BOM-aware (Excel writes UTF-16 and UTF-8-SIG)."""
     if isinstance(fileobj, io.TextIOBase):
         return fileobj
@@ -318,10 +318,12 @@ def _json_records(stream: io.TextIOBase) -> Iterator[tuple[int, Any, list[str]]]
         try:
             yield number, json.loads(line), []
         except ValueError as error:
-            yield number, RowProblem("json", f"not valid JSON: {error.msg}"), []
+            # Only a syntax error has ``msg``; an over-long integer is a plain ValueError.
+            detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            yield number, RowProblem("json", f"not valid JSON: {detail}"), []
 
 
-def _count_records(fileobj: IO, kind: str) -> int | None:
+def _count_records(fileobj: IO[Any], kind: str) -> int | None:
     """Rows in a seekable file, for the progress bar; None when the file cannot be rewound."""
     try:
         start = fileobj.tell()
@@ -354,7 +356,7 @@ def file_kind(filename: str) -> str:
 def import_file(
     *,
     source: Source,
-    fileobj: IO,
+    fileobj: IO[Any],
     filename: str,
     on_progress: Callable[[int, int | None], None] | None = None,
     by: Member | None = None,

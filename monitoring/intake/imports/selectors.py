@@ -16,4 +16,7 @@ def import_sources() -> QuerySet[Source]:
 
 def upload_source(status: dict[str, Any]) -> Source | None:
     """The source an upload's status names (None once it was deleted)."""
-    return Source.objects.select_related("watch").filter(pk=status.get("source_id")).first()
+    source_id = status.get("source_id")
+    if source_id is None:  # every status names its source; a hand-edited one may not
+        return None
+    return Source.objects.select_related("watch").filter(pk=source_id).first()

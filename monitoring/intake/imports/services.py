@@ -64,9 +64,10 @@ def import_status_read(upload_id: str) -> dict[str, Any] | None:
     """An upload's status, or None when there is no such upload."""
     try:
         _, status_path = _upload_paths(upload_id)
-        return json.loads(status_path.read_text(encoding="utf-8"))
+        status: dict[str, Any] = json.loads(status_path.read_text(encoding="utf-8"))
     except (ValidationError, FileNotFoundError, json.JSONDecodeError):
         return None
+    return status
 
 
 def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by: Member) -> str:
@@ -108,7 +109,7 @@ def import_upload_run(*, upload_id: str) -> dict[str, Any] | None:
             return status  # another worker is on it
     data_path, _ = _upload_paths(upload_id)
     source = Source.objects.select_related("watch").filter(pk=status["source_id"]).first()
-    by = get_user_model().objects.filter(pk=status.get("by_id")).first() if status.get("by_id") else None
+    by = get_user_model().objects.filter(pk=status["by_id"]).first() if status.get("by_id") else None
     status = {**status, "state": "running"}
     import_status_write(upload_id, status)
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_MONITORING, require
+from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from monitoring.intake.imports import selectors, services
 from monitoring.intake.imports.forms import ImportUploadForm
 
 
 @require(MANAGE_MONITORING)
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: MemberRequest) -> HttpResponse:
     initial = {}
     if request.GET.get("source", "").isdigit():
         initial["source"] = int(request.GET["source"])
@@ -35,7 +36,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require(MANAGE_MONITORING)
 @require_safe
-def import_status(request: HttpRequest, upload_id: str) -> HttpResponse:
+def import_status(request: MemberRequest, upload_id: str) -> HttpResponse:
     """The upload's progress: the full page, or (htmx) the fragment that polls itself until done."""
     status = services.import_status_read(upload_id)
     if status is None:
@@ -54,7 +55,7 @@ def import_status(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 @require(MANAGE_MONITORING)
 @require_POST
-def import_retry(request: HttpRequest, upload_id: str) -> HttpResponse:
+def import_retry(request: MemberRequest, upload_id: str) -> HttpResponse:
     def retry() -> str:
         services.import_upload_retry(upload_id=upload_id, by=request.user)
         return "Import queued again."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="Start again after the last line.")
         parser.add_argument("--name", default="Drill replay", help="Name of the drill source on the watch.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         watch = Watch.objects.filter(name=options["watch"]).first()
         if watch is None:
             names = ", ".join(Watch.objects.values_list("name", flat=True)) or "none yet"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--source", type=int, required=True, help="Id of an import source.")
         parser.add_argument("path", help="The .csv/.tsv/.json/.jsonl/.ndjson file.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         source = Source.objects.select_related("watch").filter(pk=options["source"]).first()
         if source is None:
             raise CommandError(f"No source #{options['source']}.")
@@ -40,8 +41,8 @@ class Command(BaseCommand):
                 result = import_file(source=source, fileobj=handle, filename=path.name, on_progress=progress)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
-        for error in result.errors[:SHOW_ERRORS]:
-            self.stdout.write(f"  {error}")
+        for row_error in result.errors[:SHOW_ERRORS]:
+            self.stdout.write(f"  {row_error}")
         if result.error_count > SHOW_ERRORS:
             self.stdout.write(f"  … and {result.error_count - SHOW_ERRORS} more row errors")
         self.stdout.write(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             for score in scores:
                 out.write(json.dumps(score.as_dict(), ensure_ascii=False))
 
-    def _stdin(self, given: object) -> io.TextIOBase:
+    def _stdin(self, given: object) -> io.TextIOBase | TextIO:
         stream = given if isinstance(given, io.TextIOBase) else sys.stdin
         if isinstance(stream, io.TextIOWrapper):
             # Read UTF-8 whatever the locale says; undecodable bytes become U+FFFD, not a crash.
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         return stream
 
 
-def _batches(stream: io.TextIOBase) -> Iterator[list[str]]:
+def _batches(stream: Iterable[str]) -> Iterator[list[str]]:
     batch: list[str] = []
     for raw in stream:
         batch.append(raw.rstrip("\r\n"))

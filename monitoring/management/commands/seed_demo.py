@@ -21,6 +21,7 @@ from django.db import transaction
 
 from crisisdesk.audit.services import audit_record, snapshot
 from crisisdesk.roles import ROLES
+from crisisdesk.types import Member
 from incidents.lifecycle.services import incident_transition
 from incidents.models import OPEN_STATUSES, Incident, Status
 from monitoring.detection.defaults import default_rules_for
@@ -126,7 +127,7 @@ def seed_demo() -> SeedReport:
     return SeedReport(users, installed, watch_created, source_created, rules)
 
 
-def _resolve_open_incidents(watch: Watch, by: User) -> list[int]:
+def _resolve_open_incidents(watch: Watch, by: Member) -> list[int]:
     """Resolve the demo watch's open incident through the normal transitions (timeline, audit, signal)."""
     resolved = []
     for incident in Incident.objects.filter(watch=watch, status__in=OPEN_STATUSES):

@@ -127,6 +127,20 @@ def test_json_lines_with_a_broken_line_keep_the_good_ones(source):
     assert Mention.objects.get(external_id="l1").text == "Acme Air <script>alert(1)</script>ok"
 
 
+def test_a_json_line_with_an_over_long_number_is_a_row_error(source):
+    # Python refuses integers of more than 4,300 digits with a plain ValueError (no ``msg``).
+    lines = "\n".join([
+        '{"external_id": "n1", "text": "Acme Air", "engagement": ' + "9" * 5000 + "}",
+        json.dumps({"external_id": "n2", "text": "Acme Air again", "date": "2026-11-16T09:01:00Z"}),
+    ])
+
+    result = import_file(source=source, fileobj=upload("export.jsonl", lines), filename="export.jsonl")
+
+    assert result.created == 1
+    assert [(e.row, e.field) for e in result.errors] == [(1, "json")]
+    assert "4300 digits" in result.errors[0].message
+
+
 def test_a_json_object_wrapping_its_records_is_understood(source):
     body = {"data": [{"id": "w1", "text": "Acme Air", "timestamp": "2026-11-16T09:00:00Z"}]}
 
