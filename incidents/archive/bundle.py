@@ -47,23 +47,25 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def json_value(value: Any) -> Any:
-    """``value`` with datetimes as ISO UTC strings, recursively, so ``json.dumps`` takes it."""
+def json_default(value: Any) -> Any:
+    """``json.dumps``' fallback: datetimes as ISO UTC strings, dates ISO, decimals as strings."""
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dict):
-        return {str(key): json_value(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(item) for item in value]
-    return value
+    raise TypeError(f"Not JSON serialisable: {type(value).__name__}")
+
+
+def _guard(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def csv_cell(value: Any) -> str | int | float:
     """One CSV cell: numbers as numbers, nested values as compact JSON, text neutralised (see module)."""
+    if isinstance(value, str):  # the common case first: this runs for every cell of every mention
+        return _guard(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -73,10 +75,8 @@ def csv_cell(value: Any) -> str | int | float:
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, dict | list | tuple):
-        text = json.dumps(json_value(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+        return _guard(_dumps(value, sort_keys=True))
+    return _guard(str(value))
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class ArchiveWriter:
                 json_out.write(b"[")
                 for row in rows:
                     writer.writerow([csv_cell(row[column]) for column in csv_columns])
-                    item = _dumps({column: json_value(row[column]) for column in columns})
+                    item = _dumps({column: row[column] for column in columns})
                     json_out.write(("\n" if count == 0 else ",\n").encode("utf-8") + item.encode("utf-8"))
                     count += 1
                     if count % FLUSH_ROWS == 0:
@@ -172,9 +172,16 @@ class ArchiveWriter:
         self.zip.close()
 
 
-def _dumps(value: Any, *, indent: int | None = None) -> str:
+def _dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+    return json.dumps(
+        value,
+        ensure_ascii=False,
+        indent=indent,
+        separators=separators,
+        sort_keys=sort_keys,
+        default=json_default,
+    )
 
 
 def _take(buffer: io.StringIO) -> bytes:
