@@ -40,6 +40,10 @@ TRIAGE_INCIDENTS = "incidents.triage_incident"  # acknowledge, assign, tasks, dr
 CLOSE_INCIDENTS = "incidents.close_incident"
 APPROVE_DRAFTS = "incidents.approve_draft"
 MANAGE_NOTIFICATIONS = "incidents.manage_notifications"
+# Taking an incident's data out of CrisisDesk (the archive zip: evidence, every mention, drafts):
+# managers and up. Viewers and responders read incidents on the pages; a copy that leaves the
+# building is a manager's call, and every export is audited (incidents.archive).
+EXPORT_INCIDENTS = "incidents.export_incident"
 VIEW_MONITORING = "monitoring.view_watch"
 MANAGE_MONITORING = "monitoring.manage_monitoring"  # watches, sources, rules, thresholds
 VIEW_PLAYBOOKS = "playbooks.view_playbook"
@@ -72,7 +76,7 @@ _RESPONDER_PERMISSIONS = [
 ]
 _MANAGER_PERMISSIONS = [
     *_RESPONDER_PERMISSIONS,
-    CLOSE_INCIDENTS, APPROVE_DRAFTS, MANAGE_NOTIFICATIONS,
+    CLOSE_INCIDENTS, APPROVE_DRAFTS, MANAGE_NOTIFICATIONS, EXPORT_INCIDENTS,
     "incidents.view_notificationchannel", "incidents.add_notificationchannel",
     "incidents.change_notificationchannel", "incidents.view_notificationdelivery",
     MANAGE_MONITORING, "monitoring.add_watch", "monitoring.change_watch", "monitoring.add_source",

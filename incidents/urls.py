@@ -1,5 +1,6 @@
 from django.urls import path
 
+from incidents.archive import views as archive_views
 from incidents.lifecycle import views
 from incidents.notifications import views as notification_views
 from incidents.response import views as response_views
@@ -48,4 +49,6 @@ urlpatterns = [
          name="review_action_item_done"),
     path("<int:pk>/review/export.md", review_views.review_export_markdown, name="review_markdown"),
     path("<int:pk>/review/print/", review_views.review_print, name="review_print"),
+    # Audits and legal holds: the archive zip (managers and up, audited).
+    path("<int:pk>/archive/", archive_views.incident_archive, name="archive"),
 ]

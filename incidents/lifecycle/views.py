@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
 from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
+from incidents.archive import views as archive_views
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.lifecycle.timeline import crisis_start_from
@@ -32,6 +33,7 @@ INCIDENT_PANELS: list[str] = [
 INCIDENT_SIDE_PANELS: list[str] = [
     *response_views.SIDE_PANELS,  # crisis roles
     "incidents/notifications/_incident_deliveries.html",
+    archive_views.PANEL,  # the archive download (audits, legal holds)
 ]
 # Extra context for those panels: callables (request, incident) -> dict, merged into the page context.
 INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]] = [
