@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0003_incident_first_response_default_from_settings'),
+        ('incidents', '0004_append_only_triggers'),
     ]
 
     operations = [
