@@ -29,7 +29,7 @@ from monitoring.scoring.selectors import scenario_terms_load
 DEFAULT_BATCH = 500
 # What scoring needs of a claimed mention, as plain tuples (no model instances on the hot path).
 CLAIM_FIELDS = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
-                "published_at")
+                "published_at", "is_own")
 
 
 def _claim_new(limit: int) -> list[tuple]:
@@ -94,7 +94,7 @@ def _rows_for(mentions: list[tuple], scores: list[scoring.Score]) -> tuple[list[
     """Score rows for ``_write_scores`` and bucket rows for ``deltas_for`` of one scored chunk."""
     rows: list[tuple] = []
     bucket_rows: list[tuple] = []
-    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at), score in zip(
+    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at, is_own), score in zip(
         mentions, scores, strict=True
     ):
         if not (from_source and language):
@@ -111,7 +111,8 @@ def _rows_for(mentions: list[tuple], scores: list[scoring.Score]) -> tuple[list[
                 (score.scenario_hint or "")[:32],
             )
         )
-        bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
+        if not is_own:  # our own posts are never chatter: not counted
+            bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
     return rows, bucket_rows
 
 
