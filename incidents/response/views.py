@@ -8,6 +8,7 @@ deliberately no view that deletes or hides a mention, a reply or evidence: trans
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from incidents.response.forms import (
     EvidenceForm,
     FirstResponseForm,
     PublishForm,
+    QueueFilterForm,
     ReplyForm,
     RoleAssignForm,
     TaskForm,
@@ -48,12 +50,20 @@ SIDE_PANELS = ["incidents/panels/_crisis_roles.html"]
 
 def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``). The queue's
-    page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page."""
+    page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page, its filters
+    from ``language``, ``source``, ``reach`` and ``answered`` (``QueueFilterForm``)."""
+    filter_form = QueueFilterForm(request.GET)
+    filters = filter_form.filters()
+    query = {key: value for key in ("language", "source", "reach", "answered") if (value := request.GET.get(key))}
     return {
         **response_panel_context(
             incident, can_triage=request.user.has_perm(TRIAGE_INCIDENTS),
             queue_page=request.GET.get("queue", 1), queue_sort=request.GET.get("queue_sort", "risk"),
+            queue_filters=filters,
         ),
+        "queue_filter_form": filter_form,
+        # The filters, carried by the queue's sort and page links.
+        "queue_filter_query": urlencode(query) if filters.active else "",
         "new_draft_form": DraftForm(auto_id="id_new_draft_%s"),
         "draft_channels": CHANNEL_CHOICES,
         "publish_channels": [choice for choice in CHANNEL_CHOICES if choice[0] != "all"],
