@@ -8,8 +8,8 @@ deliberately no view that deletes or hides a mention, a reply or evidence: trans
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
