@@ -143,3 +143,10 @@ class QueueFilterForm(forms.Form):
             language=data.get("language") or "", source_kind=data.get("source") or "",
             min_reach=int(data.get("reach") or 0), answered=data.get("answered") or "",
         )
+
+
+class PublicSummaryForm(forms.Form):
+    public_summary = forms.CharField(
+        required=False, max_length=300, label=_("The issue as the public would name it"),
+        help_text=_("Fills {issue} in public statements, e.g. “check-in problems at our airports”. Never internal wording."),
+    )

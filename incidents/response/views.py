@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
@@ -28,6 +29,7 @@ from incidents.response.forms import (
     DraftReturnForm,
     EvidenceForm,
     FirstResponseForm,
+    PublicSummaryForm,
     PublishForm,
     QueueFilterForm,
     ReplyForm,
@@ -303,3 +305,22 @@ def first_response_set(request: HttpRequest, pk: int) -> HttpResponse:
 
     run_action(request, act)
     return _back(pk, "response-queue")
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def public_summary_set(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = PublicSummaryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back(pk, "public-summary")
+
+    def act() -> str:
+        services.incident_set_public_summary(
+            incident=incident, summary=form.cleaned_data["public_summary"], by=request.user
+        )
+        return str(_("Public name of the issue saved; drafts not yet submitted were filled in."))
+
+    run_action(request, act)
+    return _back(pk, "public-summary")
