@@ -205,10 +205,10 @@ def open_or_attach(*, signal_id: int) -> Incident | None:
     if opened:
         # The incident owns every mention of its watch from the crisis start on: those already
         # stored are attached here in one UPDATE, later ones by ingest as they arrive.
-        since = ownership_start(incident)
-        Incident.objects.filter(pk=incident.pk).update(owns_mentions_from=since)
-        incident.owns_mentions_from = since
-        linked += attach_watch_mentions(incident=incident, since=since)
+        owns_from = ownership_start(incident)
+        Incident.objects.filter(pk=incident.pk).update(owns_mentions_from=owns_from)
+        incident.owns_mentions_from = owns_from
+        linked += attach_watch_mentions(incident=incident, since=owns_from)
 
     if opened:
         audit_record(

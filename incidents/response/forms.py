@@ -128,7 +128,7 @@ class QueueFilterForm(forms.Form):
     source = forms.ChoiceField(choices=[("", _("any source")), *SourceKind.choices], required=False)
     reach = forms.TypedChoiceField(
         choices=[(str(value), f"{value:,}+" if value else _("any reach")) for value in QUEUE_REACH_CHOICES],
-        coerce=int, required=False, empty_value=0,
+        coerce=int, required=False, empty_value=None,
     )
     answered = forms.ChoiceField(
         choices=[("", _("answered or not")), ("unanswered", _("unanswered")), ("answered", _("answered"))],
@@ -138,7 +138,7 @@ class QueueFilterForm(forms.Form):
     def filters(self) -> QueueFilters:
         if not self.is_valid():
             return QueueFilters()
-        data = self.cleaned_data
+        data: dict[str, Any] = self.cleaned_data
         return QueueFilters(
             language=data.get("language") or "", source_kind=data.get("source") or "",
             min_reach=int(data.get("reach") or 0), answered=data.get("answered") or "",

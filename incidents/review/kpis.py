@@ -108,14 +108,16 @@ def _time_to_first_response(incident: Incident) -> dict[str, Any]:
         Mention.objects.filter(incident=incident, is_own=True)
         .order_by("published_at", "id").only("published_at", "author").first()
     )
-    if published is None and own is None:
+    firsts: list[tuple[datetime, str]] = []  # a published draft first when both came at once
+    if published is not None and published.published_at is not None:
+        firsts.append(
+            (published.published_at, f"published statement on {published.published_channel or 'an unnamed channel'}")
+        )
+    if own is not None:
+        firsts.append((own.published_at, f"post by our own account {own.author}"))
+    if not firsts:
         return _missing(key, "Nothing was published and none of our own accounts posted.")
-    if published is not None and (own is None or published.published_at <= own.published_at):
-        what = f"published statement on {published.published_channel or 'an unnamed channel'}"
-        at = published.published_at
-    else:
-        assert own is not None
-        what, at = f"post by our own account {own.author}", own.published_at
+    at, what = min(firsts, key=lambda first: first[0])
     return _duration(key, incident.detected_at, at, f"From detection to the first {what} ({format_when(at)}).")
 
 
