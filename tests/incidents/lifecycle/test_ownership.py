@@ -4,10 +4,13 @@ attaches the stored ones in one UPDATE, resolving stops it, reopening resumes it
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.lifecycle.opening import open_or_attach
@@ -109,3 +112,56 @@ def test_an_open_incident_is_backfilled_to_now(watch):
     call_command("attach_incident_mentions", "--incident", str(incident.pk), stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Mention.objects.get(pk=owned.pk).incident_id == incident.pk
     assert Incident.objects.get(pk=incident.pk).owns_mentions_from == incident.detected_at
+
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs PostgreSQL (an ingest and an opening racing on two connections)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_mention_stored_while_the_incident_opens_is_never_left_out():
+    """The ingest's transaction is still open (it looked up "no incident") when the opening starts:
+    the opening waits on the watch row's lock, so its UPDATE sees the committed mention."""
+    watch = WatchFactory(name="Racing Air")
+    signal = make_signal(watch)
+    source = SourceFactory(watch=watch, kind="webhook")
+    stored_not_committed, opened = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            with transaction.atomic():
+                ingest_items(
+                    source=source,
+                    items=[
+                        Item(external_id="mid-race", text="Racing Air is down", published_at=timezone.now())
+                    ],
+                )
+                stored_not_committed.set()
+                opened.wait(timeout=1.0)  # the opening must be blocked, not finished
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def open_incident() -> None:
+        try:
+            stored_not_committed.wait(timeout=5)
+            open_or_attach(signal_id=signal.pk)
+            opened.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest), threading.Thread(target=open_incident)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    incident = Incident.objects.get(watch=watch)
+    assert Mention.objects.get(external_id="mid-race").incident_id == incident.pk
