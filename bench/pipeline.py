@@ -10,6 +10,10 @@ production path in one process: ``ingest_items`` (normalise, score, store, count
 scores the same texts with raw vaderSentiment in the same run. Both sides are warmed up first (the
 scorer loads its models, VADER its lexicon), as in a long-running worker. It checks that every
 mention was stored and counted once. Last line: ``mentions_per_s=X vader_per_s=Y ratio=Z``.
+
+``--open-incident`` runs it during an open incident of the watch whose crisis began before the
+first item, so ingest attaches every stored mention to it (the worst case for attaching), and
+checks that all of them were attached.
 """
 
 from __future__ import annotations
@@ -67,8 +71,11 @@ def ensure_database(url: str) -> None:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password or None, dbname="postgres",
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname="postgres",
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
@@ -100,8 +107,12 @@ def synthetic_items(n: int, *, seed: int = 7):
         text = template.format(brand="Acme Air") + f" #{i % 997}"
         items.append(
             Item(
-                external_id=f"bench-{i}", text=text, published_at=at, author=f"user{rng.randrange(5000)}",
-                author_reach=int(rng.paretovariate(1.2) * 100), engagement=rng.randrange(50),
+                external_id=f"bench-{i}",
+                text=text,
+                published_at=at,
+                author=f"user{rng.randrange(5000)}",
+                author_reach=int(rng.paretovariate(1.2) * 100),
+                engagement=rng.randrange(50),
                 language=language if rng.random() < 0.5 else "",
             )
         )
@@ -113,6 +124,7 @@ def _delete_watch(watch) -> None:
     """Delete the run's rows (set-based: the ORM's collector would walk 100,000 mentions)."""
     from django.db import connection, transaction
 
+    from incidents.models import Incident
     from monitoring.models import Bucket, Mention, Rule, Signal, Source
 
     with transaction.atomic():
@@ -121,6 +133,7 @@ def _delete_watch(watch) -> None:
             # Mentions are append-only (a trigger refuses DELETE): this purge of the bench's own rows says so.
             cursor.execute("SET LOCAL crisisdesk.purge = 'on'")
             cursor.execute(f"DELETE FROM {Mention._meta.db_table} WHERE watch_id = %s", [watch.pk])
+        Incident.objects.filter(watch=watch).delete()
         Bucket.objects.filter(watch=watch).delete()
         Rule.objects.filter(watch=watch).delete()
         Source.objects.filter(watch=watch).delete()
@@ -131,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000, help="items per ingest call and per scoring batch")
-    parser.add_argument("--keep", action="store_true", help="keep the run's watch and mentions (default: delete them)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the run's watch and mentions (default: delete them)"
+    )
+    parser.add_argument(
+        "--open-incident", action="store_true", help="ingest while an incident owns the watch's mentions"
+    )
     args = parser.parse_args(argv)
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -168,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         rule.save()
     source = Source.objects.create(watch=watch, kind="webhook", name="bench")
     items = synthetic_items(args.n)
+    if args.open_incident:
+        from incidents.models import Incident
+
+        Incident.objects.create(
+            title="Bench crisis", watch=watch, owns_mentions_from=items[0].published_at - timedelta(minutes=1)
+        )
     texts = [item.text for item in items]
 
     scoring.warm_up()
@@ -194,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     stored = Mention.objects.filter(watch=watch, state="scored").count()
     counted = Bucket.objects.filter(watch=watch).aggregate(total=Sum("volume"))["total"] or 0
     if stored != len(items) or counted != len(items):
-        print(f"ERROR: {len(items)} items, {stored} scored mentions stored, {counted} counted", file=sys.stderr)
+        print(
+            f"ERROR: {len(items)} items, {stored} scored mentions stored, {counted} counted", file=sys.stderr
+        )
+        return 1
+    attached = Mention.objects.filter(watch=watch, incident__isnull=False).count()
+    if args.open_incident and attached != len(items):
+        print(f"ERROR: {len(items)} items, {attached} attached to the open incident", file=sys.stderr)
         return 1
 
     analyzer = SentimentIntensityAnalyzer()
@@ -215,8 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         f"us_per_mention ingest={per['ingest']:.1f} leftovers={per['leftovers']:.1f} "
         f"detect={per['detect']:.1f} python_cpu={python_cpu_us:.1f}"
     )
-    print(f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} signals={signals} watch_id={watch_id}")
-    print(f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}")
+    print(
+        f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} attached={attached} signals={signals} "
+        f"watch_id={watch_id}"
+    )
+    print(
+        f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}"
+    )
     return 0
 
 

@@ -44,11 +44,24 @@ class Incident(models.Model):
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.DETECTED)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_incidents"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_incidents",
     )
     summary = models.TextField(blank=True)
+    # What the public would call the issue, written by a person: the only source of the {issue}
+    # placeholder in public copy (the title is internal and often a rule's wording).
+    public_summary = models.CharField(
+        max_length=300, blank=True, help_text="The issue as the public would name it, for public statements."
+    )
     first_signal_at = models.DateTimeField(null=True, blank=True, help_text="Earliest pre-crisis signal.")
     detected_at = models.DateTimeField(default=timezone.now)
+    # The crisis start (lifecycle.timeline.crisis_start_from) stored when the incident opens: while
+    # the incident is open, every mention of its watch published since then is attached to it at
+    # ingest (monitoring.intake.ingest), without reading the timeline per batch.
+    owns_mentions_from = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -143,7 +156,11 @@ class RoleAssignment(models.Model):
     role_name = models.CharField(max_length=80, help_text="Snapshot of the role's name.")
     responsibilities = models.TextField(blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="crisis_roles"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crisis_roles",
     )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -324,7 +341,11 @@ class ActionItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     playbook = models.ForeignKey(
-        "playbooks.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The playbook this action item asks to change.",
     )
     done_at = models.DateTimeField(null=True, blank=True)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("<int:pk>/replies/", response_views.reply_record, name="reply_record"),
     path("<int:pk>/evidence/", response_views.evidence_capture, name="evidence_capture"),
     path("<int:pk>/first-response/", response_views.first_response_set, name="first_response_set"),
+    path("<int:pk>/public-summary/", response_views.public_summary_set, name="public_summary_set"),
     # Notifications
     path("notifications/", notification_views.channel_list, name="notification_channels"),
     path("notifications/new/", notification_views.channel_create, name="notification_channel_create"),

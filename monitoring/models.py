@@ -19,6 +19,11 @@ class Watch(models.Model):
     include_terms = models.JSONField(default=list, blank=True, help_text="Any of these terms matches.")
     exclude_terms = models.JSONField(default=list, blank=True, help_text="Mentions with these are dropped.")
     languages = models.JSONField(default=list, blank=True, help_text="ISO 639-1 codes; empty = any.")
+    # {"mastodon": ["@acmeair@mastodon.social"], "bluesky": [...], "any": ["AcmeAir"]}: handles per
+    # source kind ("any" for every kind). Their posts are ours (Mention.is_own), never chatter.
+    own_accounts = models.JSONField(
+        default=dict, blank=True, help_text="The brand's own account handles per platform."
+    )
     default_scenario = models.ForeignKey(
         "playbooks.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -146,6 +151,9 @@ class Mention(models.Model):
     scenario_hint = models.CharField(max_length=32, blank=True)
     state = models.CharField(max_length=8, choices=MentionState.choices, default=MentionState.NEW)
     scored_at = models.DateTimeField(null=True, blank=True)
+    # Posted by one of the watch's own accounts (Watch.own_accounts), marked at ingest: our public
+    # statement, never counted as chatter (buckets, rules, the response queue).
+    is_own = models.BooleanField(default=False)
     incident = models.ForeignKey(
         "incidents.Incident",
         null=True,

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisisdesk.audit.services import audit_record, audited_update, snapshot
+from incidents.lifecycle.ownership import attach_watch_mentions, lock_watch, ownership_start
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.signals import incident_event
@@ -80,23 +81,36 @@ def _write_buildup(incident: Incident, signal: Signal, mentions: list[Mention], 
     if mentions:
         first = min(mentions, key=lambda m: (m.published_at, m.pk))
         timeline_add(
-            incident=incident, kind="buildup_started", phase=Phase.PRE, at=min(first.published_at, before),
+            incident=incident,
+            kind="buildup_started",
+            phase=Phase.PRE,
+            at=min(first.published_at, before),
             text=f"First mention of the build-up, by {first.author or 'an anonymous author'}: {_short(first.text)}",
-            mention=first, links=[first.url] if first.url else None,
+            mention=first,
+            links=[first.url] if first.url else None,
         )
     for mention in _notable(mentions):
         timeline_add(
-            incident=incident, kind="notable_mention", phase=Phase.PRE, at=min(mention.published_at, before),
+            incident=incident,
+            kind="notable_mention",
+            phase=Phase.PRE,
+            at=min(mention.published_at, before),
             text=(
                 f"{mention.author or 'Anonymous'} ({mention.author_reach:,} followers, "
                 f"sentiment {mention.sentiment if mention.sentiment is not None else 0:+.2f}): {_short(mention.text)}"
             ),
-            mention=mention, links=[mention.url] if mention.url else None,
+            mention=mention,
+            links=[mention.url] if mention.url else None,
             data={"risk": mention.risk, "reach": mention.author_reach, "sentiment": mention.sentiment},
         )
     timeline_add(
-        incident=incident, kind="signal", phase=Phase.PRE, at=min(signal.detected_at, before),
-        text=_describe(signal), signal=signal, data={"summary": signal.summary},
+        incident=incident,
+        kind="signal",
+        phase=Phase.PRE,
+        at=min(signal.detected_at, before),
+        text=_describe(signal),
+        signal=signal,
+        data={"summary": signal.summary},
     )
 
 
@@ -133,13 +147,26 @@ def open_or_attach(*, signal_id: int) -> Incident | None:
     watch = signal.watch
     mentions = list(
         signal.mentions.only(
-            "id", "author", "author_reach", "text", "url", "sentiment", "risk", "scenario_hint", "published_at"
+            "id",
+            "author",
+            "author_reach",
+            "text",
+            "url",
+            "sentiment",
+            "risk",
+            "scenario_hint",
+            "published_at",
         ).order_by("published_at", "id")
     )
     mention_ids = [m.pk for m in mentions]
 
     incident = Incident.objects.select_for_update().filter(watch=watch, status__in=OPEN_STATUSES).first()
     opened = False
+    if incident is None:
+        # Before opening: wait for in-flight ingests of this watch (their rows must be seen by the
+        # attach below) and make new ones wait for this incident (see lifecycle.ownership).
+        lock_watch(watch.pk)
+        incident = Incident.objects.select_for_update().filter(watch=watch, status__in=OPEN_STATUSES).first()
     if incident is None:
         try:
             with transaction.atomic():
@@ -153,41 +180,73 @@ def open_or_attach(*, signal_id: int) -> Incident | None:
         reason = f"Opened incident #{incident.pk}: no incident was open for watch {watch.name}."
         _write_buildup(incident, signal, mentions, now)
         timeline_add(
-            incident=incident, kind="detected", phase=Phase.DURING, at=now, signal=signal,
+            incident=incident,
+            kind="detected",
+            phase=Phase.DURING,
+            at=now,
+            signal=signal,
             text=f"Incident declared for {watch.name} (SEV{incident.severity}). {_describe(signal)}",
         )
     else:
         since = timezone.localtime(incident.detected_at).strftime("%Y-%m-%d %H:%M %Z")
         reason = f"Same watch {watch.name}; incident #{incident.pk} open since {since}."
         timeline_add(
-            incident=incident, kind="signal_attached", phase=Phase.DURING, at=now, signal=signal,
-            text=f"{_describe(signal)} Attached: {reason}", data={"summary": signal.summary},
+            incident=incident,
+            kind="signal_attached",
+            phase=Phase.DURING,
+            at=now,
+            signal=signal,
+            text=f"{_describe(signal)} Attached: {reason}",
+            data={"summary": signal.summary},
         )
 
     Signal.objects.filter(pk=signal.pk).update(incident=incident, reason=reason)
     linked = _link_mentions(incident, mention_ids)
+    if opened:
+        # The incident owns every mention of its watch from the crisis start on: those already
+        # stored are attached here in one UPDATE, later ones by ingest as they arrive.
+        owns_from = ownership_start(incident)
+        Incident.objects.filter(pk=incident.pk).update(owns_mentions_from=owns_from)
+        incident.owns_mentions_from = owns_from
+        linked += attach_watch_mentions(incident=incident, since=owns_from)
 
     if opened:
         audit_record(
-            actor=None, action="incident.opened", target=incident,
-            after={**snapshot(incident, ["title", "watch", "scenario", "scenario_hint", "severity", "status"]),
-                   "signal": signal.pk, "mentions_linked": linked},
+            actor=None,
+            action="incident.opened",
+            target=incident,
+            after={
+                **snapshot(incident, ["title", "watch", "scenario", "scenario_hint", "severity", "status"]),
+                "signal": signal.pk,
+                "mentions_linked": linked,
+            },
         )
         incident_event.send(sender=Incident, incident=incident, event="opened", actor=None)
     else:
         audit_record(
-            actor=None, action="incident.signal_attached", target=incident,
+            actor=None,
+            action="incident.signal_attached",
+            target=incident,
             after={"signal": signal.pk, "reason": reason, "mentions_linked": linked},
         )
         if signal.severity < incident.severity:
             old = incident.severity
             audited_update(
-                instance=incident, by=None, action="incident.severity_raised", changes={"severity": signal.severity}
+                instance=incident,
+                by=None,
+                action="incident.severity_raised",
+                changes={"severity": signal.severity},
             )
             timeline_add(
-                incident=incident, kind="severity_raised", phase=Phase.DURING, at=now, signal=signal,
+                incident=incident,
+                kind="severity_raised",
+                phase=Phase.DURING,
+                at=now,
+                signal=signal,
                 text=f"Severity raised to SEV{signal.severity} by rule “{signal.rule.name}”.",
                 data={"from": old, "to": signal.severity},
             )
-            incident_event.send(sender=Incident, incident=incident, event=f"severity:{signal.severity}", actor=None)
+            incident_event.send(
+                sender=Incident, incident=incident, event=f"severity:{signal.severity}", actor=None
+            )
     return incident

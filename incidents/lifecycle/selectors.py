@@ -33,6 +33,21 @@ def _count_of(model: type[Mention | Signal], **match: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def incident_mentions(incident: Incident | int) -> QuerySet[Mention]:
+    """The mentions an incident owns, as its page, queue and KPIs count them: every mention of its
+    watch attached to it (from the crisis start until it resolved), less the brand's own posts (our
+    statements, not chatter: they appear on the timeline instead)."""
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    return Mention.objects.filter(incident_id=pk, is_own=False)
+
+
+def incident_mention_counts(incident: Incident) -> dict[str, int]:
+    """The incident page's counts, in one query: mentions owned, negative ones."""
+    return incident_mentions(incident).aggregate(
+        total=Count("pk"), negative=Count("pk", filter=Q(sentiment_label="negative"))
+    )
+
+
 def incident_list(
     *,
     status: str = "open",
@@ -49,7 +64,7 @@ def incident_list(
         Incident.objects.select_related("watch", "owner")
         .annotate(
             signal_count=_count_of(Signal, incident=OuterRef("pk")),
-            mention_count=_count_of(Mention, incident=OuterRef("pk")),
+            mention_count=_count_of(Mention, incident=OuterRef("pk"), is_own=False),
             open_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1),
                            output_field=IntegerField()),
         )
@@ -161,9 +176,7 @@ def incident_signals(incident: Incident) -> list[SignalWhy]:
 
 
 def incident_recent_mentions(incident: Incident, *, limit: int = 20) -> list[Mention]:
-    return list(
-        Mention.objects.filter(incident=incident).select_related("source").order_by("-published_at", "-id")[:limit]
-    )
+    return list(incident_mentions(incident).select_related("source").order_by("-published_at", "-id")[:limit])
 
 
 def allowed_transitions(incident: Incident, user: Member) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from crisisdesk.audit.services import audited_update
 from crisisdesk.errors import Refusal
 from crisisdesk.roles import TRIAGE_INCIDENTS
 from crisisdesk.types import Member
+from incidents.lifecycle.ownership import attach_watch_mentions, lock_watch
 from incidents.lifecycle.selectors import closing_blockers
 from incidents.lifecycle.timeline import timeline_add
 from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
@@ -27,8 +28,15 @@ from incidents.signals import incident_event
 from monitoring.models import Severity
 
 _AUDITED_FIELDS = [
-    "status", "acknowledged_at", "acknowledged_by", "responding_at", "monitoring_at",
-    "resolved_at", "resolved_by", "closed_at", "closed_by",
+    "status",
+    "acknowledged_at",
+    "acknowledged_by",
+    "responding_at",
+    "monitoring_at",
+    "resolved_at",
+    "resolved_by",
+    "closed_at",
+    "closed_by",
 ]
 
 
@@ -50,9 +58,7 @@ def _refresh_caller_copy(incident: Incident, locked: Incident) -> None:
 
 
 @transaction.atomic
-def incident_transition(
-    *, incident: Incident, to_status: str, by: Member, note: str = ""
-) -> Incident:
+def incident_transition(*, incident: Incident, to_status: str, by: Member, note: str = "") -> Incident:
     """Move ``incident`` to ``to_status`` if the graph, the role and the locked state allow it.
 
     Raises ``PermissionDenied`` for a role that may not make this move and ``TransitionError``
@@ -65,8 +71,14 @@ def incident_transition(
 
     locked = _lock(incident)
     from_status = locked.status
+    if to_status == Status.RESOLVED or from_status == Status.RESOLVED:
+        # Resolving stops ingest attaching mentions to this incident, reopening starts it again:
+        # wait for in-flight ingests of the watch so none decides against the old state.
+        lock_watch(locked.watch_id)
     if from_status == to_status:
-        raise TransitionError(f"This incident is already {locked.get_status_display().lower()}.", status=from_status)
+        raise TransitionError(
+            f"This incident is already {locked.get_status_display().lower()}.", status=from_status
+        )
     if to_status not in TRANSITIONS[from_status]:
         raise TransitionError(
             f"An incident that is {locked.get_status_display().lower()} cannot be moved to "
@@ -76,7 +88,9 @@ def incident_transition(
     if to_status == Status.CLOSED:
         blockers = closing_blockers(locked)
         if blockers:
-            raise TransitionError("This incident cannot be closed yet: " + " ".join(blockers), status=from_status)
+            raise TransitionError(
+                "This incident cannot be closed yet: " + " ".join(blockers), status=from_status
+            )
 
     now = timezone.now()
     changes: dict[str, Any] = {"status": to_status}
@@ -99,8 +113,12 @@ def incident_transition(
         # transaction usable for the caller's error handling.
         with transaction.atomic():
             audited_update(
-                instance=locked, by=by, action=f"incident.status.{to_status}", changes=changes,
-                audit_fields=_AUDITED_FIELDS, extra_after={"note": note},
+                instance=locked,
+                by=by,
+                action=f"incident.status.{to_status}",
+                changes=changes,
+                audit_fields=_AUDITED_FIELDS,
+                extra_after={"note": note},
             )
     except IntegrityError as exc:
         raise TransitionError(
@@ -108,12 +126,20 @@ def incident_transition(
             status=from_status,
         ) from exc
 
+    if from_status == Status.RESOLVED and to_status == Status.RESPONDING:
+        # Reopened: it owns its watch's mentions again, including those stored while it was resolved.
+        attach_watch_mentions(incident=locked)
+
     label = transition_label(from_status, to_status)
     text = f"{label}: {Status(from_status).label} → {Status(to_status).label}"
     if note:
         text = f"{text}. {note}"
     timeline_add(
-        incident=locked, kind=f"status:{to_status}", text=text, actor=by, at=now,
+        incident=locked,
+        kind=f"status:{to_status}",
+        text=text,
+        actor=by,
+        at=now,
         data={"from": from_status, "to": to_status, "note": note},
     )
     event = "acknowledged" if to_status == Status.ACKNOWLEDGED else f"status:{to_status}"
@@ -132,9 +158,7 @@ def incident_resolve(*, incident: Incident, by: Member, note: str = "") -> Incid
 
 
 @transaction.atomic
-def incident_change_severity(
-    *, incident: Incident, severity: int, reason: str, by: Member
-) -> Incident:
+def incident_change_severity(*, incident: Incident, severity: int, reason: str, by: Member) -> Incident:
     """Raise or lower the severity; the reason is required because others will ask why."""
     if not by.has_perm(TRIAGE_INCIDENTS):
         raise PermissionDenied("Your role may not change the severity.")
@@ -156,11 +180,16 @@ def incident_change_severity(
     old = locked.severity
     direction = "raised" if severity < old else "lowered"
     audited_update(
-        instance=locked, by=by, action="incident.severity", changes={"severity": severity},
+        instance=locked,
+        by=by,
+        action="incident.severity",
+        changes={"severity": severity},
         extra_after={"reason": reason},
     )
     timeline_add(
-        incident=locked, kind="severity", actor=by,
+        incident=locked,
+        kind="severity",
+        actor=by,
         text=f"Severity {direction} from SEV{old} to SEV{severity}: {reason}",
         data={"from": old, "to": severity, "reason": reason},
     )
@@ -170,9 +199,7 @@ def incident_change_severity(
 
 
 @transaction.atomic
-def incident_assign_owner(
-    *, incident: Incident, owner: Member | None, by: Member
-) -> Incident:
+def incident_assign_owner(*, incident: Incident, owner: Member | None, by: Member) -> Incident:
     """Make ``owner`` (an active member who may triage) the incident's owner; None clears it."""
     if not by.has_perm(TRIAGE_INCIDENTS):
         raise PermissionDenied("Your role may not assign incidents.")
@@ -184,12 +211,14 @@ def incident_assign_owner(
         raise TransitionError("A closed incident cannot be reassigned.", status=locked.status)
     if locked.owner_id == (owner.pk if owner else None):
         raise TransitionError(
-            "That member already owns this incident." if owner else "Nobody owns it already.", status=locked.status
+            "That member already owns this incident." if owner else "Nobody owns it already.",
+            status=locked.status,
         )
     audited_update(instance=locked, by=by, action="incident.owner", changes={"owner": owner})
     text = f"Owner set to {owner.get_username()}" if owner else "Owner cleared"
-    timeline_add(incident=locked, kind="owner", text=text, actor=by,
-                 data={"owner": owner.pk if owner else None})
+    timeline_add(
+        incident=locked, kind="owner", text=text, actor=by, data={"owner": owner.pk if owner else None}
+    )
     incident_event.send(sender=Incident, incident=locked, event="owner", actor=by)
     _refresh_caller_copy(incident, locked)
     return incident

@@ -14,6 +14,9 @@ from incidents.models import Incident, TimelineEvent
 from monitoring.models import Mention, Signal
 from playbooks.models import Phase
 
+# The kind of a timeline event recording a post by one of the watch's own accounts.
+OWN_STATEMENT = "own_statement"
+
 
 def phase_at(incident: Incident, at: datetime) -> str:
     """The phase a moment belongs to: before detection is pre-crisis, after resolution post-crisis."""
@@ -65,3 +68,47 @@ def crisis_start_from(events: Iterable[TimelineEvent], incident: Incident) -> da
     if incident.first_signal_at is not None:
         candidates.append(incident.first_signal_at)
     return min(candidates, default=None)
+
+
+def _short(text: str, limit: int = 280) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def own_statements_add(*, mention_ids: Iterable[int]) -> int:
+    """Record each attached own post (``Mention.is_own``) among ``mention_ids`` as our public
+    statement on its incident's timeline, at the moment it was published. Idempotent: a post
+    already recorded on its incident is skipped. Returns the number of events written.
+
+    Called in the transaction that attached the posts (ingest, an incident opening, the backfill).
+    """
+    ids = list(mention_ids)
+    if not ids:
+        return 0
+    mentions = list(
+        Mention.objects.filter(pk__in=ids, is_own=True, incident__isnull=False)
+        .select_related("incident")
+        .order_by("published_at", "id")
+    )
+    if not mentions:
+        return 0
+    recorded = set(
+        TimelineEvent.objects.filter(kind=OWN_STATEMENT, mention_id__in=[m.pk for m in mentions]).values_list(
+            "mention_id", "incident_id"
+        )
+    )
+    written = 0
+    for mention in mentions:
+        incident = mention.incident
+        if incident is None or (mention.pk, incident.pk) in recorded:
+            continue
+        timeline_add(
+            incident=incident,
+            kind=OWN_STATEMENT,
+            at=mention.published_at,
+            mention=mention,
+            text=f"Our public statement, by {mention.author}: {_short(mention.text)}",
+            links=[mention.url] if mention.url else None,
+        )
+        written += 1
+    return written

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.links import safe_url
 from incidents.lifecycle.selectors import assignable_members
 from incidents.models import Draft, Incident
+from incidents.response.selectors import QUEUE_REACH_CHOICES, QueueFilters
 from incidents.response.services import MAX_FIRST_RESPONSE_MINUTES
-from monitoring.models import Mention
+from monitoring.models import Mention, SourceKind
 from playbooks.constants import CHANNEL_CHOICES, LANGUAGE_CHOICES
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus, TemplateKind
 
@@ -117,3 +119,35 @@ class EvidenceForm(forms.Form):
 
 class FirstResponseForm(forms.Form):
     minutes = forms.IntegerField(min_value=1, max_value=MAX_FIRST_RESPONSE_MINUTES)
+
+
+class QueueFilterForm(forms.Form):
+    """The response queue's filters, from the incident page's query string. Anything invalid is
+    ignored (the queue shows everything) rather than refused: it is a GET of a page being worked."""
+
+    language = forms.RegexField(regex=r"^[a-z]{2,3}$", required=False, max_length=8)
+    source = forms.ChoiceField(choices=[("", _("any source")), *SourceKind.choices], required=False)
+    reach = forms.TypedChoiceField(
+        choices=[(str(value), f"{value:,}+" if value else _("any reach")) for value in QUEUE_REACH_CHOICES],
+        coerce=int, required=False, empty_value=None,
+    )
+    answered = forms.ChoiceField(
+        choices=[("", _("answered or not")), ("unanswered", _("unanswered")), ("answered", _("answered"))],
+        required=False,
+    )
+
+    def filters(self) -> QueueFilters:
+        if not self.is_valid():
+            return QueueFilters()
+        data: dict[str, Any] = self.cleaned_data
+        return QueueFilters(
+            language=data.get("language") or "", source_kind=data.get("source") or "",
+            min_reach=int(data.get("reach") or 0), answered=data.get("answered") or "",
+        )
+
+
+class PublicSummaryForm(forms.Form):
+    public_summary = forms.CharField(
+        required=False, max_length=300, label=_("The issue as the public would name it"),
+        help_text=_("Fills {issue} in public statements, e.g. “check-in problems at our airports”. Never internal wording."),
+    )

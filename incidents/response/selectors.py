@@ -13,13 +13,18 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from incidents.lifecycle.selectors import assignable_members
+from incidents.lifecycle.selectors import assignable_members, incident_mentions
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Task
 from monitoring.models import Mention, SentimentLabel
 from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import MessageTemplate, Phase, Playbook, PlaybookStatus, Scenario, TemplateKind
 
 QUEUE_PAGE_SIZE = 20
+# A mention this risky waits for an answer whatever its sentiment label (a neutral-sounding "my
+# account was hacked" from a large account). Risk runs 0 … 1 (monitoring.scoring.risk_for).
+QUEUE_HIGH_RISK = getattr(settings, "RESPONSE_QUEUE_HIGH_RISK", 0.5)
+QUEUE_REACH_CHOICES = (0, 1_000, 10_000, 100_000)
+QUEUE_ANSWERED = ("answered", "unanswered")
 QUEUE_SORTS = {"risk": ("-risk", "-published_at", "-id"), "newest": ("-published_at", "-id")}
 # Suggest a holding statement when the flood is more than the team can answer one by one.
 HOLDING_NEGATIVE_PER_HOUR = getattr(settings, "HOLDING_STATEMENT_NEGATIVE_PER_HOUR", 20)
@@ -173,7 +178,7 @@ def holding_suggestion(
     if not incident.is_open:
         return None
     now = now or timezone.now()
-    negatives = Mention.objects.filter(incident=incident, sentiment_label=SentimentLabel.NEGATIVE)
+    negatives = incident_mentions(incident).filter(sentiment_label=SentimentLabel.NEGATIVE)
     counts = negatives.aggregate(
         last_hour=Count("pk", filter=Q(published_at__gte=now - timedelta(hours=1))),
         unanswered=Count("pk", filter=~Q(Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident)))),
@@ -208,14 +213,71 @@ class QueueRow:
     overdue: bool
 
 
-def response_queue(incident: Incident, *, sort: str = "risk") -> QuerySet[Mention]:
-    """The incident's negative mentions, highest risk (or newest) first, each with its replies."""
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue is narrowed to; the defaults show everything that waits for an answer."""
+
+    language: str = ""
+    source_kind: str = ""
+    min_reach: int = 0
+    answered: str = ""  # "", "answered" or "unanswered"
+
+    @property
+    def active(self) -> bool:
+        return bool(self.language or self.source_kind or self.min_reach or self.answered)
+
+
+def queue_mentions(incident: Incident) -> QuerySet[Mention]:
+    """Every mention the incident owns that waits for an answer: negative or high-risk (at least
+    ``QUEUE_HIGH_RISK``), never the brand's own posts."""
+    return incident_mentions(incident).filter(
+        Q(sentiment_label=SentimentLabel.NEGATIVE) | Q(risk__gte=QUEUE_HIGH_RISK)
+    )
+
+
+def response_queue(
+    incident: Incident, *, sort: str = "risk", filters: QueueFilters | None = None
+) -> QuerySet[Mention]:
+    """The queue, highest risk (or newest) first, each mention with its replies, narrowed by ``filters``."""
+    filters = filters or QueueFilters()
     replies = Reply.objects.filter(incident=incident).select_related("replied_by").order_by("replied_at", "id")
+    mentions = queue_mentions(incident)
+    if filters.language:
+        mentions = mentions.filter(language=filters.language)
+    if filters.source_kind:
+        mentions = mentions.filter(source__kind=filters.source_kind)
+    if filters.min_reach:
+        mentions = mentions.filter(author_reach__gte=filters.min_reach)
+    if filters.answered:
+        replied = Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident))
+        mentions = mentions.filter(replied if filters.answered == "answered" else ~replied)
     return (
-        Mention.objects.filter(incident=incident, sentiment_label=SentimentLabel.NEGATIVE)
-        .select_related("source")
+        mentions.select_related("source")
         .prefetch_related(Prefetch("replies", queryset=replies, to_attr="incident_replies"))
         .order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["risk"]))
+    )
+
+
+@dataclass
+class QueueCounts:
+    """How many mentions wait in the queue, how many nobody has answered, and the languages present."""
+
+    total: int
+    unanswered: int
+    languages: list[str]
+
+
+def queue_counts(incident: Incident) -> QueueCounts:
+    """The queue's counts and languages (for its filter), in one grouped query."""
+    replied = Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident))
+    rows = list(
+        queue_mentions(incident).order_by().values("language")
+        .annotate(total=Count("pk"), unanswered=Count("pk", filter=~Q(replied)))
+    )
+    return QueueCounts(
+        total=sum(row["total"] for row in rows),
+        unanswered=sum(row["unanswered"] for row in rows),
+        languages=sorted(row["language"] for row in rows if row["language"]),
     )
 
 
@@ -227,10 +289,11 @@ def first_response_due(incident: Incident, mention: Mention) -> datetime:
 
 
 def response_queue_page(
-    incident: Incident, *, page: int | str = 1, sort: str = "risk", now: datetime | None = None
+    incident: Incident, *, page: int | str = 1, sort: str = "risk", now: datetime | None = None,
+    filters: QueueFilters | None = None,
 ) -> tuple[Page[Mention], list[QueueRow]]:
     now = now or timezone.now()
-    paginator = Paginator(response_queue(incident, sort=sort), QUEUE_PAGE_SIZE)
+    paginator = Paginator(response_queue(incident, sort=sort, filters=filters), QUEUE_PAGE_SIZE)
     current = paginator.get_page(page)
     rows = []
     for mention in current.object_list:
@@ -251,7 +314,8 @@ def evidence_for(incident: Incident) -> list[Evidence]:
 
 
 def response_panel_context(
-    incident: Incident, *, can_triage: bool, queue_page: int | str = 1, queue_sort: str = "risk"
+    incident: Incident, *, can_triage: bool, queue_page: int | str = 1, queue_sort: str = "risk",
+    queue_filters: QueueFilters | None = None,
 ) -> dict[str, Any]:
     """Context for the ``incidents/panels/*`` includes.
 
@@ -261,7 +325,8 @@ def response_panel_context(
     """
     now = timezone.now()
     sort = queue_sort if queue_sort in QUEUE_SORTS else "risk"
-    page, rows = response_queue_page(incident, page=queue_page, sort=sort, now=now)
+    filters = queue_filters or QueueFilters()
+    page, rows = response_queue_page(incident, page=queue_page, sort=sort, now=now, filters=filters)
     playbook = incident.playbook if incident.playbook_id else None
     suggested = None if playbook else suggested_playbook(incident)
     languages = [lang for lang in (incident.watch.languages or []) if isinstance(lang, str)]
@@ -283,6 +348,8 @@ def response_panel_context(
         "queue_page": page,
         "queue_rows": rows,
         "queue_sort": sort,
+        "queue_filters": filters,
+        "queue_counts": queue_counts(incident),
         "evidence_list": evidence,
         "evidence_mention_ids": {e.mention_id for e in evidence},
     }

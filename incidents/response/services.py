@@ -78,8 +78,60 @@ def _username(user: Member | None) -> str:
 
 
 def placeholder_values(incident: Incident) -> dict[str, str]:
-    """The facts we know for a template's placeholders. Unknown ones stay as ``{name}`` for a human."""
-    return {"brand": incident.watch.name, "issue": incident.title}
+    """The public facts for a template's placeholders; unknown or empty ones stay as ``{name}`` for
+    a human, and a draft still holding one cannot be submitted, approved or published.
+
+    Only fields a person wrote for the public: ``{issue}`` is ``Incident.public_summary``, never the
+    title (internal, often a rule's wording such as "Acme Air: volume spike").
+    """
+    return {"brand": incident.watch.name, "issue": incident.public_summary.strip()}
+
+
+PUBLIC_SUMMARY_MAX = 300
+
+
+def _unfilled(draft: Draft) -> list[str]:
+    return list(dict.fromkeys(placeholders_in(draft.body) + placeholders_in(draft.title)))
+
+
+def _refuse_unfilled(draft: Draft, action: str) -> None:
+    missing = _unfilled(draft)
+    if missing:
+        names = ", ".join("{%s}" % name for name in missing)  # noqa: UP031 - literal braces
+        raise ResponseError(f"Fill in {names} before {action} this draft.")
+
+
+@transaction.atomic
+def incident_set_public_summary(*, incident: Incident, summary: str, by: Member) -> Incident:
+    """Set how the public would name the issue (``{issue}`` in public copy), and fill it into the
+    drafts nobody has submitted yet. Responders and up; the title stays internal."""
+    _require(by, TRIAGE_INCIDENTS, "describe the issue for the public")
+    summary = " ".join((summary or "").split())
+    if len(summary) > PUBLIC_SUMMARY_MAX:
+        raise ValidationError({"public_summary": f"Keep it under {PUBLIC_SUMMARY_MAX} characters."})
+    locked = _lock_incident(incident)
+    _refuse_closed(locked)
+    if locked.public_summary == summary:
+        raise ResponseError("The public name of the issue is already that.")
+    old = locked.public_summary
+    audited_update(instance=locked, by=by, action="incident.public_summary", changes={"public_summary": summary})
+    filled = 0
+    if summary:
+        for draft in Draft.objects.select_for_update().filter(incident=locked, status=DraftStatus.DRAFT):
+            body = render_placeholders(draft.body, {"issue": summary})
+            title = render_placeholders(draft.title, {"issue": summary})[:160]
+            if (body, title) != (draft.body, draft.title):
+                audited_update(instance=draft, by=by, action="draft.filled", audit_fields=DRAFT_FIELDS,
+                               changes={"body": body, "title": title})
+                filled += 1
+    timeline_add(
+        incident=locked, kind="public_summary", actor=by,
+        text=f"Public name of the issue set: “{summary}”" if summary else "Public name of the issue cleared",
+        data={"from": old, "to": summary, "drafts_filled": filled},
+    )
+    _event(locked, "public_summary", by)
+    incident.public_summary = summary
+    return incident
 
 
 @transaction.atomic
@@ -314,10 +366,7 @@ def draft_submit(*, draft: Draft, by: Member) -> Draft:
     _refuse_closed(draft.incident)
     if draft.status != DraftStatus.DRAFT:
         raise ResponseError(f"Only a draft can be submitted; this one is {draft.get_status_display().lower()}.")
-    missing = placeholders_in(draft.body) + placeholders_in(draft.title)
-    if missing:
-        names = ", ".join("{%s}" % name for name in dict.fromkeys(missing))  # noqa: UP031 - literal braces
-        raise ResponseError(f"Fill in {names} before submitting this draft.")
+    _refuse_unfilled(draft, "submitting")
     audited_update(
         instance=draft, by=by, action="draft.submitted", audit_fields=DRAFT_FIELDS,
         changes={"status": DraftStatus.IN_REVIEW, "submitted_at": timezone.now(), "author": draft.author or by},
@@ -337,6 +386,7 @@ def draft_approve(*, draft: Draft, by: Member) -> Draft:
         raise ResponseError(
             f"Only a draft in review can be approved; this one is {draft.get_status_display().lower()}."
         )
+    _refuse_unfilled(draft, "approving")
     if draft.author_id is not None and draft.author_id == by.pk:
         raise ResponseError("You wrote this draft, so someone else must approve it.")
     try:
@@ -387,6 +437,7 @@ def draft_publish(*, draft: Draft, by: Member, channel: str, url: str = "") -> D
         raise ResponseError(
             f"Only an approved draft can be published; this one is {draft.get_status_display().lower()}."
         )
+    _refuse_unfilled(draft, "publishing")
     now = timezone.now()
     audited_update(
         instance=draft, by=by, action="draft.published", audit_fields=DRAFT_FIELDS,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
@@ -28,7 +30,9 @@ from incidents.response.forms import (
     DraftReturnForm,
     EvidenceForm,
     FirstResponseForm,
+    PublicSummaryForm,
     PublishForm,
+    QueueFilterForm,
     ReplyForm,
     RoleAssignForm,
     TaskForm,
@@ -49,12 +53,20 @@ SIDE_PANELS = ["incidents/panels/_crisis_roles.html"]
 
 def panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     """The panels' context (fits ``incidents.lifecycle.views.INCIDENT_PANEL_CONTEXT``). The queue's
-    page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page."""
+    page and order come from ``?queue=N&queue_sort=risk|newest`` on the incident page, its filters
+    from ``language``, ``source``, ``reach`` and ``answered`` (``QueueFilterForm``)."""
+    filter_form = QueueFilterForm(request.GET)
+    filters = filter_form.filters()
+    query = {key: value for key in ("language", "source", "reach", "answered") if (value := request.GET.get(key))}
     return {
         **response_panel_context(
             incident, can_triage=request.user.has_perm(TRIAGE_INCIDENTS),
             queue_page=request.GET.get("queue", 1), queue_sort=request.GET.get("queue_sort", "risk"),
+            queue_filters=filters,
         ),
+        "queue_filter_form": filter_form,
+        # The filters, carried by the queue's sort and page links.
+        "queue_filter_query": urlencode(query) if filters.active else "",
         "new_draft_form": DraftForm(auto_id="id_new_draft_%s"),
         "draft_channels": CHANNEL_CHOICES,
         "publish_channels": [choice for choice in CHANNEL_CHOICES if choice[0] != "all"],
@@ -294,3 +306,22 @@ def first_response_set(request: MemberRequest, pk: int) -> HttpResponse:
 
     run_action(request, act)
     return _back(pk, "response-queue")
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def public_summary_set(request: MemberRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = PublicSummaryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back(pk, "public-summary")
+
+    def act() -> str:
+        services.incident_set_public_summary(
+            incident=incident, summary=form.cleaned_data["public_summary"], by=request.user
+        )
+        return str(_("Public name of the issue saved; drafts not yet submitted were filled in."))
+
+    run_action(request, act)
+    return _back(pk, "public-summary")

@@ -29,13 +29,14 @@ RECOVERY_MARGIN = 0.05
 RECOVERY_MIN_MENTIONS = 3
 
 KPI_ORDER = (
-    "time_to_detect", "time_to_acknowledge", "time_to_first_response", "peak_negative_per_hour",
-    "sentiment_recovery",
+    "time_to_detect", "time_to_acknowledge", "time_to_first_response", "time_to_first_reply",
+    "peak_negative_per_hour", "sentiment_recovery",
 )
 KPI_LABELS = {
     "time_to_detect": "Time to detect",
     "time_to_acknowledge": "Time to acknowledge",
     "time_to_first_response": "Time to first published response",
+    "time_to_first_reply": "Time to first reply",
     "peak_negative_per_hour": "Peak negative volume per hour",
     "sentiment_recovery": "Time for sentiment to recover",
 }
@@ -95,52 +96,76 @@ def _time_to_acknowledge(incident: Incident) -> dict[str, Any]:
 
 
 def _time_to_first_response(incident: Incident) -> dict[str, Any]:
+    """The first public statement: a published draft or a post by one of our own accounts that the
+    incident owns (``Mention.is_own``), whichever came first. Replies to single mentions are
+    ``time_to_first_reply``."""
     key = "time_to_first_response"
     published = (
         Draft.objects.filter(incident=incident, status=DraftStatus.PUBLISHED, published_at__isnull=False)
         .order_by("published_at", "id").only("published_at", "published_channel", "title", "kind").first()
     )
-    replied = Reply.objects.filter(incident=incident).aggregate(at=Min("replied_at"))["at"]
-    # published_at is never None here (filtered above); saying so lets the checker narrow it.
-    if published is not None and published.published_at is not None and (
-        replied is None or published.published_at <= replied
-    ):
-        what = f"published statement on {published.published_channel or 'an unnamed channel'}"
-        at = published.published_at
-    elif replied is not None:
-        what, at = "reply to a mention", replied
-    else:
-        return _missing(key, "Nothing was published and no reply was recorded.")
+    own = (
+        Mention.objects.filter(incident=incident, is_own=True)
+        .order_by("published_at", "id").only("published_at", "author").first()
+    )
+    firsts: list[tuple[datetime, str]] = []  # a published draft first when both came at once
+    if published is not None and published.published_at is not None:
+        firsts.append(
+            (published.published_at, f"published statement on {published.published_channel or 'an unnamed channel'}")
+        )
+    if own is not None:
+        firsts.append((own.published_at, f"post by our own account {own.author}"))
+    if not firsts:
+        return _missing(key, "Nothing was published and none of our own accounts posted.")
+    at, what = min(firsts, key=lambda first: first[0])
     return _duration(key, incident.detected_at, at, f"From detection to the first {what} ({format_when(at)}).")
 
 
+def _time_to_first_reply(incident: Incident) -> dict[str, Any]:
+    key = "time_to_first_reply"
+    replied = Reply.objects.filter(incident=incident).aggregate(at=Min("replied_at"))["at"]
+    if replied is None:
+        return _missing(key, "No reply to a mention was recorded.")
+    return _duration(
+        key, incident.detected_at, replied, f"From detection to the first reply to a mention ({format_when(replied)})."
+    )
+
+
 def _hourly(incident: Incident, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Scored mentions of the incident's watch per UTC clock hour: hour, total, negative."""
+    """Scored mentions of the incident's watch per UTC clock hour, never our own posts: hour, total,
+    negative, and ``owned_total``/``owned_negative`` for those the incident owns (the set its page
+    and queue count, ``incident_mentions``), in one query."""
+    owned = Q(incident_id=incident.pk)
+    negative = Q(sentiment_label=SentimentLabel.NEGATIVE)
     return list(
         Mention.objects.filter(
-            watch_id=incident.watch_id, published_at__gte=since, published_at__lt=until,
+            watch_id=incident.watch_id, is_own=False, published_at__gte=since, published_at__lt=until,
         ).exclude(sentiment_label="")
         .annotate(hour=TruncHour("published_at", tzinfo=UTC))
         .values("hour")
-        .annotate(total=Count("pk"), negative=Count("pk", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)))
+        .annotate(
+            total=Count("pk"), negative=Count("pk", filter=negative),
+            owned_total=Count("pk", filter=owned), owned_negative=Count("pk", filter=owned & negative),
+        )
         .order_by("hour")
     )
 
 
 def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
+    """The busiest hour of negative mentions the incident owns (its page's and queue's set)."""
     key = "peak_negative_per_hour"
     first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     in_crisis = [row for row in hours if first_hour <= row["hour"] < end]
-    if not in_crisis or not any(row["negative"] for row in in_crisis):
-        return _missing(key, "No scored negative mentions between the first signal and the end of the crisis.")
-    peak = max(in_crisis, key=lambda row: (row["negative"], -row["hour"].timestamp()))
+    if not in_crisis or not any(row["owned_negative"] for row in in_crisis):
+        return _missing(key, "No scored negative mentions owned by the incident between the first signal and the end of the crisis.")
+    peak = max(in_crisis, key=lambda row: (row["owned_negative"], -row["hour"].timestamp()))
     hour = peak["hour"]
     return {
-        "label": KPI_LABELS[key], "value": peak["negative"], "unit": "mentions/hour",
-        "display": f"{peak['negative']} / h", "status": "ok", "at": hour.isoformat(),
+        "label": KPI_LABELS[key], "value": peak["owned_negative"], "unit": "mentions/hour",
+        "display": f"{peak['owned_negative']} / h", "status": "ok", "at": hour.isoformat(),
         "note": (
             f"Busiest hour {format_when(hour)}–{timezone.localtime(hour + timedelta(hours=1)):%H:%M}: "
-            f"{peak['negative']} negative of {peak['total']} scored mentions."
+            f"{peak['owned_negative']} negative of {peak['owned_total']} scored mentions owned by the incident."
         ),
     }
 
@@ -151,7 +176,7 @@ def _sentiment_recovery(
     key = "sentiment_recovery"
     anchor = start or incident.detected_at
     baseline = Mention.objects.filter(
-        watch_id=incident.watch_id, published_at__gte=anchor - timedelta(hours=BASELINE_HOURS),
+        watch_id=incident.watch_id, is_own=False, published_at__gte=anchor - timedelta(hours=BASELINE_HOURS),
         published_at__lt=anchor,
     ).exclude(sentiment_label="").aggregate(
         total=Count("pk"), negative=Count("pk", filter=Q(sentiment_label=SentimentLabel.NEGATIVE))
@@ -193,9 +218,9 @@ def review_kpis(incident: Incident, *, now: datetime | None = None) -> dict[str,
         "time_to_detect": _time_to_detect(incident, start),
         "time_to_acknowledge": _time_to_acknowledge(incident),
         "time_to_first_response": _time_to_first_response(incident),
-        "peak_negative_per_hour": _peak_negative(
-            incident, hours, start or incident.detected_at, crisis_end
-        ),
+        "time_to_first_reply": _time_to_first_reply(incident),
+        # The incident's own set: the same mentions its page and queue count.
+        "peak_negative_per_hour": _peak_negative(incident, hours, start or incident.detected_at, crisis_end),
         "sentiment_recovery": _sentiment_recovery(incident, hours, start, now),
     }
     kpis["computed_at"] = now.isoformat()

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from monitoring.models import Mention, Rule, RuleKind, Sensitivity, Severity, Signal, Source, Watch
 from monitoring.setup.forms import MAX_TERMS, RULE_PARAMS, RuleForm
-from monitoring.setup.services import is_secret_config_key
+from monitoring.setup.services import is_secret_config_key, own_accounts_clean
 from playbooks.models import Scenario
 
 TERM_MAX = 100
@@ -38,11 +38,16 @@ class WatchSerializer(serializers.ModelSerializer):
     include_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     exclude_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    own_accounts = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), read_only=True,
+        help_text="The brand's own accounts per platform: their posts are marked is_own.",
+    )
 
     class Meta:
         model = Watch
         fields = [
-            "id", "name", "description", "include_terms", "exclude_terms", "languages", "default_scenario",
+            "id", "name", "description", "include_terms", "exclude_terms", "languages", "own_accounts",
+            "default_scenario",
             "is_active", "created_at", "source_count", "volume_24h", "negative_24h",
         ]
         read_only_fields = fields
@@ -89,7 +94,7 @@ class MentionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "watch", "source", "source_name", "external_id", "url", "author", "author_reach", "engagement",
             "text", "language", "published_at", "fetched_at", "sentiment", "sentiment_label", "risk",
-            "crisis_terms", "scenario_hint", "state", "scored_at", "incident",
+            "crisis_terms", "scenario_hint", "state", "scored_at", "is_own", "incident",
         ]
         read_only_fields = fields
 
@@ -157,6 +162,10 @@ class WatchInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=3), required=False, max_length=50,
         help_text="ISO 639-1 codes such as en, tr, pl, id, ms; empty means any language.",
     )
+    own_accounts = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=300), max_length=50), required=False,
+        help_text='The brand\'s own accounts per platform (a source kind or "any"), e.g. {"any": ["@AcmeAir"]}.',
+    )
     default_scenario = serializers.PrimaryKeyRelatedField(
         queryset=Scenario.objects.all(), required=False, allow_null=True,
         help_text="The scenario whose playbook is suggested when this watch opens an incident.",
@@ -188,6 +197,12 @@ class WatchInputSerializer(serializers.Serializer):
         if not value:
             raise serializers.ValidationError("Give at least one term to match.")
         return value
+
+    def validate_own_accounts(self, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        try:
+            return own_accounts_clean(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["own_accounts"]) from None
 
     def validate_languages(self, value: list[str]) -> list[str]:
         codes: list[str] = []

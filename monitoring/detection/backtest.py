@@ -37,6 +37,7 @@ def _high_reach_preloaded(rule: Rule, start: datetime, end: datetime) -> HighRea
         Mention.objects.filter(
             watch_id=rule.watch_id,
             state=MentionState.SCORED,
+            is_own=False,
             sentiment_label="negative",
             published_at__gte=start,
             published_at__lt=end,

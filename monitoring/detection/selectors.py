@@ -24,6 +24,7 @@ def high_reach_lookup(watch_id: int) -> HighReachLookup:
         return Mention.objects.filter(
             watch_id=watch_id,
             state=MentionState.SCORED,
+            is_own=False,
             sentiment_label="negative",
             author_reach__gte=min_reach,
             published_at__gte=start,
@@ -40,6 +41,7 @@ def window_mentions(watch_id: int, breach: Breach) -> list[WindowMention]:
         Mention.objects.filter(
             watch_id=watch_id,
             state=MentionState.SCORED,
+            is_own=False,
             published_at__gte=breach.window_start,
             published_at__lt=breach.window_end,
         )

@@ -139,13 +139,14 @@ def _bucket_sql() -> str:
         "count(*) FILTER (WHERE sentiment_label = 'negative'), count(*) FILTER (WHERE sentiment_label = 'positive'), "
         "coalesce(sum(author_reach), 0)::bigint, coalesce(sum(risk), 0), coalesce(max(risk), 0), "
         "count(*) FILTER (WHERE crisis_terms <> '[]'::jsonb) "
-        f"FROM {mention} WHERE id = ANY(%s) AND state = %s GROUP BY 1, 2 ORDER BY 1, 2 "
+        f"FROM {mention} WHERE id = ANY(%s) AND state = %s AND NOT is_own GROUP BY 1, 2 ORDER BY 1, 2 "
         f"ON CONFLICT (watch_id, start) DO UPDATE SET {update}"
     )
 
 
 def buckets_add_mentions(mention_ids: list[int]) -> None:
-    """Count the scored mentions among ``mention_ids`` into their buckets.
+    """Count the scored mentions among ``mention_ids`` into their buckets; the brand's own posts
+    (``is_own``) are never counted: they are our statements, not chatter.
 
     For ingest, which has just stored them: on PostgreSQL the database reads and aggregates the
     rows itself in one statement (the worker's Python thread is the pipeline's bottleneck, the
@@ -164,7 +165,7 @@ def buckets_add_mentions(mention_ids: list[int]) -> None:
         rows.extend(
             (watch_id, published_at, label, reach, risk, bool(terms))
             for watch_id, published_at, label, reach, risk, terms in Mention.objects.filter(
-                pk__in=mention_ids[offset : offset + CHUNK], state=MentionState.SCORED
+                pk__in=mention_ids[offset : offset + CHUNK], state=MentionState.SCORED, is_own=False
             ).values_list("watch_id", "published_at", "sentiment_label", "author_reach", "risk", "crisis_terms")
         )
     buckets_add(deltas=deltas_for(rows))

@@ -5,6 +5,14 @@ Strangers write what arrives here, so everything is normalised before it is stor
 survive, timestamps become aware UTC and are never in the future. The stored mentions are counted
 into their 5-minute buckets (``monitoring.intake.buckets``) in the same transaction. Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
 two workers racing over the same items never create a second row.
+
+**The open incident owns its watch's mentions.** Each call looks the watch's open incident up once
+(``_attach_target``, under a ``FOR KEY SHARE`` lock on the watch row that an incident opening or
+resolving waits for, so no mention slips between "looked up" and "opened") and the INSERT itself
+sets ``incident_id`` on every row published at or after the incident's crisis start
+(``Incident.owns_mentions_from``): set-based, no second statement. Posts by the watch's own
+accounts (``Watch.own_accounts``) are marked ``is_own`` as they are stored: never counted into
+buckets, and, when attached, recorded on the incident's timeline as our public statements.
 """
 
 from __future__ import annotations
@@ -21,18 +29,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.links import safe_url
+from incidents.lifecycle.timeline import own_statements_add
+from incidents.models import OPEN_STATUSES, Incident
 from monitoring import nudges, scoring
 from monitoring.intake import overlap
 from monitoring.intake.buckets import buckets_add_mentions
 from monitoring.intake.normalise import (
     AUTHOR_MAX,
     clamp_count,
+    handle_key,
     language_tag,
+    own_handles,
     plain_text,
     stable_external_id,
     utc_datetime,
 )
-from monitoring.models import Mention, MentionState, Source
+from monitoring.models import Mention, MentionState, Source, Watch
 from monitoring.scoring.selectors import scenario_terms_load
 from monitoring.sources.base import Item
 
@@ -47,12 +59,45 @@ SOURCE_FK = "mention_source_watch_fk"  # monitoring/migrations/0003
 _PG_INSERT = (
     f"INSERT INTO {Mention._meta.db_table} (source_id, watch_id, external_id, url, author, "  # noqa: S608
     "author_reach, engagement, text, language, language_from_source, published_at, fetched_at, "
-    "sentiment, sentiment_label, risk, crisis_terms, scenario_hint, state, scored_at, raw) "
+    "sentiment, sentiment_label, risk, crisis_terms, scenario_hint, state, scored_at, raw, is_own, incident_id) "
     "SELECT %s, %s, r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, (r->>7)::boolean, "
-    "(r->>8)::timestamptz, %s, (r->>9)::float8, r->>10, (r->>11)::float8, r->12, r->>13, %s, %s, r->14 "
+    "(r->>8)::timestamptz, %s, (r->>9)::float8, r->>10, (r->>11)::float8, r->12, r->>13, %s, %s, r->14, "
+    "(r->>15)::boolean, CASE WHEN (r->>8)::timestamptz >= %s::timestamptz THEN %s::bigint END "
     "FROM jsonb_array_elements(%s::jsonb) AS r "
-    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id"
+    "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, is_own"
 )
+# The watch's open incident and its crisis start, read under a lock that an incident opening (or
+# resolving) takes FOR UPDATE: concurrent ingests share it, an opening waits for them to commit and
+# then attaches their rows, and an ingest starting meanwhile waits and sees the new incident.
+_PG_ATTACH_TARGET = (
+    f"SELECT i.id, COALESCE(i.owns_mentions_from, i.detected_at) FROM {Watch._meta.db_table} w "  # noqa: S608
+    f"LEFT JOIN {Incident._meta.db_table} i ON i.watch_id = w.id AND i.status = ANY(%s) "
+    "WHERE w.id = %s FOR KEY SHARE OF w"
+)
+
+
+class AttachTarget(NamedTuple):
+    """The open incident that owns what this call stores, from ``since`` (its crisis start) on."""
+
+    incident_id: int
+    since: datetime
+
+
+def _attach_target(watch_id: int) -> AttachTarget | None:
+    """The watch's open incident, looked up once per ingest call inside its transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_ATTACH_TARGET, [list(OPEN_STATUSES), watch_id])
+            found = cursor.fetchone()
+        return AttachTarget(found[0], found[1]) if found and found[0] is not None else None
+    # SQLite runs one writer at a time (IMMEDIATE transactions): no lock needed to read a stable answer.
+    row = (
+        Incident.objects.filter(watch_id=watch_id, status__in=OPEN_STATUSES)
+        .values_list("pk", "owns_mentions_from", "detected_at")
+        .first()
+    )
+    return AttachTarget(row[0], row[1] or row[2]) if row else None
+
 
 @dataclass
 class IngestResult:
@@ -62,12 +107,14 @@ class IngestResult:
     duplicates: int = 0
     dropped: int = 0
     mention_ids: list[int] = field(default_factory=list)
+    own_ids: list[int] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         self.created += other.created
         self.duplicates += other.duplicates
         self.dropped += other.dropped
         self.mention_ids.extend(other.mention_ids)
+        self.own_ids.extend(other.own_ids)
 
 
 def _excluded(text: str, terms: list[str]) -> bool:
@@ -76,8 +123,8 @@ def _excluded(text: str, terms: list[str]) -> bool:
 
 
 # A row ready to store: external_id, then (url, author, reach, engagement, text, language tag,
-# published_at, raw).
-Row = tuple[str, tuple[str, str, int, int, str, str, datetime, dict[str, Any]]]
+# published_at, raw, is_own).
+Row = tuple[str, tuple[str, str, int, int, str, str, datetime, dict[str, Any], bool]]
 
 
 class _Scored(NamedTuple):
@@ -113,12 +160,20 @@ def _score_chunk(rows: list[Row], scenario_terms: dict[str, dict[str, list[str]]
             scenario_terms=scenario_terms,
         )
     except Exception:
-        logger.exception("scoring failed on %d ingested items; stored unscored for the scoring stage", len(rows))
+        logger.exception(
+            "scoring failed on %d ingested items; stored unscored for the scoring stage", len(rows)
+        )
         return None
     # Score's fields are already floats, short codes and fresh lists; only the column caps remain.
     return [
-        _Scored((fields[5] or score.language)[:8], score.sentiment, score.label, score.risk, score.crisis_terms,
-                score.scenario_hint[:32])
+        _Scored(
+            (fields[5] or score.language)[:8],
+            score.sentiment,
+            score.label,
+            score.risk,
+            score.crisis_terms,
+            score.scenario_hint[:32],
+        )
         for (_, fields), score in zip(rows, scores, strict=True)
     ]
 
@@ -140,16 +195,35 @@ def _json_default(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[int]:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per chunk: the ids of the rows this
-    statement created, whatever a concurrent ingest inserted first.
+def _store_postgresql(
+    *, source: Source, rows: list[Row], scored: list[_Scored], now: datetime, target: AttachTarget | None
+) -> list[tuple[int, bool]]:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id, is_own`` per chunk: the rows this
+    statement created, whatever a concurrent ingest inserted first, each attached to ``target``'s
+    incident in the same statement when published at or after its crisis start.
     """
     state = scored[0].state if scored else MentionState.NEW
     payload = _json_array(
         [
-            (eid, url, author, reach, engagement, text, sc.language, bool(language), published_at,
-             sc.sentiment, sc.label, sc.risk, sc.crisis_terms, sc.scenario_hint, raw)
-            for (eid, (url, author, reach, engagement, text, language, published_at, raw)), sc in zip(
+            (
+                eid,
+                url,
+                author,
+                reach,
+                engagement,
+                text,
+                sc.language,
+                bool(language),
+                published_at,
+                sc.sentiment,
+                sc.label,
+                sc.risk,
+                sc.crisis_terms,
+                sc.scenario_hint,
+                raw,
+                own,
+            )
+            for (eid, (url, author, reach, engagement, text, language, published_at, raw, own)), sc in zip(
                 rows, scored, strict=True
             )
         ]
@@ -157,24 +231,51 @@ def _store_postgresql(*, source: Source, rows: list[Row], scored: list[_Scored],
     with connection.cursor() as cursor:
         cursor.execute(
             _PG_INSERT,
-            [source.pk, source.watch_id, now, state, now if state == MentionState.SCORED else None, payload],
+            [
+                source.pk,
+                source.watch_id,
+                now,
+                state,
+                now if state == MentionState.SCORED else None,
+                target.since if target else None,
+                target.incident_id if target else None,
+                payload,
+            ],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: datetime) -> list[int]:
+def _store_orm(
+    *, source: Source, rows: list[Row], scored: list[_Scored], now: datetime, target: AttachTarget | None
+) -> list[tuple[int, bool]]:
     """SQLite (tests, laptops): ``bulk_create`` ignoring conflicts, then this call's rows by stamp."""
     Mention.objects.bulk_create(
         [
             Mention(
-                source=source, watch_id=source.watch_id, external_id=eid, url=url, author=author,
-                author_reach=reach, engagement=engagement, text=text, language=sc.language,
-                language_from_source=bool(language), published_at=published_at, fetched_at=now,
-                sentiment=sc.sentiment, sentiment_label=sc.label, risk=sc.risk, crisis_terms=sc.crisis_terms,
-                scenario_hint=sc.scenario_hint, state=sc.state,
-                scored_at=now if sc.state == MentionState.SCORED else None, raw=raw,
+                source=source,
+                watch_id=source.watch_id,
+                external_id=eid,
+                url=url,
+                author=author,
+                author_reach=reach,
+                engagement=engagement,
+                text=text,
+                language=sc.language,
+                language_from_source=bool(language),
+                published_at=published_at,
+                fetched_at=now,
+                sentiment=sc.sentiment,
+                sentiment_label=sc.label,
+                risk=sc.risk,
+                crisis_terms=sc.crisis_terms,
+                scenario_hint=sc.scenario_hint,
+                state=sc.state,
+                scored_at=now if sc.state == MentionState.SCORED else None,
+                raw=raw,
+                is_own=own,
+                incident_id=target.incident_id if target and published_at >= target.since else None,
             )
-            for (eid, (url, author, reach, engagement, text, language, published_at, raw)), sc in zip(
+            for (eid, (url, author, reach, engagement, text, language, published_at, raw, own)), sc in zip(
                 rows, scored, strict=True
             )
         ],
@@ -184,7 +285,7 @@ def _store_orm(*, source: Source, rows: list[Row], scored: list[_Scored], now: d
     return list(
         Mention.objects.filter(source=source, external_id__in=[eid for eid, _ in rows], fetched_at=now)
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "is_own")
     )
 
 
@@ -197,6 +298,7 @@ class _Batch:
     exclude_terms: list[str]
     languages: set[str]
     scenario_terms: dict[str, dict[str, list[str]]] | None
+    own: frozenset[str] = frozenset()  # handle keys of the watch's own accounts on this platform
     seen: set[str] = field(default_factory=set)
 
 
@@ -211,7 +313,13 @@ class _Prepared:
 def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
     """Items → rows of plain tuples (not model instances: a spike of 10,000 items must cost little
     before the INSERT), dropping what the watch filters out and what this call already had."""
-    now, exclude_terms, languages, seen = batch.now, batch.exclude_terms, batch.languages, batch.seen
+    now, exclude_terms, languages, seen, own = (
+        batch.now,
+        batch.exclude_terms,
+        batch.languages,
+        batch.seen,
+        batch.own,
+    )
     for item in items:
         text = plain_text(item.text)
         external_id = stable_external_id(item.external_id or "")
@@ -229,18 +337,20 @@ def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
             prepared.duplicates += 1
             continue
         seen.add(external_id)
+        author = plain_text(item.author, limit=AUTHOR_MAX)
         prepared.rows.append(
             (
                 external_id,
                 (
                     safe_url(item.url),
-                    plain_text(item.author, limit=AUTHOR_MAX),
+                    author,
                     clamp_count(item.author_reach),
                     clamp_count(item.engagement),
                     text,
                     language,
                     utc_datetime(item.published_at, now=now),
                     item.raw or {},
+                    bool(own) and handle_key(author) in own,
                 ),
             )
         )
@@ -283,6 +393,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         exclude_terms=[str(term) for term in (watch.exclude_terms or []) if str(term).strip()],
         languages={language_tag(code) for code in (watch.languages or [])} - {""},
         scenario_terms=scenario_terms_load() or None,
+        own=own_handles(watch.own_accounts, source.kind),
     )
     store = _store_postgresql if connection.vendor == "postgresql" else _store_orm
     if store is _store_postgresql:
@@ -290,6 +401,7 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         # rather than all at COMMIT, when nothing else can run.
         with connection.cursor() as cursor:
             cursor.execute(f"SET CONSTRAINTS {SOURCE_FK} IMMEDIATE")
+    target = _attach_target(source.watch_id)
 
     scored_ids: list[int] = []
     unscored = 0
@@ -298,17 +410,23 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
         result.duplicates += prepared.duplicates
         if not prepared.rows:
             continue
-        created = store(source=source, rows=prepared.rows, scored=prepared.scored, now=now)
+        stored = store(source=source, rows=prepared.rows, scored=prepared.scored, now=now, target=target)
+        created = [pk for pk, _ in stored]
         result.created += len(created)
         result.duplicates += len(prepared.rows) - len(created)
         result.mention_ids.extend(created)
+        result.own_ids.extend(pk for pk, own in stored if own)
         if prepared.scored[0].label:  # a chunk is scored as a whole, or stored unscored as a whole
             scored_ids.extend(created)
         else:
             unscored += len(created)
     result.mention_ids.sort()
-    # Counted in the transaction that stores them: a mention enters its bucket exactly once.
+    # Counted in the transaction that stores them: a mention enters its bucket exactly once (our
+    # own posts never: buckets_add_mentions skips them).
     buckets_add_mentions(scored_ids)
+    if result.own_ids and target is not None:
+        # Rare (the brand posts a few times per crisis): one timeline event per attached own post.
+        own_statements_add(mention_ids=result.own_ids)
 
     if result.created:
         Source.objects.filter(pk=source.pk).filter(

@@ -122,3 +122,27 @@ def clamp_count(value: int | None) -> int:
         return max(0, min(int(value or 0), BIGINT_MAX))
     except (TypeError, ValueError):
         return 0
+
+
+OWN_ACCOUNTS_ANY = "any"  # the key of handles that are ours on every platform
+
+
+def handle_key(handle: str | None) -> str:
+    """An author handle as own-account matching compares it: trimmed, without leading ``@``,
+    case-folded (``@AcmeAir`` and ``acmeair`` are one account; ``@acmeair@mastodon.social`` keeps
+    its server)."""
+    return (handle or "").strip().lstrip("@").casefold()
+
+
+def own_handles(own_accounts: object, kind: str) -> frozenset[str]:
+    """The handle keys that are ours on a source of ``kind``: the watch's handles for that
+    platform plus those listed under ``"any"``. Tolerates a malformed value (matches nothing)."""
+    if not isinstance(own_accounts, dict):
+        return frozenset()
+    handles: set[str] = set()
+    for key in (kind, OWN_ACCOUNTS_ANY):
+        values = own_accounts.get(key)
+        if isinstance(values, list):
+            handles.update(handle_key(value) for value in values if isinstance(value, str))
+    handles.discard("")
+    return frozenset(handles)

@@ -30,10 +30,10 @@ DEFAULT_BATCH = 500
 # What scoring needs of a claimed mention, as plain tuples (no model instances on the hot path).
 # ``CLAIM_FIELDS`` of one claimed mention, and the row ``_write_scores`` sets for it:
 # (id, language, sentiment, label, risk, crisis_terms, scenario_hint).
-Claimed = tuple[int, int, str, str, bool, int, int, datetime]
+Claimed = tuple[int, int, str, str, bool, int, int, datetime, bool]
 ScoreRow = tuple[int, str, float, str, float, list[str], str]
 CLAIM_FIELDS = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
-                "published_at")
+                "published_at", "is_own")
 
 
 def _claim_new(limit: int) -> list[Claimed]:
@@ -98,7 +98,7 @@ def _rows_for(mentions: list[Claimed], scores: list[scoring.Score]) -> tuple[lis
     """Score rows for ``_write_scores`` and bucket rows for ``deltas_for`` of one scored chunk."""
     rows: list[ScoreRow] = []
     bucket_rows: list[BucketRow] = []
-    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at), score in zip(
+    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at, is_own), score in zip(
         mentions, scores, strict=True
     ):
         if not (from_source and language):
@@ -115,7 +115,8 @@ def _rows_for(mentions: list[Claimed], scores: list[scoring.Score]) -> tuple[lis
                 (score.scenario_hint or "")[:32],
             )
         )
-        bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
+        if not is_own:  # our own posts are never chatter: not counted
+            bucket_rows.append((watch_id, published_at, score.label, reach, score.risk, bool(crisis_terms)))
     return rows, bucket_rows
 
 

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity, Source, SourceKind, Watch
-from monitoring.setup.services import is_secret_config_key, source_config_clean
+from monitoring.setup.services import is_secret_config_key, own_accounts_clean, source_config_clean
 from monitoring.sources import get_connector
 from monitoring.sources.drill import available_recordings
 from playbooks.models import Scenario
@@ -59,6 +59,14 @@ class WatchForm(forms.Form):
         required=False, max_length=200,
         help_text="ISO 639-1 codes, e.g. en, tr, pl, id, ms. Empty: any language.",
     )
+    own_accounts = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="The brand's own accounts",
+        help_text=(
+            "One platform per line: “any: @AcmeAir” or “mastodon: @acmeair@mastodon.social, @acmeair_help”. "
+            "Platforms: any, " + ", ".join(SourceKind.values) + ". Their posts are our statements, never chatter."
+        ),
+    )
     default_scenario = forms.ModelChoiceField(
         queryset=Scenario.objects.order_by("name"), required=False,
         help_text="The playbook scenario suggested when this watch opens an incident.",
@@ -71,6 +79,9 @@ class WatchForm(forms.Form):
                 "name": watch.name, "description": watch.description, "include_terms": watch.include_terms,
                 "exclude_terms": watch.exclude_terms, "languages": ", ".join(watch.languages),
                 "default_scenario": watch.default_scenario_id,
+                "own_accounts": "\n".join(
+                    f"{platform}: {', '.join(handles)}" for platform, handles in (watch.own_accounts or {}).items()
+                ),
             }
         super().__init__(*args, **kwargs)
 
@@ -82,6 +93,20 @@ class WatchForm(forms.Form):
         if clash.exists():
             raise ValidationError("A watch with this name exists.")
         return name
+
+    def clean_own_accounts(self) -> dict[str, list[str]]:
+        accounts: dict[str, list[str]] = {}
+        for number, line in enumerate(self.cleaned_data["own_accounts"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            platform, colon, handles = line.partition(":")
+            if not colon:
+                raise ValidationError(f"Line {number}: write “platform: handle, handle”, e.g. “any: @AcmeAir”.")
+            accounts.setdefault(platform.strip().lower(), []).extend(split_terms(handles))
+        try:
+            return own_accounts_clean(accounts)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["own_accounts"]) from None
 
     def clean_languages(self) -> list[str]:
         codes = [code.lower() for code in split_terms(self.cleaned_data["languages"])]

@@ -24,12 +24,19 @@ from crisisdesk.types import Member
 from monitoring import nudges
 from monitoring.detection.defaults import default_rules_for
 from monitoring.errors import MonitoringRefusal
+from monitoring.intake.normalise import OWN_ACCOUNTS_ANY, handle_key
 from monitoring.models import Rule, Source, SourceHealth, SourceKind, Watch
 from monitoring.sources import get_connector
 from monitoring.sources.drill import DEFAULT_SPEED, DrillConnector
 from playbooks.models import Scenario
 
-WATCH_FIELDS = ["name", "description", "include_terms", "exclude_terms", "languages", "default_scenario", "is_active"]
+WATCH_FIELDS = [
+    "name", "description", "include_terms", "exclude_terms", "languages", "own_accounts", "default_scenario",
+    "is_active",
+]
+OWN_ACCOUNTS_PER_PLATFORM_MAX = 20
+# A handle as platforms write it: "AcmeAir", "@AcmeAir", "@acmeair@mastodon.social", "acmeair.bsky.social".
+_HANDLE = re.compile(r"^@?[\w][\w.\-]{0,99}(@[\w][\w.\-]{0,199})?$")
 SOURCE_FIELDS = ["name", "kind", "config", "poll_interval", "is_active"]
 RULE_FIELDS = [
     "name", "kind", "is_active", "window_minutes", "baseline_hours", "min_count", "sensitivity",
@@ -80,6 +87,7 @@ def watch_create(
     include_terms: list[str] | None = None,
     exclude_terms: list[str] | None = None,
     languages: list[str] | None = None,
+    own_accounts: dict[str, list[str]] | None = None,
     default_scenario: Scenario | None = None,
     with_default_rules: bool = True,
 ) -> Watch:
@@ -95,6 +103,7 @@ def watch_create(
         include_terms=list(include_terms or []),
         exclude_terms=list(exclude_terms or []),
         languages=list(languages or []),
+        own_accounts=own_accounts_clean(own_accounts or {}),
         default_scenario=default_scenario,
         created_by=by,
     )
@@ -106,6 +115,45 @@ def watch_create(
     return watch
 
 
+def own_accounts_clean(value: object) -> dict[str, list[str]]:
+    """The brand's own accounts as stored: ``{platform: [handle, …]}`` where a platform is a source
+    kind or ``"any"``, handles trimmed and de-duplicated (case-insensitively, with or without ``@``),
+    empty platforms dropped. Raises ``ValidationError`` (field ``own_accounts``) naming the problem.
+
+    Posts by these authors are marked ours at ingest (``Mention.is_own``) and never count as chatter.
+    """
+    if not isinstance(value, dict):
+        raise ValidationError({"own_accounts": "Give the accounts as {platform: [handle, …]}."})
+    platforms = [OWN_ACCOUNTS_ANY, *SourceKind.values]
+    cleaned: dict[str, list[str]] = {}
+    for platform, handles in value.items():
+        if platform not in platforms:
+            raise ValidationError(
+                {"own_accounts": f"Unknown platform {str(platform)[:40]!r}: use one of {', '.join(platforms)}."}
+            )
+        if not isinstance(handles, list) or not all(isinstance(handle, str) for handle in handles):
+            raise ValidationError({"own_accounts": f"{platform}: give a list of handles."})
+        kept: list[str] = []
+        keys: set[str] = set()
+        for handle in (h.strip() for h in handles):
+            if not handle:
+                continue
+            if not _HANDLE.match(handle):
+                raise ValidationError(
+                    {"own_accounts": f"{platform}: {handle[:60]!r} is not an account handle (e.g. @AcmeAir)."}
+                )
+            if handle_key(handle) not in keys:
+                keys.add(handle_key(handle))
+                kept.append(handle)
+        if len(kept) > OWN_ACCOUNTS_PER_PLATFORM_MAX:
+            raise ValidationError(
+                {"own_accounts": f"{platform}: at most {OWN_ACCOUNTS_PER_PLATFORM_MAX} accounts per platform."}
+            )
+        if kept:
+            cleaned[platform] = kept
+    return cleaned
+
+
 @transaction.atomic
 def watch_update(*, watch: Watch, by: Member, **changes: Any) -> Watch:
     """Change a watch's fields (any of ``WATCH_FIELDS``); no-op changes write nothing."""
@@ -113,6 +161,8 @@ def watch_update(*, watch: Watch, by: Member, **changes: Any) -> Watch:
     unknown = set(changes) - set(WATCH_FIELDS)
     if unknown:
         raise TypeError(f"watch_update got unknown fields: {', '.join(sorted(unknown))}")
+    if "own_accounts" in changes:
+        changes["own_accounts"] = own_accounts_clean(changes["own_accounts"] or {})
     watch = Watch.objects.select_for_update().get(pk=watch.pk)
     if not _unchanged(watch, changes):
         audited_update(instance=watch, by=by, action="watch.updated", changes=changes, audit_fields=WATCH_FIELDS)

@@ -25,7 +25,7 @@ def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_ur
                                                                      browser, dialogs):
     ready_playbook()  # the active playbook for service_failure, suggested by the hint
     watch = WatchFactory(name="Acme Air", languages=["en"])
-    incident = IncidentFactory(watch=watch, title="Flights delayed at WAW", scenario=None,
+    incident = IncidentFactory(watch=watch, title="Acme Air: volume spike", scenario=None,
                                scenario_hint="service_failure", detected_at=timezone.now() - timedelta(minutes=90))
     source = SourceFactory(watch=watch)
     angry = MentionFactory(source=source, incident=incident, sentiment_label="negative", risk=0.9,
@@ -44,8 +44,16 @@ def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_ur
     page.locator(f"#task-{task.pk} button", has_text="Done").click()
     page.wait_for_selector(f"#task-{task.pk}.is-done")
 
-    # …edit the holding statement (fill in {next_update}) and submit it for review.
+    # …name the issue as the public would (the internal title never reaches public copy)…
     draft = Draft.objects.get(incident=incident, kind="holding")
+    assert "volume spike" not in draft.body and "{issue}" in draft.body
+    page.fill("#id_public_summary", "delays to flights from Warsaw")
+    page.locator("#public-summary").get_by_role("button", name="Save").click()
+    page.wait_for_selector(".msg-success")
+    draft.refresh_from_db()
+    assert "delays to flights from Warsaw" in draft.body
+
+    # …edit the holding statement (fill in {next_update}) and submit it for review.
     card = page.locator(f"#draft-{draft.pk}")
     card.locator("summary", has_text="Edit").click()
     body = card.locator("textarea[name=body]")

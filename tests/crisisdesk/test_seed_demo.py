@@ -138,3 +138,25 @@ def test_the_drill_incident_suggests_the_outage_playbook() -> None:
     suggestion = suggested_playbook(incident)
     assert suggestion is not None
     assert suggestion.scenario.type == "service_failure"
+
+
+@pytest.mark.django_db
+def test_the_drills_brand_posts_are_our_own_statements_not_chatter() -> None:
+    """The recording's apology ("Yaşanan BT arızası için özür dileriz…") is @AcmeAir's: ours."""
+    from monitoring.intake.ingest import ingest_items
+    from monitoring.models import Bucket, Mention
+    from monitoring.sources.drill import DrillConnector, load_recording, recording_path
+
+    seed()
+    watch = Watch.objects.get(name="Acme Air")
+    assert watch.own_accounts == {"any": ["@AcmeAir"]}
+    source = Source.objects.get(watch=watch, kind="drill")
+    lines = load_recording(recording_path("acme_air.jsonl"))
+    started = timezone.now() - timedelta(hours=1)
+    items = [DrillConnector._item(line, started, 20.0) for line in lines]
+    ingest_items(source=source, items=items)
+
+    own = Mention.objects.filter(watch=watch, is_own=True)
+    assert own.count() == sum(1 for line in lines if line.data.get("author") == "@AcmeAir") > 0
+    assert own.filter(text__startswith="[Acme Air] Yaşanan BT arızası için özür dileriz").exists()
+    assert sum(Bucket.objects.filter(watch=watch).values_list("volume", flat=True)) == len(items) - own.count()

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from crisisdesk.audit.services import audit_record, snapshot
+from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.roles import ROLES
 from crisisdesk.types import Member
 from incidents.lifecycle.services import incident_transition
@@ -45,6 +45,8 @@ DEMO_WATCH_FIELDS: dict[str, Any] = {
     "description": "Demo: an airline whose IT outage grounds flights (drill replay of a recorded crisis).",
     "include_terms": ["acme air", "@acmeair", "#acmeair"],
     "languages": ["en", "tr", "pl", "id", "ms"],
+    # The drill recording's brand posts come from "@AcmeAir": our statements, never chatter.
+    "own_accounts": {"any": ["@AcmeAir"]},
 }
 
 
@@ -89,7 +91,12 @@ def seed_watch() -> tuple[Watch, bool]:
     if created:
         audit_record(
             actor=None, action="demo.watch_created", target=watch,
-            after=snapshot(watch, ["name", "include_terms", "languages", "default_scenario_id"]),
+            after=snapshot(watch, ["name", "include_terms", "languages", "own_accounts", "default_scenario_id"]),
+        )
+    elif not watch.own_accounts:  # a demo seeded before watches listed their own accounts
+        audited_update(
+            instance=watch, by=None, action="demo.watch_own_accounts",
+            changes={"own_accounts": DEMO_WATCH_FIELDS["own_accounts"]},
         )
     return watch, created
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_snapshots_tasks_roles_and_approved_templates(responder):
     playbook = ready_playbook()
-    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), title="Flights delayed at WAW",
+    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), title="Acme Air: volume spike", public_summary="Flights delayed at WAW",
                                scenario=playbook.scenario)
     before = timezone.now()
     playbook_activate(incident=incident, playbook=playbook, by=responder)

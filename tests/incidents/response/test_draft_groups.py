@@ -32,7 +32,7 @@ def incident(responder):
                 MessageTemplateFactory(playbook=playbook, kind=kind, language=language, approval_state="approved",
                                        title=f"{kind} {language}", body=f"{kind} in {language} about {{brand}}.")
     watch = WatchFactory(name="Acme Air", languages=WATCH_LANGUAGES)
-    incident = IncidentFactory(watch=watch, scenario=playbook.scenario)
+    incident = IncidentFactory(watch=watch, scenario=playbook.scenario, public_summary="check-in problems")
     playbook_activate(incident=incident, playbook=playbook, by=responder)
     return incident
 

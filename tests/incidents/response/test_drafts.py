@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def incident(responder):
     playbook = ready_playbook()
-    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), scenario=playbook.scenario)
+    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), scenario=playbook.scenario,
+                               public_summary="delays to flights from Warsaw")
     playbook_activate(incident=incident, playbook=playbook, by=responder)
     return incident
 

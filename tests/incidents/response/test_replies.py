@@ -73,7 +73,7 @@ def test_it_refuses_a_viewer(incident, viewer, client_for):
 def test_the_queue_orders_by_risk_or_newest_and_shows_only_negatives(incident):
     low = negative(incident, risk=0.2, minutes_ago=1)
     high = negative(incident, risk=0.9, minutes_ago=30)
-    MentionFactory(source=low.source, incident=incident, sentiment_label="positive", risk=1.0)
+    MentionFactory(source=low.source, incident=incident, sentiment_label="positive", risk=0.1)
     negative(IncidentFactory(), risk=1.0)
     _, rows = response_queue_page(incident)
     assert [r.mention for r in rows] == [high, low]

@@ -71,12 +71,25 @@ def test_it_computes_every_kpi_from_the_record():
     assert kpis["computed_at"] == (T0 + timedelta(hours=5)).isoformat()
 
 
-def test_the_first_reply_counts_when_it_came_before_any_statement():
+def test_a_reply_is_its_own_kpi_and_never_the_first_published_response():
     incident = crisis()
     Reply.objects.filter(incident=incident).update(replied_at=T0 + timedelta(minutes=25))
     with time_machine.travel(T0 + timedelta(hours=5), tick=False):
-        kpi = review_kpis(incident)["time_to_first_response"]
-    assert kpi["value"] == 25 * 60 and "reply to a mention" in kpi["note"]
+        kpis = review_kpis(incident)
+    reply = kpis["time_to_first_reply"]
+    assert reply["value"] == 25 * 60 and "reply to a mention" in reply["note"]
+    assert "reply" not in kpis["time_to_first_response"]["note"]
+
+
+def test_a_post_by_our_own_account_counts_as_the_first_published_response():
+    incident = crisis()
+    source = SourceFactory(watch=incident.watch)
+    MentionFactory(source=source, incident=incident, is_own=True, author="@AcmeAir",
+                   published_at=incident.detected_at + timedelta(minutes=12), sentiment_label="negative")
+    with time_machine.travel(T0 + timedelta(hours=5), tick=False):
+        kpis = review_kpis(incident)
+    assert kpis["time_to_first_response"]["value"] == 12 * 60
+    assert "our own account @AcmeAir" in kpis["time_to_first_response"]["note"]
 
 
 def test_sentiment_that_never_recovers_is_not_yet():
@@ -135,8 +148,8 @@ def test_kpis_compute_in_a_fixed_number_of_queries(django_assert_max_num_queries
 def test_rows_come_in_display_order_and_tolerate_old_stored_kpis():
     rows = kpi_rows({"time_to_acknowledge": {"label": "Time to acknowledge", "display": "5 min", "value": 300}})
     assert [row["key"] for row in rows] == [
-        "time_to_detect", "time_to_acknowledge", "time_to_first_response", "peak_negative_per_hour",
-        "sentiment_recovery",
+        "time_to_detect", "time_to_acknowledge", "time_to_first_response", "time_to_first_reply",
+        "peak_negative_per_hour", "sentiment_recovery",
     ]
     assert rows[1]["display"] == "5 min"
     assert rows[0]["display"] == "—" and "recompute" in rows[0]["note"]

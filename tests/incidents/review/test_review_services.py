@@ -158,12 +158,12 @@ def test_an_action_item_is_done_once_and_can_be_reopened_after_closing(resolved,
 
 def test_recomputing_picks_up_what_happened_since(resolved, responder):
     review = review_write(incident=resolved, by=responder, summary="s")
-    assert review.kpis["time_to_first_response"]["value"] is None
+    assert review.kpis["time_to_first_reply"]["value"] is None
     mention = MentionFactory(watch=resolved.watch, source__watch=resolved.watch, incident=resolved)
     Reply.objects.create(incident=resolved, mention=mention, text="We are sorry")
 
     review = review_recompute_kpis(review=review, by=responder)
-    assert review.kpis["time_to_first_response"]["status"] == "ok"
+    assert review.kpis["time_to_first_reply"]["status"] == "ok"
     audit = AuditRecord.objects.get(action="review.kpis_recomputed")
-    assert audit.before["kpis"]["time_to_first_response"]["value"] is None
-    assert audit.after["kpis"]["time_to_first_response"]["value"] is not None
+    assert audit.before["kpis"]["time_to_first_reply"]["value"] is None
+    assert audit.after["kpis"]["time_to_first_reply"]["value"] is not None
