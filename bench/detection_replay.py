@@ -40,7 +40,9 @@ HORIZON = timedelta(hours=12)  # stop looking for the first alert this long afte
 def read_onsets(data_dir: Path) -> dict[str, datetime]:
     with open(data_dir / "onsets.csv", newline="") as fh:
         return {
-            row["event"].strip(): datetime.strptime(row["onset_utc"].strip(), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+            row["event"].strip(): datetime.strptime(row["onset_utc"].strip(), "%Y-%m-%d %H:%M").replace(
+                tzinfo=UTC
+            )
             for row in csv.DictReader(fh)
         }
 

@@ -163,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _, vader_rate = timed(raw_vader, all_texts)
         _, our_rate = timed(ours, all_texts)
         print(
-            f"texts={len(all_texts)} ours_per_s={our_rate:.0f} vader_per_s={vader_rate:.0f} ratio={our_rate / vader_rate:.2f}"
+            f"texts={len(all_texts)} ours_per_s={our_rate:.0f} vader_per_s={vader_rate:.0f} "
+            f"ratio={our_rate / vader_rate:.2f}"
         )
     return 0
 

@@ -35,7 +35,9 @@ class MemberAdmin(AuditedAdmin, UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            readonly += [name for name in (*PRIVILEGE_FIELDS, "last_login", "date_joined") if name not in readonly]
+            readonly += [
+                name for name in (*PRIVILEGE_FIELDS, "last_login", "date_joined") if name not in readonly
+            ]
         return readonly
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -50,13 +50,16 @@ def field_values(obj: models.Model, names: list[str]) -> dict[str, Any]:
         if field.many_to_many:
             values[name] = sorted(getattr(obj, name).values_list("pk", flat=True)) if obj.pk else []
         else:
-            values[name] = _jsonable(getattr(obj, getattr(field, "attname", name) if field.is_relation else name))
+            values[name] = _jsonable(
+                getattr(obj, getattr(field, "attname", name) if field.is_relation else name)
+            )
     return values
 
 
 def _model_fields(obj: models.Model) -> list[str]:
     return [
-        f.name for f in obj._meta.get_fields()
+        f.name
+        for f in obj._meta.get_fields()
         if (f.concrete or f.many_to_many) and not f.auto_created and f.name not in AUDIT_EXCLUDED_FIELDS
     ]
 
@@ -97,16 +100,25 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
         entry = super().log_addition(request, obj, message)
-        audit_record(actor=_actor(request), action="admin.added", target=obj,
-                     after={**field_values(obj, _model_fields(obj)), "admin": _message(message)})
+        audit_record(
+            actor=_actor(request),
+            action="admin.added",
+            target=obj,
+            after={**field_values(obj, _model_fields(obj)), "admin": _message(message)},
+        )
         return entry
 
     def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
         entry = super().log_change(request, obj, message)
         if message:  # Django logs a save that changed nothing too: that is no change to audit
             fields, before = getattr(obj, "_admin_audit", ([], {}))
-            audit_record(actor=_actor(request), action="admin.changed", target=obj, before=before,
-                         after={**field_values(obj, fields), "admin": _message(message)})
+            audit_record(
+                actor=_actor(request),
+                action="admin.changed",
+                target=obj,
+                before=before,
+                after={**field_values(obj, fields), "admin": _message(message)},
+            )
         return entry
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
@@ -129,22 +141,41 @@ class AuditedAdmin(admin.ModelAdmin):
         before: dict[Any, dict[str, Any]] = {}
         for inline_form in formset.initial_forms:
             instance = inline_form.instance
-            if instance.pk is not None and inline_form.has_changed() and inline_form not in formset.deleted_forms:
+            if (
+                instance.pk is not None
+                and inline_form.has_changed()
+                and inline_form not in formset.deleted_forms
+            ):
                 stored = type(instance)._default_manager.filter(pk=instance.pk).first()
                 if stored is not None:
-                    before[instance.pk] = field_values(stored, _changed_fields(stored, inline_form.changed_data))
+                    before[instance.pk] = field_values(
+                        stored, _changed_fields(stored, inline_form.changed_data)
+                    )
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
-            audit_record(actor=_actor(request), action="admin.added", target=obj,
-                         after=field_values(obj, _model_fields(obj)))
+            audit_record(
+                actor=_actor(request),
+                action="admin.added",
+                target=obj,
+                after=field_values(obj, _model_fields(obj)),
+            )
         for obj, changed in formset.changed_objects:
             fields = _changed_fields(obj, list(changed))
-            audit_record(actor=_actor(request), action="admin.changed", target=obj,
-                         before=before.get(obj.pk, {}), after=field_values(obj, fields))
+            audit_record(
+                actor=_actor(request),
+                action="admin.changed",
+                target=obj,
+                before=before.get(obj.pk, {}),
+                after=field_values(obj, fields),
+            )
 
     def _audit_deletion(self, request: HttpRequest, obj: models.Model) -> None:
-        audit_record(actor=_actor(request), action="admin.deleted", target=obj,
-                     before=field_values(obj, _model_fields(obj)))
+        audit_record(
+            actor=_actor(request),
+            action="admin.deleted",
+            target=obj,
+            before=field_values(obj, _model_fields(obj)),
+        )
 
 
 class AppendOnlyAdmin(AuditedAdmin):

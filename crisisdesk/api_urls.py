@@ -9,10 +9,22 @@ app_name = "crisisdesk"
 urlpatterns: list = [
     path("incidents/", incident_apis.IncidentListApi.as_view(), name="incident-list"),
     path("incidents/<int:pk>/", incident_apis.IncidentDetailApi.as_view(), name="incident-detail"),
-    path("incidents/<int:pk>/acknowledge/", incident_apis.IncidentAcknowledgeApi.as_view(), name="incident-acknowledge"),
+    path(
+        "incidents/<int:pk>/acknowledge/",
+        incident_apis.IncidentAcknowledgeApi.as_view(),
+        name="incident-acknowledge",
+    ),
     path("incidents/<int:pk>/resolve/", incident_apis.IncidentResolveApi.as_view(), name="incident-resolve"),
-    path("incidents/<int:pk>/transition/", incident_apis.IncidentTransitionApi.as_view(), name="incident-transition"),
-    path("sources/<int:source_id>/webhook/", monitoring_webhook.SourceWebhookApi.as_view(), name="source-webhook"),
+    path(
+        "incidents/<int:pk>/transition/",
+        incident_apis.IncidentTransitionApi.as_view(),
+        name="incident-transition",
+    ),
+    path(
+        "sources/<int:source_id>/webhook/",
+        monitoring_webhook.SourceWebhookApi.as_view(),
+        name="source-webhook",
+    ),
     # Monitoring reads (viewer+) and watch/rule writes (managers): monitoring/api/views.py, docs/api.md.
     path("watches/", monitoring_api.WatchListApi.as_view(), name="watch-list"),
     path("watches/<int:pk>/", monitoring_api.WatchDetailApi.as_view(), name="watch-detail"),
@@ -29,5 +41,9 @@ urlpatterns: list = [
     path("playbooks/", playbook_apis.PlaybookListApi.as_view(), name="playbook-list"),
     path("playbooks/<int:pk>/", playbook_apis.PlaybookDetailApi.as_view(), name="playbook-detail"),
     path("message-templates/", playbook_apis.MessageTemplateListApi.as_view(), name="message-template-list"),
-    path("message-templates/<int:pk>/", playbook_apis.MessageTemplateDetailApi.as_view(), name="message-template-detail"),
+    path(
+        "message-templates/<int:pk>/",
+        playbook_apis.MessageTemplateDetailApi.as_view(),
+        name="message-template-detail",
+    ),
 ]

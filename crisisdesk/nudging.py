@@ -26,7 +26,9 @@ def enqueue_now(task_name: str, *args: Any, countdown: float | None = None) -> b
     try:
         app.signature(task_name, args=args, **options).apply_async()
     except Exception:  # any broker or network fault: the committed rows keep the work (see above)
-        logger.warning("could not enqueue %s%r; the sweeper will send it again", task_name, args, exc_info=True)
+        logger.warning(
+            "could not enqueue %s%r; the sweeper will send it again", task_name, args, exc_info=True
+        )
         return False
     return True
 

@@ -214,7 +214,11 @@ class _GuardedBackend(httpcore.NetworkBackend):
         for address in addresses:  # every one vetted: try them in the resolver's order
             try:
                 return self._sockets.connect_tcp(
-                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc

@@ -15,6 +15,7 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
 class _StrictEnv(environ.Env):
     """django-environ reads any unknown word as False; here ``DEBUG=maybe`` is an error, not a guess."""
 
@@ -184,7 +185,9 @@ AXES_VERBOSE = False  # no start-up banner in every manage.py command; lockouts 
 # local test servers); production allows nothing unless set.
 OUTBOUND_ALLOWED_NETWORKS = [
     str(ipaddress.ip_network(cidr.strip(), strict=False))
-    for cidr in env.list("OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if LAPTOP_MODE else [])
+    for cidr in env.list(
+        "OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if LAPTOP_MODE else []
+    )
 ]
 # The OpenAPI schema and docs need a signed-in member, except on a laptop or with DEBUG.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)

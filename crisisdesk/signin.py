@@ -30,8 +30,13 @@ class SignInThrottleBackend(AxesStandaloneBackend):
     login form and DRF's Basic authentication both do.
     """
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -49,13 +54,16 @@ def _mark_the_http_request(sender: Any, request: Any = None, **kwargs: Any) -> N
         setattr(inner, "axes_credentials", getattr(request, "axes_credentials", None))  # noqa: B010
 
 
-def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
-                     credentials: dict | None = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: 429 with a ``Retry-After`` when the lock expires by itself; JSON
     for API calls (HTTP Basic or ``/api/``), the lockout page for the sign-in form."""
     cool_off = get_cool_off(request)
     if request.path.startswith("/api/") or "HTTP_AUTHORIZATION" in request.META:
-        detail = f"{LOCKED_MESSAGE} " + ("Wait, or ask an admin to unlock it." if cool_off else "Ask an admin to unlock it.")
+        detail = f"{LOCKED_MESSAGE} " + (
+            "Wait, or ask an admin to unlock it." if cool_off else "Ask an admin to unlock it."
+        )
         response: HttpResponse = JsonResponse({"detail": detail, "code": "locked_out"}, status=429)
     else:
         context = {"username": get_client_username(request, credentials) or "", "cooloff_timedelta": cool_off}

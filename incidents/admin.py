@@ -61,8 +61,20 @@ class IncidentAdmin(AuditedAdmin):
     list_select_related = ["watch", "owner"]
     date_hierarchy = "detected_at"
     readonly_fields = [
-        "status", "severity", "owner", "detected_at", "acknowledged_at", "acknowledged_by", "responding_at",
-        "monitoring_at", "resolved_at", "resolved_by", "closed_at", "closed_by", "escalation_tier", "updated_at",
+        "status",
+        "severity",
+        "owner",
+        "detected_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "responding_at",
+        "monitoring_at",
+        "resolved_at",
+        "resolved_by",
+        "closed_at",
+        "closed_by",
+        "escalation_tier",
+        "updated_at",
     ]
     raw_id_fields = ["watch", "scenario", "playbook"]
     inlines = [TimelineInline]

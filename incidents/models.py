@@ -101,7 +101,10 @@ class Incident(models.Model):
             ("triage_incident", "Can acknowledge, assign and work incidents"),
             ("close_incident", "Can close incidents"),
             ("manage_notifications", "Can configure notification channels"),
-            ("export_incident", "Can export an incident's archive (evidence, mentions) for audits and legal holds"),
+            (
+                "export_incident",
+                "Can export an incident's archive (evidence, mentions) for audits and legal holds",
+            ),
         ]
 
     def __str__(self) -> str:

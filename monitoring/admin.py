@@ -60,7 +60,16 @@ class SourceAdmin(AuditedAdmin):
 class MentionAdmin(AppendOnlyAdmin):
     """Mentions are never edited or deleted by a user: transparency is the policy (read-only here)."""
 
-    list_display = ["published_at", "watch", "author", "short_text", "language", "sentiment_label", "risk", "state"]
+    list_display = [
+        "published_at",
+        "watch",
+        "author",
+        "short_text",
+        "language",
+        "sentiment_label",
+        "risk",
+        "state",
+    ]
     list_filter = ["state", "sentiment_label", "language", "watch"]
     search_fields = ["text", "author", "external_id"]
     list_select_related = ["watch"]
@@ -82,8 +91,17 @@ class BucketAdmin(AuditedAdmin):
 
 @admin.register(Rule)
 class RuleAdmin(AuditedAdmin):
-    list_display = ["name", "watch", "kind", "is_active", "window_minutes", "min_count", "sensitivity",
-                    "severity", "last_fired_at"]
+    list_display = [
+        "name",
+        "watch",
+        "kind",
+        "is_active",
+        "window_minutes",
+        "min_count",
+        "sensitivity",
+        "severity",
+        "last_fired_at",
+    ]
     list_filter = ["kind", "is_active", "sensitivity"]
     search_fields = ["name", "watch__name"]
     list_select_related = ["watch"]
@@ -91,7 +109,16 @@ class RuleAdmin(AuditedAdmin):
 
 @admin.register(Signal)
 class SignalAdmin(AuditedAdmin):
-    list_display = ["detected_at", "rule", "watch", "observed", "expected", "severity", "incident", "processed_at"]
+    list_display = [
+        "detected_at",
+        "rule",
+        "watch",
+        "observed",
+        "expected",
+        "severity",
+        "incident",
+        "processed_at",
+    ]
     list_filter = ["severity", "watch"]
     list_select_related = ["rule", "rule__watch", "watch", "incident"]
     raw_id_fields = ["rule", "watch", "incident"]

@@ -37,12 +37,29 @@ class PlaybookAdmin(AuditedAdmin):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(AuditedAdmin):
-    list_display = ["title", "playbook", "kind", "language", "channel", "version", "approval_state", "approved_by"]
+    list_display = [
+        "title",
+        "playbook",
+        "kind",
+        "language",
+        "channel",
+        "version",
+        "approval_state",
+        "approved_by",
+    ]
     list_filter = ["approval_state", "kind", "language"]
     search_fields = ["title", "body"]
     list_select_related = ["playbook", "approved_by"]
     # Approval happens on the playbook pages (author ≠ approver, audited): never by editing a field here.
-    readonly_fields = ["family", "version", "approval_state", "author", "approved_by", "approved_at", "created_at"]
+    readonly_fields = [
+        "family",
+        "version",
+        "approval_state",
+        "author",
+        "approved_by",
+        "approved_at",
+        "created_at",
+    ]
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.approval_state in _SETTLED:

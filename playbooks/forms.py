@@ -72,7 +72,8 @@ def parse_channels(text: str) -> list[str]:
             continue
         if not CHANNEL_SLUG.match(channel):
             raise ValidationError(
-                f"“{channel[:40]}” is not a channel name: use lowercase letters, digits, - or _ (e.g. x, website, email)."
+                f"“{channel[:40]}” is not a channel name: "
+                "use lowercase letters, digits, - or _ (e.g. x, website, email)."
             )
         if channel not in channels:
             channels.append(channel)

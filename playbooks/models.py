@@ -34,7 +34,9 @@ class Scenario(models.Model):
     guidance = models.TextField(blank=True)
     engagement_approach = models.TextField(blank=True, help_text="How to engage in this scenario.")
     trigger_terms = models.JSONField(
-        default=dict, blank=True, help_text='Terms per language, e.g. {"en": ["recall"], "tr": ["geri çağırma"]}.'
+        default=dict,
+        blank=True,
+        help_text='Terms per language, e.g. {"en": ["recall"], "tr": ["geri çağırma"]}.',
     )
     channels = models.JSONField(default=list, blank=True, help_text="Recommended response channels.")
 
@@ -107,7 +109,9 @@ class ChecklistItem(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    role = models.ForeignKey(CrisisRole, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    role = models.ForeignKey(
+        CrisisRole, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
     due_offset_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="Due this many minutes after the playbook is activated."
     )
@@ -145,7 +149,9 @@ class MessageTemplate(models.Model):
     language = models.CharField(max_length=8, default="en")
     title = models.CharField(max_length=160)
     body = models.TextField(help_text="Placeholders: {brand}, {issue}, {next_update}, …")
-    approval_state = models.CharField(max_length=10, choices=ApprovalState.choices, default=ApprovalState.DRAFT)
+    approval_state = models.CharField(
+        max_length=10, choices=ApprovalState.choices, default=ApprovalState.DRAFT
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

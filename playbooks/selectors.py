@@ -66,7 +66,10 @@ def playbooks_with_structure() -> QuerySet[Playbook]:
         Playbook.objects.select_related("scenario", "created_by")
         .prefetch_related(
             Prefetch("roles", queryset=CrisisRole.objects.order_by("order", "name")),
-            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("role").order_by("phase", "order", "id")),
+            Prefetch(
+                "checklist",
+                queryset=ChecklistItem.objects.select_related("role").order_by("phase", "order", "id"),
+            ),
         )
         .order_by("scenario__name", "-version", "id")
     )

@@ -127,7 +127,9 @@ def _retire_active(scenario: Scenario, by: Member, *, except_pk: int | None = No
     for old in Playbook.objects.select_for_update().filter(scenario=scenario, status=PlaybookStatus.ACTIVE):
         if old.pk == except_pk:
             continue
-        audited_update(instance=old, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED})
+        audited_update(
+            instance=old, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED}
+        )
 
 
 @transaction.atomic
@@ -258,7 +260,9 @@ def playbook_activate(*, playbook: Playbook, by: Member) -> Playbook:
         return playbook
     scenario = Scenario.objects.select_for_update().get(pk=playbook.scenario_id)
     _retire_active(scenario, by, except_pk=playbook.pk)
-    audited_update(instance=playbook, by=by, action="playbook.activated", changes={"status": PlaybookStatus.ACTIVE})
+    audited_update(
+        instance=playbook, by=by, action="playbook.activated", changes={"status": PlaybookStatus.ACTIVE}
+    )
     return playbook
 
 
@@ -269,7 +273,9 @@ def playbook_retire(*, playbook: Playbook, by: Member) -> Playbook:
     playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
     if playbook.status == PlaybookStatus.RETIRED:
         raise PlaybookError("This version is already retired.")
-    audited_update(instance=playbook, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED})
+    audited_update(
+        instance=playbook, by=by, action="playbook.retired", changes={"status": PlaybookStatus.RETIRED}
+    )
     return playbook
 
 

@@ -230,9 +230,12 @@ def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
             assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
-        request, form, title=f"Edit crisis role: {role.name}", cancel=reverse("playbooks:detail", args=[role.playbook_id]),
+        request,
+        form,
+        title=f"Edit crisis role: {role.name}",
+        cancel=reverse("playbooks:detail", args=[role.playbook_id]),
         delete_url=reverse("playbooks:role_remove", args=[role.pk]),
-    )  # fmt: skip
+    )
 
 
 @require(MANAGE_PLAYBOOKS)
@@ -301,9 +304,12 @@ def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
             assert edited is not None  # run_action is True only once edit() returned
             return redirect("playbooks:detail", pk=edited.playbook_id)
     return _form_page(
-        request, form, title=f"Edit checklist step: {item.title}", cancel=reverse("playbooks:detail", args=[item.playbook_id]),
+        request,
+        form,
+        title=f"Edit checklist step: {item.title}",
+        cancel=reverse("playbooks:detail", args=[item.playbook_id]),
         delete_url=reverse("playbooks:checklist_remove", args=[item.pk]),
-    )  # fmt: skip
+    )
 
 
 @require(MANAGE_PLAYBOOKS)

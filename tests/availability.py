@@ -1,4 +1,5 @@
-"""Which outside services this machine offers the tests. Tests that need PostgreSQL, Redis or Chromium use them when present and otherwise skip —
+"""Which outside services this machine offers the tests.
+Tests that need PostgreSQL, Redis or Chromium use them when present and otherwise skip —
 except under CI=true, where a missing one is a failure."""
 
 from __future__ import annotations

@@ -52,12 +52,20 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application,
 
 # The monitoring and playbook endpoints must also answer exactly what they document. (The incident
 # endpoints are held to "no server error" only until their schema says ``owner`` etc. may be null.)
-CONFORMING = re.compile(r"^/api/(watches|sources|mentions|signals|rules|scenarios|playbooks|message-templates|incidents)/")
+CONFORMING = re.compile(
+    r"^/api/(watches|sources|mentions|signals|rules|scenarios|playbooks|message-templates|incidents)/"
+)
 
 # Which seeded row a path's ``{id}`` may point at.
 ID_TARGETS = {
-    "watches": "watch", "sources": "source", "mentions": "mention", "signals": "signal", "rules": "rule",
-    "playbooks": "playbook", "message-templates": "template", "incidents": "incident",
+    "watches": "watch",
+    "sources": "source",
+    "mentions": "mention",
+    "signals": "signal",
+    "rules": "rule",
+    "playbooks": "playbook",
+    "message-templates": "template",
+    "incidents": "incident",
 }
 
 
@@ -80,23 +88,41 @@ def seeded(manager, manager2) -> dict[str, int]:
     source = SourceFactory(watch=watch, kind="reddit", config={"client_id": "id", "client_secret": "s3cret"})
     incident = IncidentFactory(watch=watch)
     mention = MentionFactory(
-        source=source, incident=incident, language="pl", sentiment_label="negative", state="scored",
+        source=source,
+        incident=incident,
+        language="pl",
+        sentiment_label="negative",
+        state="scored",
         text="<script>alert(1)</script> Żółć! Acme Air zgubiło mój bagaż 😡",
     )
     rule = RuleFactory(watch=watch, name="Volume spike")
     now = timezone.now()
     signal = Signal.objects.create(
-        rule=rule, watch=watch, window_start=now, window_end=now, observed=30, expected=2.5, severity=2,
+        rule=rule,
+        watch=watch,
+        window_start=now,
+        window_end=now,
+        observed=30,
+        expected=2.5,
+        severity=2,
         summary={"top_terms": ["bagaż"]},
     )
     signal.mentions.add(mention)
     playbook = PlaybookFactory()
     role = CrisisRoleFactory(playbook=playbook)
     ChecklistItemFactory(playbook=playbook, role=role)
-    template = MessageTemplateFactory(playbook=playbook, author=manager, approved_by=manager2, approval_state="approved")
+    template = MessageTemplateFactory(
+        playbook=playbook, author=manager, approved_by=manager2, approval_state="approved"
+    )
     return {
-        "watch": watch.pk, "source": source.pk, "mention": mention.pk, "signal": signal.pk, "rule": rule.pk,
-        "playbook": playbook.pk, "template": template.pk, "incident": incident.pk,
+        "watch": watch.pk,
+        "source": source.pk,
+        "mention": mention.pk,
+        "signal": signal.pk,
+        "rule": rule.pk,
+        "playbook": playbook.pk,
+        "template": template.pk,
+        "incident": incident.pk,
     }
 
 
@@ -117,7 +143,11 @@ def _point_at_real_rows(case, seeded: dict[str, int]) -> None:
     derandomize=not DEEP,
     deadline=None,
     database=None,  # no .hypothesis/ folder in the checkout
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 )
 def test_no_generated_request_is_a_server_error(case, seeded, manager, _wsgi_keeps_the_test_transaction):
     _point_at_real_rows(case, seeded)

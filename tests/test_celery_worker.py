@@ -112,8 +112,16 @@ def test_the_sweeper_recovers_work_whose_messages_were_lost(worker):
     # Rows whose nudges never arrived: stored mentions nobody scored, a signal nobody escalated.
     MentionFactory.create_batch(3, source=source, fetched_at=old, published_at=old)
     rule = RuleFactory(watch=watch, name="Lost")
-    lost = Signal.objects.create(rule=rule, watch=watch, detected_at=old, window_start=old - timedelta(minutes=15),
-                                 window_end=old, observed=30, expected=2, severity=2)
+    lost = Signal.objects.create(
+        rule=rule,
+        watch=watch,
+        detected_at=old,
+        window_start=old - timedelta(minutes=15),
+        window_end=old,
+        observed=30,
+        expected=2,
+        severity=2,
+    )
 
     from monitoring.tasks import sweep
 

@@ -30,8 +30,17 @@ OPEN_STATUSES = ("detected", "acknowledged", "responding", "monitoring")
 DEADLINE_S = 90
 # Production-shaped variables a developer or CI may have set; laptop mode has none of them.
 NOT_IN_LAPTOP_MODE = (
-    "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "HTTPS", "SECURE_SSL_REDIRECT", "DEBUG",
-    "STATICFILES_BACKEND", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "HTTPS",
+    "SECURE_SSL_REDIRECT",
+    "DEBUG",
+    "STATICFILES_BACKEND",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
@@ -91,7 +100,11 @@ def laptop_stack(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     with log_path.open("wb") as log:
         honcho = subprocess.Popen(
             [str(BIN / "honcho"), "start", "-f", "Procfile", "-p", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     try:

@@ -170,6 +170,10 @@ def test_every_module_imports_in_a_fresh_interpreter_in_any_order(order):
         random.Random(int(order.rsplit("-", 1)[1])).shuffle(names)
     result = subprocess.run(
         [sys.executable, "-c", _IMPORT_ALL, *names],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -13,8 +13,12 @@ from crisisdesk.types import Member
 
 class AuditFilterForm(forms.Form):
     object_type = forms.ChoiceField(required=False, label="Object type")
-    actor: forms.ModelChoiceField[Member] = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone", to_field_name="username")
-    action = forms.CharField(required=False, max_length=80, help_text="Part of the action, e.g. incident.status")
+    actor: forms.ModelChoiceField[Member] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Anyone", to_field_name="username"
+    )
+    action = forms.CharField(
+        required=False, max_length=80, help_text="Part of the action, e.g. incident.status"
+    )
     object_id = forms.CharField(required=False, max_length=64, label="Object id")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
@@ -23,11 +27,12 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # ``self.fields`` is typed as plain Field; these are the choice fields declared above.
         cast(forms.ChoiceField, self.fields["object_type"]).choices = [
-            ("", "Any type"), *((t, t) for t in audit_object_types())
+            ("", "Any type"),
+            *((t, t) for t in audit_object_types()),
         ]
-        cast("forms.ModelChoiceField[Member]", self.fields["actor"]).queryset = (
-            get_user_model().objects.order_by("username")
-        )
+        cast(
+            "forms.ModelChoiceField[Member]", self.fields["actor"]
+        ).queryset = get_user_model().objects.order_by("username")
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -24,8 +24,13 @@ def _day_start(day: date) -> datetime:
 
 
 def audit_records(
-    *, object_type: str = "", actor: Member | None = None, action: str = "", object_id: str = "",
-    date_from: date | None = None, date_to: date | None = None,
+    *,
+    object_type: str = "",
+    actor: Member | None = None,
+    action: str = "",
+    object_id: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[AuditRecord]:
     """Audit rows, newest first, narrowed by the given filters (dates are whole local days)."""
     qs = AuditRecord.objects.select_related("actor").order_by("-at", "-id")
@@ -70,11 +75,13 @@ def audit_diff(before: Any, after: Any) -> list[DiffRow]:
             state = "same" if before[key] == after[key] else "changed"
         else:
             state = "removed" if key in before else "added"
-        rows.append(DiffRow(
-            field=str(key),
-            before=_show(before[key]) if key in before else "",
-            after=_show(after[key]) if key in after else "",
-            state=state,
-        ))
+        rows.append(
+            DiffRow(
+                field=str(key),
+                before=_show(before[key]) if key in before else "",
+                after=_show(after[key]) if key in after else "",
+                state=state,
+            )
+        )
     order = {"changed": 0, "added": 1, "removed": 2, "same": 3}
     return sorted(rows, key=lambda row: order[row.state])

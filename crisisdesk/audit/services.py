@@ -54,11 +54,17 @@ def audited_update(
     for name, value in changes.items():
         setattr(instance, name, value)
     update_fields = list(changes)
-    if any(field.name == "updated_at" for field in instance._meta.concrete_fields) and "updated_at" not in changes:
+    if (
+        any(field.name == "updated_at" for field in instance._meta.concrete_fields)
+        and "updated_at" not in changes
+    ):
         update_fields.append("updated_at")
     instance.save(update_fields=update_fields)
     return audit_record(
-        actor=by, action=action, target=instance, before=before,
+        actor=by,
+        action=action,
+        target=instance,
+        before=before,
         after={**snapshot(instance, fields), **(extra_after or {})},
     )
 

@@ -24,7 +24,9 @@ PAGE_SIZE = 50
 def audit_list(request: MemberRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     valid = form.is_valid() if request.GET else True
-    filters = {key: value for key, value in (form.cleaned_data if request.GET and valid else {}).items() if value}
+    filters = {
+        key: value for key, value in (form.cleaned_data if request.GET and valid else {}).items() if value
+    }
     # Bad filters show their errors (400) and no rows, rather than an unfiltered list posing as filtered.
     records = audit_records(**filters) if valid else AuditRecord.objects.none()
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -32,9 +34,14 @@ def audit_list(request: MemberRequest) -> HttpResponse:
         record.diff = audit_diff(record.before, record.after)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "crisisdesk/audit.html", {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "filtered": bool(filters),
-    }, status=200 if valid else 400)
+    return render(
+        request,
+        "crisisdesk/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": bool(filters),
+        },
+        status=200 if valid else 400,
+    )

@@ -13,7 +13,9 @@ class MemberCreateForm(forms.Form):
     email = forms.EmailField(required=False)
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial="viewer")
     password = forms.CharField(
-        required=False, strip=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Leave empty to generate one; it is shown once.",
     )
 
@@ -30,5 +32,6 @@ class MemberRoleForm(forms.Form):
 
 
 class MemberActiveForm(forms.Form):
-    is_active = forms.TypedChoiceField(choices=[("1", "Reactivate"), ("0", "Deactivate")],
-                                       coerce=lambda value: value == "1")
+    is_active = forms.TypedChoiceField(
+        choices=[("1", "Reactivate"), ("0", "Deactivate")], coerce=lambda value: value == "1"
+    )

@@ -103,8 +103,13 @@ def member_change_role(*, member: Member, role: str, by: Member) -> Member:
             raise TeamError("A superuser stays admin; change that in Django admin.")
     member.groups.remove(*Group.objects.filter(name__in=ROLES))
     member.groups.add(Group.objects.get(name=role))
-    audit_record(actor=by, action="team.member.role", target=member, before=before,
-                 after={"role": role, "is_active": member.is_active})
+    audit_record(
+        actor=by,
+        action="team.member.role",
+        target=member,
+        before=before,
+        after={"role": role, "is_active": member.is_active},
+    )
     return member
 
 
@@ -124,6 +129,11 @@ def member_set_active(*, member: Member, is_active: bool, by: Member) -> Member:
     before = _member_state(member)
     member.is_active = is_active
     member.save(update_fields=["is_active"])
-    audit_record(actor=by, action="team.member.activate" if is_active else "team.member.deactivate",
-                 target=member, before=before, after={**before, "is_active": is_active})
+    audit_record(
+        actor=by,
+        action="team.member.activate" if is_active else "team.member.deactivate",
+        target=member,
+        before=before,
+        after={**before, "is_active": is_active},
+    )
     return member

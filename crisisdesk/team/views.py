@@ -23,12 +23,16 @@ _NEW_PASSWORD_KEY = "team_new_member_password"
 def team(request: MemberRequest) -> HttpResponse:
     # A generated password is shown exactly once: popped from the session on this render.
     new_password = request.session.pop(_NEW_PASSWORD_KEY, None)
-    return render(request, "crisisdesk/team.html", {
-        "members": selectors.team_members(),
-        "create_form": MemberCreateForm(),
-        "role_choices": ROLE_CHOICES,
-        "new_password": new_password,
-    })
+    return render(
+        request,
+        "crisisdesk/team.html",
+        {
+            "members": selectors.team_members(),
+            "create_form": MemberCreateForm(),
+            "role_choices": ROLE_CHOICES,
+            "new_password": new_password,
+        },
+    )
 
 
 @require(MANAGE_TEAM)
@@ -42,8 +46,11 @@ def member_add(request: MemberRequest) -> HttpResponse:
 
     def add() -> str:
         member, generated = services.member_create(
-            username=data["username"], email=data["email"], role=data["role"],
-            password=data["password"] or None, by=request.user,
+            username=data["username"],
+            email=data["email"],
+            role=data["role"],
+            password=data["password"] or None,
+            by=request.user,
         )
         if generated:
             request.session[_NEW_PASSWORD_KEY] = {"username": member.get_username(), "password": generated}

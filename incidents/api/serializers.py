@@ -19,12 +19,25 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "title", "watch", "watch_id", "severity", "status", "owner", "scenario_hint",
-            "first_signal_at", "detected_at", "acknowledged_at", "responding_at", "monitoring_at",
-            "resolved_at", "closed_at", "signal_count", "mention_count",
+            "id",
+            "title",
+            "watch",
+            "watch_id",
+            "severity",
+            "status",
+            "owner",
+            "scenario_hint",
+            "first_signal_at",
+            "detected_at",
+            "acknowledged_at",
+            "responding_at",
+            "monitoring_at",
+            "resolved_at",
+            "closed_at",
+            "signal_count",
+            "mention_count",
         ]
         read_only_fields = fields
-
 
     # The list annotates both counts in its one query; a single incident counts them here.
     def get_signal_count(self, incident: Incident) -> int:
@@ -46,9 +59,15 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 
 class IncidentDetailSerializer(IncidentSerializer):
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None, allow_null=True)
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None, allow_null=True)
-    closed_by = serializers.CharField(source="closed_by.username", read_only=True, default=None, allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
+    )
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", read_only=True, default=None, allow_null=True
+    )
+    closed_by = serializers.CharField(
+        source="closed_by.username", read_only=True, default=None, allow_null=True
+    )
     timeline = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):

@@ -59,7 +59,9 @@ class IncidentListApi(generics.ListAPIView):
 class IncidentDetailApi(generics.RetrieveAPIView):
     serializer_class = IncidentDetailSerializer
     permission_classes = [api_permission(VIEW_INCIDENTS)]
-    queryset = Incident.objects.select_related("watch", "owner", "acknowledged_by", "resolved_by", "closed_by")
+    queryset = Incident.objects.select_related(
+        "watch", "owner", "acknowledged_by", "resolved_by", "closed_by"
+    )
 
 
 class _IncidentActionApi(APIView):

@@ -20,8 +20,9 @@ class IncidentFilterForm(forms.Form):
     severity = forms.TypedChoiceField(
         choices=[("", "Any severity"), *Severity.choices], coerce=int, required=False, empty_value=None
     )
-    watch = forms.ModelChoiceField(queryset=Watch.objects.order_by("name"), required=False,
-                                   empty_label="Any watch")
+    watch = forms.ModelChoiceField(
+        queryset=Watch.objects.order_by("name"), required=False, empty_label="Any watch"
+    )
 
     def filters(self) -> dict[str, Any]:
         data = self.cleaned_data if self.is_valid() else {}

@@ -34,7 +34,8 @@ def attach_watch_mentions(
     *, incident: Incident, since: datetime | None = None, until: datetime | None = None
 ) -> int:
     """Attach every unattached mention of the incident's watch published at or after ``since``
-    (default ``incident.owns_mentions_from``) and, for a resolved incident, before ``until``, in one UPDATE, and record attached own posts as our
+    (default ``incident.owns_mentions_from``) and, for a resolved incident, before ``until``,
+    in one UPDATE, and record attached own posts as our
     public statements. Call with the watch locked (``lock_watch``), inside the transaction that
     opened or reopened the incident. Returns the number of mentions attached."""
     start = since or incident.owns_mentions_from or incident.detected_at

@@ -26,10 +26,7 @@ STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": None}
 
 def _count_of(model: type[Mention | Signal], **match: Any) -> Coalesce:
     """A correlated COUNT subquery (no join fan-out between mentions and signals)."""
-    rows = (
-        model.objects.filter(**match).order_by().values("incident")
-        .annotate(n=Count("pk")).values("n")
-    )
+    rows = model.objects.filter(**match).order_by().values("incident").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
@@ -65,8 +62,9 @@ def incident_list(
         .annotate(
             signal_count=_count_of(Signal, incident=OuterRef("pk")),
             mention_count=_count_of(Mention, incident=OuterRef("pk"), is_own=False),
-            open_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1),
-                           output_field=IntegerField()),
+            open_rank=Case(
+                When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
         )
         .order_by("open_rank", "-detected_at", "-id")
     )
@@ -139,10 +137,13 @@ def _samples(values: Any) -> list[dict[str, str]]:
     samples = []
     for value in values or []:
         if isinstance(value, dict):
-            samples.append({
-                "text": str(value.get("text", "")), "author": str(value.get("author", "")),
-                "url": safe_url(str(value.get("url", ""))),
-            })
+            samples.append(
+                {
+                    "text": str(value.get("text", "")),
+                    "author": str(value.get("author", "")),
+                    "url": safe_url(str(value.get("url", ""))),
+                }
+            )
         else:
             samples.append({"text": str(value), "author": "", "url": ""})
     return samples[:5]
@@ -165,13 +166,15 @@ def incident_signals(incident: Incident) -> list[SignalWhy]:
     for signal in signals:
         summary = signal.summary if isinstance(signal.summary, dict) else {}
         mix = summary.get("sentiment_mix") or summary.get("sentiment") or {}
-        result.append(SignalWhy(
-            signal=signal,
-            top_terms=_names(summary.get("top_terms") or summary.get("terms")),
-            top_authors=_names(summary.get("top_authors") or summary.get("authors")),
-            samples=_samples(summary.get("samples") or summary.get("sample_mentions")),
-            sentiment_mix=mix if isinstance(mix, dict) else {},
-        ))
+        result.append(
+            SignalWhy(
+                signal=signal,
+                top_terms=_names(summary.get("top_terms") or summary.get("terms")),
+                top_authors=_names(summary.get("top_authors") or summary.get("authors")),
+                samples=_samples(summary.get("samples") or summary.get("sample_mentions")),
+                sentiment_mix=mix if isinstance(mix, dict) else {},
+            )
+        )
     return result
 
 
@@ -205,4 +208,6 @@ def assignable_members() -> QuerySet[Member]:
     User = get_user_model()
     app_label, codename = TRIAGE_INCIDENTS.split(".")
     perm = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
-    return User.objects.filter(Q(is_active=True) & (perm | Q(is_superuser=True))).distinct().order_by("username")
+    return (
+        User.objects.filter(Q(is_active=True) & (perm | Q(is_superuser=True))).distinct().order_by("username")
+    )

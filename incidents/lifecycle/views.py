@@ -107,7 +107,9 @@ def incident_transition(request: MemberRequest, pk: int) -> HttpResponse:
 
     def act() -> str:
         services.incident_transition(
-            incident=incident, to_status=form.cleaned_data["to_status"], by=request.user,
+            incident=incident,
+            to_status=form.cleaned_data["to_status"],
+            by=request.user,
             note=form.cleaned_data["note"],
         )
         return f"Incident is now {incident.get_status_display().lower()}."
@@ -127,7 +129,9 @@ def incident_severity(request: MemberRequest, pk: int) -> HttpResponse:
 
     def act() -> str:
         services.incident_change_severity(
-            incident=incident, severity=form.cleaned_data["severity"], reason=form.cleaned_data["reason"],
+            incident=incident,
+            severity=form.cleaned_data["severity"],
+            reason=form.cleaned_data["reason"],
             by=request.user,
         )
         return f"Severity is now SEV{incident.severity}."

@@ -157,7 +157,9 @@ class Channel:
         """Return the cleaned config or raise ``ValidationError`` naming the bad field."""
         return {"escalate_after_minutes": _validate_escalation(config)}
 
-    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(
+        self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None
+    ) -> None:
         """Deliver one message; raise ``DeliveryError`` on failure."""
         raise NotImplementedError
 
@@ -180,10 +182,14 @@ class HttpChannel(Channel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
+    def headers(
+        self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None
+    ) -> dict[str, str]:
         return {}
 
-    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(
+        self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None
+    ) -> None:
         url = str((channel.config or {}).get("url", ""))
         if urlsplit(url).scheme not in ("http", "https"):
             raise PermanentError("The channel has no valid http(s) URL configured.")
@@ -192,8 +198,12 @@ class HttpChannel(Channel):
         headers.update(self.headers(channel=channel, body=body, payload=payload, delivery_id=delivery_id))
         where = describe_target(url)
         try:
-            with outbound.client(timeout=HTTP_TIMEOUT, follow_redirects=False, max_bytes=MAX_ANSWER_BYTES,
-                                 deadline=SEND_DEADLINE_SECONDS) as client:
+            with outbound.client(
+                timeout=HTTP_TIMEOUT,
+                follow_redirects=False,
+                max_bytes=MAX_ANSWER_BYTES,
+                deadline=SEND_DEADLINE_SECONDS,
+            ) as client:
                 response = client.post(url, content=body, headers=headers)
         except outbound.OutboundError as exc:  # a private address: sending again changes nothing
             raise PermanentError(f"{where}: {exc}.") from exc
@@ -207,7 +217,9 @@ class HttpChannel(Channel):
         detail = _one_line(response.text, 200)
         message = f"HTTP {status} from {where}" + (f": {detail}" if detail else "")
         if status == 429 or status == 408 or status >= 500:
-            raise TemporaryError(message, retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
+            raise TemporaryError(
+                message, retry_after=_retry_after_seconds(response.headers.get("Retry-After"))
+            )
         if 300 <= status < 400:
             raise PermanentError(f"HTTP {status} from {where}: the webhook moved; update the channel's URL.")
         raise PermanentError(message)
@@ -274,8 +286,12 @@ class TeamsChannel(HttpChannel):
                     "weight": "Bolder",
                     "color": "Attention" if incident["severity"] <= 2 else "Default",
                 },
-                {"type": "TextBlock", "text": teams_escape(_one_line(incident["title"])), "size": "Large",
-                 "wrap": True},
+                {
+                    "type": "TextBlock",
+                    "text": teams_escape(_one_line(incident["title"])),
+                    "size": "Large",
+                    "wrap": True,
+                },
                 {
                     "type": "FactSet",
                     "facts": [
@@ -292,7 +308,11 @@ class TeamsChannel(HttpChannel):
             "type": "message",
             "summary": _one_line(f"{payload['event_label']}: {incident['title']}", 150),
             "attachments": [
-                {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": None,
+                    "content": card,
+                }
             ],
         }
 
@@ -310,7 +330,9 @@ class WebhookChannel(HttpChannel):
     def body(self, *, payload: dict[str, Any]) -> dict[str, Any]:
         return {"timestamp": int(time.time()), **payload}
 
-    def headers(self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None) -> dict[str, str]:
+    def headers(
+        self, *, channel: NotificationChannel, body: bytes, payload: dict[str, Any], delivery_id: int | None
+    ) -> dict[str, str]:
         timestamp = json.loads(body)["timestamp"]
         headers = {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign_body(channel.secret, body)}
         if delivery_id is not None:
@@ -342,12 +364,16 @@ class EmailChannel(Channel):
     def target(self, config: dict[str, Any]) -> str:
         return ", ".join(config.get("addresses", []))
 
-    def send(self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None) -> None:
+    def send(
+        self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None
+    ) -> None:
         addresses = list((channel.config or {}).get("addresses", []))
         if not addresses:
             raise PermanentError("The channel has no email addresses configured.")
         incident = payload["incident"]
-        subject = _one_line(f"[CrisisDesk] SEV{incident['severity']} {payload['event_label']}: {incident['title']}")
+        subject = _one_line(
+            f"[CrisisDesk] SEV{incident['severity']} {payload['event_label']}: {incident['title']}"
+        )
         context = {"payload": payload, "incident": incident}
         text = render_to_string("incidents/notifications/email.txt", context)
         html = render_to_string("incidents/notifications/email.html", context)
@@ -361,7 +387,9 @@ class EmailChannel(Channel):
             error = f"SMTP {exc.smtp_code} from the mail server."
             raise (PermanentError(error) if 500 <= exc.smtp_code < 600 else TemporaryError(error)) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryError(f"Could not hand the message to the mail server: {type(exc).__name__}.") from exc
+            raise TemporaryError(
+                f"Could not hand the message to the mail server: {type(exc).__name__}."
+            ) from exc
 
 
 CHANNELS: dict[str, Channel] = {

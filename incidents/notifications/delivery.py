@@ -32,6 +32,7 @@ BACKOFF_MAX_SECONDS = 3600
 # short enough that the sweeper resends soon after a worker died mid-send.
 CLAIM_LEASE_SECONDS = 120
 
+
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Seconds before the next attempt: the receiver's ``Retry-After`` if it gave one, otherwise
     exponential from ``BACKOFF_BASE_SECONDS``."""
@@ -78,7 +79,9 @@ def delivery_send(*, delivery_id: int) -> NotificationDelivery | None:
 
 
 @transaction.atomic
-def _delivery_record_outcome(*, delivery: NotificationDelivery, error: DeliveryError | None) -> NotificationDelivery:
+def _delivery_record_outcome(
+    *, delivery: NotificationDelivery, error: DeliveryError | None
+) -> NotificationDelivery:
     now = timezone.now()
     fields: dict[str, Any]
     if error is None:
@@ -120,7 +123,12 @@ def delivery_retry(*, delivery: NotificationDelivery, by: Member) -> Notificatio
     )
     delivery.refresh_from_db()
     if updated:
-        audit_record(actor=by, action="notification_delivery.retry", target=delivery, before=before,
-                     after=snapshot(delivery, ["status", "attempts", "last_error"]))
+        audit_record(
+            actor=by,
+            action="notification_delivery.retry",
+            target=delivery,
+            before=before,
+            after=snapshot(delivery, ["status", "attempts", "last_error"]),
+        )
         nudges.deliver_notification(delivery.pk)
     return delivery

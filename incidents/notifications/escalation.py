@@ -100,4 +100,6 @@ def incident_escalate_if_unacknowledged(*, incident_id: int, now: datetime | Non
 
 def incidents_awaiting_acknowledgement_ids() -> list[int]:
     """Incidents still ``detected``: the only ones escalation looks at."""
-    return list(Incident.objects.filter(status=Status.DETECTED).order_by("detected_at").values_list("id", flat=True))
+    return list(
+        Incident.objects.filter(status=Status.DETECTED).order_by("detected_at").values_list("id", flat=True)
+    )

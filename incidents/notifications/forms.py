@@ -18,32 +18,51 @@ class ChannelForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=ChannelKind.choices)
     url = forms.CharField(
-        label="Webhook URL", required=False, max_length=2000,
+        label="Webhook URL",
+        required=False,
+        max_length=2000,
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.slack.com/services/…"}),
         help_text="Slack, Teams or JSON webhook: http(s) only. Treat it as a secret.",
     )
     addresses = forms.CharField(
-        label="Email addresses", required=False, max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="One per line (or comma separated).",
+        label="Email addresses",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line (or comma separated).",
     )
     min_severity = forms.TypedChoiceField(
-        label="Notify for", choices=Severity.choices, coerce=int, initial=Severity.SEV4,
+        label="Notify for",
+        choices=Severity.choices,
+        coerce=int,
+        initial=Severity.SEV4,
         help_text="This severity or worse.",
     )
     watches = forms.ModelMultipleChoiceField(
-        queryset=Watch.objects.order_by("name"), required=False,
-        widget=forms.CheckboxSelectMultiple, help_text="None selected means every watch.",
+        queryset=Watch.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None selected means every watch.",
     )
-    tier = forms.IntegerField(min_value=1, max_value=9, initial=1,
-                              help_text="1 = first responders; 2+ are told when nobody acknowledges in time.")
+    tier = forms.IntegerField(
+        min_value=1,
+        max_value=9,
+        initial=1,
+        help_text="1 = first responders; 2+ are told when nobody acknowledges in time.",
+    )
     escalate_after_minutes = forms.IntegerField(
-        label="Escalate to this tier after (minutes)", min_value=1, max_value=7 * 24 * 60, required=False,
+        label="Escalate to this tier after (minutes)",
+        min_value=1,
+        max_value=7 * 24 * 60,
+        required=False,
         initial=DEFAULT_ESCALATE_AFTER_MINUTES,
         help_text="For tier 2+: minutes unacknowledged (since the previous tier) before this tier is told.",
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
-    def __init__(self, data: Any = None, *, channel: NotificationChannel | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, *, channel: NotificationChannel | None = None, **kwargs: Any
+    ) -> None:
         self.channel = channel
         if channel is not None and data is None:
             config = channel.config or {}
@@ -55,7 +74,9 @@ class ChannelForm(forms.Form):
                 "min_severity": channel.min_severity,
                 "watches": list(channel.watches.all()),
                 "tier": channel.tier,
-                "escalate_after_minutes": config.get("escalate_after_minutes", DEFAULT_ESCALATE_AFTER_MINUTES),
+                "escalate_after_minutes": config.get(
+                    "escalate_after_minutes", DEFAULT_ESCALATE_AFTER_MINUTES
+                ),
                 "is_active": channel.is_active,
             }
         super().__init__(data, **kwargs)
@@ -97,14 +118,20 @@ class DeliveryFilterForm(forms.Form):
     """GET filters of the delivery log; bad values are ignored rather than erroring."""
 
     status = forms.ChoiceField(choices=[("", "Any status"), *DeliveryStatus.choices], required=False)
-    channel = forms.ModelChoiceField(queryset=NotificationChannel.objects.order_by("name"), required=False,
-                                     empty_label="Any channel")
-    incident = forms.IntegerField(required=False, min_value=1, widget=forms.NumberInput(
-        attrs={"placeholder": "Incident #", "style": "width: 8rem"}))
+    channel = forms.ModelChoiceField(
+        queryset=NotificationChannel.objects.order_by("name"), required=False, empty_label="Any channel"
+    )
+    incident = forms.IntegerField(
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"placeholder": "Incident #", "style": "width: 8rem"}),
+    )
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()
-        data = getattr(self, "cleaned_data", {})  # only the fields that were valid: a bad one is ignored, not fatal
+        data = getattr(
+            self, "cleaned_data", {}
+        )  # only the fields that were valid: a bad one is ignored, not fatal
         channel = data.get("channel")
         return {
             "status": data.get("status") or "",

@@ -25,6 +25,7 @@ EVENT_LABELS = {
     "test": "Test notification",
 }
 
+
 def event_key(event: str) -> str | None:
     """The delivery key for an ``incident_event`` worth telling, or None for events we keep quiet.
 
@@ -132,7 +133,9 @@ def notify_incident_event(*, incident: Incident, event: str) -> list[Notificatio
     now = timezone.now()
     NotificationDelivery.objects.bulk_create(
         [
-            NotificationDelivery(channel=c, incident=incident, event=key, payload=payload, next_attempt_at=now)
+            NotificationDelivery(
+                channel=c, incident=incident, event=key, payload=payload, next_attempt_at=now
+            )
             for c in channels
         ],
         ignore_conflicts=True,

@@ -13,7 +13,9 @@ def channel_list() -> list[NotificationChannel]:
     """All channels with their watches, delivery counts per status and ``target`` (where their
     plug-in sends, said safely) for the channels page."""
     channels: list[NotificationChannel] = list(
-        NotificationChannel.objects.prefetch_related(Prefetch("watches", queryset=Watch.objects.only("id", "name")))
+        NotificationChannel.objects.prefetch_related(
+            Prefetch("watches", queryset=Watch.objects.only("id", "name"))
+        )
         .annotate(
             sent_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
             failed_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),

@@ -46,8 +46,12 @@ def channel_create(
         name=name, kind=kind, config=cleaned, min_severity=min_severity, tier=tier
     )
     channel.watches.set(watches)
-    audit_record(actor=by, action="notification_channel.create", target=channel,
-                 after={**snapshot(channel, CHANNEL_AUDIT_FIELDS), "watches": sorted(w.pk for w in watches)})
+    audit_record(
+        actor=by,
+        action="notification_channel.create",
+        target=channel,
+        after={**snapshot(channel, CHANNEL_AUDIT_FIELDS), "watches": sorted(w.pk for w in watches)},
+    )
     return channel
 
 
@@ -66,7 +70,10 @@ def channel_update(
     """Change a channel's settings (its kind is fixed: delete-and-recreate is clearer than morphing)."""
     _require(by)
     channel = NotificationChannel.objects.select_for_update().get(pk=channel.pk)
-    before = {**snapshot(channel, CHANNEL_AUDIT_FIELDS), "watches": sorted(channel.watches.values_list("pk", flat=True))}
+    before = {
+        **snapshot(channel, CHANNEL_AUDIT_FIELDS),
+        "watches": sorted(channel.watches.values_list("pk", flat=True)),
+    }
     channel.name = name
     channel.config = get_channel(channel.kind).validate_config(config)
     channel.min_severity = min_severity
@@ -83,12 +90,19 @@ def channel_update(
 def channel_set_active(*, channel: NotificationChannel, is_active: bool, by: Member) -> NotificationChannel:
     """Deactivate (or reactivate) a channel. Its delivery log stays; pending sends to it will fail."""
     _require(by)
-    updated = NotificationChannel.objects.filter(pk=channel.pk).exclude(is_active=is_active).update(
-        is_active=is_active
+    updated = (
+        NotificationChannel.objects.filter(pk=channel.pk)
+        .exclude(is_active=is_active)
+        .update(is_active=is_active)
     )
     if updated:
-        audit_record(actor=by, action="notification_channel.activate" if is_active else "notification_channel.deactivate",
-                     target=channel, before={"is_active": not is_active}, after={"is_active": is_active})
+        audit_record(
+            actor=by,
+            action="notification_channel.activate" if is_active else "notification_channel.deactivate",
+            target=channel,
+            before={"is_active": not is_active},
+            after={"is_active": is_active},
+        )
     channel.is_active = is_active
     return channel
 
@@ -136,6 +150,10 @@ def channel_send_test(*, channel: NotificationChannel, by: Member) -> str | None
         get_channel(channel.kind).send(channel=channel, payload=sample_payload(channel=channel, by=by))
     except DeliveryError as exc:
         error = str(exc)
-    audit_record(actor=by, action="notification_channel.test", target=channel,
-                 after={"ok": error is None, "error": error or ""})
+    audit_record(
+        actor=by,
+        action="notification_channel.test",
+        target=channel,
+        after={"ok": error is None, "error": error or ""},
+    )
     return error

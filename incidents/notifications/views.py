@@ -23,7 +23,9 @@ from incidents.notifications.forms import ChannelForm, DeliveryFilterForm
 @require(MANAGE_NOTIFICATIONS)
 @require_GET
 def channel_list(request: MemberRequest) -> HttpResponse:
-    return render(request, "incidents/notifications/channel_list.html", {"channels": selectors.channel_list()})
+    return render(
+        request, "incidents/notifications/channel_list.html", {"channels": selectors.channel_list()}
+    )
 
 
 def _save_channel(
@@ -129,7 +131,9 @@ def delivery_log(request: MemberRequest) -> HttpResponse:
 @require(MANAGE_NOTIFICATIONS)
 @require_POST
 def delivery_retry(request: MemberRequest, pk: int) -> HttpResponse:
-    retried = delivery.delivery_retry(delivery=get_object_or_404(NotificationDelivery, pk=pk), by=request.user)
+    retried = delivery.delivery_retry(
+        delivery=get_object_or_404(NotificationDelivery, pk=pk), by=request.user
+    )
     messages.success(request, f"Delivery #{retried.pk} queued again.")
     return redirect("incidents:notification_deliveries")
 
@@ -147,5 +151,8 @@ def incident_deliveries(request: MemberRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "incidents/notifications/_incident_deliveries.html",
-        {"incident": incident, "notification_deliveries": selectors.delivery_list_for_incident(incident=incident)},
+        {
+            "incident": incident,
+            "notification_deliveries": selectors.delivery_list_for_incident(incident=incident),
+        },
     )

@@ -67,7 +67,9 @@ class DraftForm(forms.ModelForm):
 
 
 class DraftFromTemplateForm(forms.Form):
-    template = forms.ModelChoiceField(queryset=MessageTemplate.objects.filter(approval_state=ApprovalState.APPROVED))
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.filter(approval_state=ApprovalState.APPROVED)
+    )
 
 
 class DraftReturnForm(forms.Form):
@@ -129,7 +131,9 @@ class QueueFilterForm(forms.Form):
     source = forms.ChoiceField(choices=[("", _("any source")), *SourceKind.choices], required=False)
     reach = forms.TypedChoiceField(
         choices=[(str(value), f"{value:,}+" if value else _("any reach")) for value in QUEUE_REACH_CHOICES],
-        coerce=int, required=False, empty_value=None,
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
     answered = forms.ChoiceField(
         choices=[("", _("answered or not")), ("unanswered", _("unanswered")), ("answered", _("answered"))],
@@ -141,13 +145,19 @@ class QueueFilterForm(forms.Form):
             return QueueFilters()
         data: dict[str, Any] = self.cleaned_data
         return QueueFilters(
-            language=data.get("language") or "", source_kind=data.get("source") or "",
-            min_reach=int(data.get("reach") or 0), answered=data.get("answered") or "",
+            language=data.get("language") or "",
+            source_kind=data.get("source") or "",
+            min_reach=int(data.get("reach") or 0),
+            answered=data.get("answered") or "",
         )
 
 
 class PublicSummaryForm(forms.Form):
     public_summary = forms.CharField(
-        required=False, max_length=300, label=_("The issue as the public would name it"),
-        help_text=_("Fills {issue} in public statements, e.g. “check-in problems at our airports”. Never internal wording."),
+        required=False,
+        max_length=300,
+        label=_("The issue as the public would name it"),
+        help_text=_(
+            "Fills {issue} in public statements, e.g. “check-in problems at our airports”. Never internal wording."
+        ),
     )

@@ -49,15 +49,20 @@ def suggested_playbook(incident: Incident) -> Playbook | None:
         return None
     active = {
         p.scenario_id: p
-        for p in Playbook.objects.filter(scenario_id__in=scenario_ids, status=PlaybookStatus.ACTIVE)
-        .select_related("scenario")
+        for p in Playbook.objects.filter(
+            scenario_id__in=scenario_ids, status=PlaybookStatus.ACTIVE
+        ).select_related("scenario")
     }
     return next((active[pk] for pk in scenario_ids if pk in active), None)
 
 
 def activatable_playbooks() -> QuerySet[Playbook]:
     """Every active playbook, for the picker."""
-    return Playbook.objects.filter(status=PlaybookStatus.ACTIVE).select_related("scenario").order_by("scenario__name")
+    return (
+        Playbook.objects.filter(status=PlaybookStatus.ACTIVE)
+        .select_related("scenario")
+        .order_by("scenario__name")
+    )
 
 
 # --- Tasks and roles -------------------------------------------------------------------------
@@ -76,7 +81,9 @@ class TaskGroup:
 
 def tasks_by_phase(incident: Incident) -> list[TaskGroup]:
     """Tasks in pre → during → post order; within a phase by checklist order."""
-    tasks = list(Task.objects.filter(incident=incident).select_related("completed_by").order_by("order", "id"))
+    tasks = list(
+        Task.objects.filter(incident=incident).select_related("completed_by").order_by("order", "id")
+    )
     return [
         TaskGroup(value, label, [t for t in tasks if t.phase == value])
         for value, label in Phase.choices
@@ -86,7 +93,9 @@ def tasks_by_phase(incident: Incident) -> list[TaskGroup]:
 
 def role_assignments(incident: Incident) -> list[RoleAssignment]:
     return list(
-        RoleAssignment.objects.filter(incident=incident).select_related("user").order_by("crisis_role__order", "role_name")
+        RoleAssignment.objects.filter(incident=incident)
+        .select_related("user")
+        .order_by("crisis_role__order", "role_name")
     )
 
 
@@ -95,7 +104,12 @@ def role_assignments(incident: Incident) -> list[RoleAssignment]:
 
 def drafts_for(incident: Incident) -> list[Draft]:
     """Work first (in review, approved, draft), then what was published; by kind and language."""
-    rank: dict[str, int] = {DraftStatus.IN_REVIEW: 0, DraftStatus.APPROVED: 1, DraftStatus.DRAFT: 2, DraftStatus.PUBLISHED: 3}
+    rank: dict[str, int] = {
+        DraftStatus.IN_REVIEW: 0,
+        DraftStatus.APPROVED: 1,
+        DraftStatus.DRAFT: 2,
+        DraftStatus.PUBLISHED: 3,
+    }
     drafts = list(
         Draft.objects.filter(incident=incident).select_related("author", "approver", "published_by")
     )
@@ -168,7 +182,11 @@ class HoldingSuggestion:
 
 
 def holding_suggestion(
-    incident: Incident, *, playbook: Playbook | None, language: str = "en", now: datetime | None = None,
+    incident: Incident,
+    *,
+    playbook: Playbook | None,
+    language: str = "en",
+    now: datetime | None = None,
     drafts: list[Draft] | None = None,
 ) -> HoldingSuggestion | None:
     """A suggestion when negative mentions are too many to answer one by one: more than
@@ -181,7 +199,9 @@ def holding_suggestion(
     negatives = incident_mentions(incident).filter(sentiment_label=SentimentLabel.NEGATIVE)
     counts = negatives.aggregate(
         last_hour=Count("pk", filter=Q(published_at__gte=now - timedelta(hours=1))),
-        unanswered=Count("pk", filter=~Q(Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident)))),
+        unanswered=Count(
+            "pk", filter=~Q(Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident)))
+        ),
     )
     if not counts["unanswered"] and counts["last_hour"] <= HOLDING_NEGATIVE_PER_HOUR:
         return None  # nothing waiting: no need to size the team
@@ -196,8 +216,11 @@ def holding_suggestion(
     template = None
     if playbook is not None:
         candidates = list(approved_templates_for(playbook=playbook, kind=TemplateKind.HOLDING))
-        template = next((t for t in candidates if t.language == language), None) or next(
-            (t for t in candidates if t.language == "en"), None) or (candidates[0] if candidates else None)
+        template = (
+            next((t for t in candidates if t.language == language), None)
+            or next((t for t in candidates if t.language == "en"), None)
+            or (candidates[0] if candidates else None)
+        )
     open_draft = next((d for d in holding if template is None or d.language == template.language), None)
     return HoldingSuggestion(counts["last_hour"], counts["unanswered"], capacity, template, open_draft)
 
@@ -240,7 +263,9 @@ def response_queue(
 ) -> QuerySet[Mention]:
     """The queue, highest risk (or newest) first, each mention with its replies, narrowed by ``filters``."""
     filters = filters or QueueFilters()
-    replies = Reply.objects.filter(incident=incident).select_related("replied_by").order_by("replied_at", "id")
+    replies = (
+        Reply.objects.filter(incident=incident).select_related("replied_by").order_by("replied_at", "id")
+    )
     mentions = queue_mentions(incident)
     if filters.language:
         mentions = mentions.filter(language=filters.language)
@@ -271,7 +296,9 @@ def queue_counts(incident: Incident) -> QueueCounts:
     """The queue's counts and languages (for its filter), in one grouped query."""
     replied = Exists(Reply.objects.filter(mention=OuterRef("pk"), incident=incident))
     rows = list(
-        queue_mentions(incident).order_by().values("language")
+        queue_mentions(incident)
+        .order_by()
+        .values("language")
         .annotate(total=Count("pk"), unanswered=Count("pk", filter=~Q(replied)))
     )
     return QueueCounts(
@@ -289,7 +316,11 @@ def first_response_due(incident: Incident, mention: Mention) -> datetime:
 
 
 def response_queue_page(
-    incident: Incident, *, page: int | str = 1, sort: str = "risk", now: datetime | None = None,
+    incident: Incident,
+    *,
+    page: int | str = 1,
+    sort: str = "risk",
+    now: datetime | None = None,
     filters: QueueFilters | None = None,
 ) -> tuple[Page[Mention], list[QueueRow]]:
     now = now or timezone.now()
@@ -307,14 +338,20 @@ def response_queue_page(
 
 
 def evidence_for(incident: Incident) -> list[Evidence]:
-    return list(Evidence.objects.filter(incident=incident).select_related("captured_by").order_by("captured_at", "id"))
+    return list(
+        Evidence.objects.filter(incident=incident).select_related("captured_by").order_by("captured_at", "id")
+    )
 
 
 # --- The incident page -----------------------------------------------------------------------
 
 
 def response_panel_context(
-    incident: Incident, *, can_triage: bool, queue_page: int | str = 1, queue_sort: str = "risk",
+    incident: Incident,
+    *,
+    can_triage: bool,
+    queue_page: int | str = 1,
+    queue_sort: str = "risk",
     queue_filters: QueueFilters | None = None,
 ) -> dict[str, Any]:
     """Context for the ``incidents/panels/*`` includes.
@@ -342,7 +379,10 @@ def response_panel_context(
         "drafts": drafts,
         "draft_groups": draft_groups(drafts, languages),
         "holding_suggestion": holding_suggestion(
-            incident, playbook=playbook or suggested, language=languages[0] if languages else "en", now=now,
+            incident,
+            playbook=playbook or suggested,
+            language=languages[0] if languages else "en",
+            now=now,
             drafts=drafts,
         ),
         "queue_page": page,

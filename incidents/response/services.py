@@ -114,18 +114,27 @@ def incident_set_public_summary(*, incident: Incident, summary: str, by: Member)
     if locked.public_summary == summary:
         raise ResponseError("The public name of the issue is already that.")
     old = locked.public_summary
-    audited_update(instance=locked, by=by, action="incident.public_summary", changes={"public_summary": summary})
+    audited_update(
+        instance=locked, by=by, action="incident.public_summary", changes={"public_summary": summary}
+    )
     filled = 0
     if summary:
         for draft in Draft.objects.select_for_update().filter(incident=locked, status=DraftStatus.DRAFT):
             body = render_placeholders(draft.body, {"issue": summary})
             title = render_placeholders(draft.title, {"issue": summary})[:160]
             if (body, title) != (draft.body, draft.title):
-                audited_update(instance=draft, by=by, action="draft.filled", audit_fields=DRAFT_FIELDS,
-                               changes={"body": body, "title": title})
+                audited_update(
+                    instance=draft,
+                    by=by,
+                    action="draft.filled",
+                    audit_fields=DRAFT_FIELDS,
+                    changes={"body": body, "title": title},
+                )
                 filled += 1
     timeline_add(
-        incident=locked, kind="public_summary", actor=by,
+        incident=locked,
+        kind="public_summary",
+        actor=by,
         text=f"Public name of the issue set: “{summary}”" if summary else "Public name of the issue cleared",
         data={"from": old, "to": summary, "drafts_filled": filled},
     )
@@ -166,21 +175,31 @@ def playbook_activate(*, incident: Incident, playbook: Playbook, by: Member) -> 
     roles = list(playbook.roles.order_by("order", "name"))
     RoleAssignment.objects.bulk_create(
         [
-            RoleAssignment(incident=locked, crisis_role=role, role_name=role.name,
-                           responsibilities=role.responsibilities)
+            RoleAssignment(
+                incident=locked, crisis_role=role, role_name=role.name, responsibilities=role.responsibilities
+            )
             for role in roles
         ],
         ignore_conflicts=True,
     )
     items = list(playbook.checklist.select_related("role").order_by("phase", "order", "id"))
-    Task.objects.bulk_create([
-        Task(
-            incident=locked, checklist_item=item, phase=item.phase, order=item.order, title=item.title,
-            description=item.description, role_name=item.role.name if item.role else "",
-            due_at=now + timedelta(minutes=item.due_offset_minutes) if item.due_offset_minutes is not None else None,
-        )
-        for item in items
-    ])
+    Task.objects.bulk_create(
+        [
+            Task(
+                incident=locked,
+                checklist_item=item,
+                phase=item.phase,
+                order=item.order,
+                title=item.title,
+                description=item.description,
+                role_name=item.role.name if item.role else "",
+                due_at=now + timedelta(minutes=item.due_offset_minutes)
+                if item.due_offset_minutes is not None
+                else None,
+            )
+            for item in items
+        ]
+    )
     templates = approved_templates_for(playbook=playbook)
     languages = [lang for lang in (locked.watch.languages or []) if isinstance(lang, str)]
     if languages:
@@ -188,10 +207,15 @@ def playbook_activate(*, incident: Incident, playbook: Playbook, by: Member) -> 
     values = placeholder_values(locked)
     drafts = [
         Draft(
-            incident=locked, template=template, template_version=template.version, kind=template.kind,
-            channel=template.channel, language=template.language,
+            incident=locked,
+            template=template,
+            template_version=template.version,
+            kind=template.kind,
+            channel=template.channel,
+            language=template.language,
             title=render_placeholders(template.title, values)[:160],
-            body=render_placeholders(template.body, values), status=DraftStatus.DRAFT,
+            body=render_placeholders(template.body, values),
+            status=DraftStatus.DRAFT,
         )
         for template in templates
     ]
@@ -199,15 +223,27 @@ def playbook_activate(*, incident: Incident, playbook: Playbook, by: Member) -> 
 
     summary = {"tasks": len(items), "roles": len(roles), "drafts": len(drafts)}
     timeline_add(
-        incident=locked, kind="playbook:activated", actor=by, at=now,
-        text=(f"Playbook “{playbook}” activated: {len(items)} task(s), {len(roles)} crisis role(s), "
-              f"{len(drafts)} draft(s) from approved templates"),
+        incident=locked,
+        kind="playbook:activated",
+        actor=by,
+        at=now,
+        text=(
+            f"Playbook “{playbook}” activated: {len(items)} task(s), {len(roles)} crisis role(s), "
+            f"{len(drafts)} draft(s) from approved templates"
+        ),
         data={"playbook": playbook.pk, "version": playbook.version, **summary},
     )
     audit_record(
-        actor=by, action="incident.playbook.activated", target=locked, before=before,
-        after={"playbook": playbook.pk, "playbook_version": playbook.version,
-               "scenario": locked.scenario_id, **summary},
+        actor=by,
+        action="incident.playbook.activated",
+        target=locked,
+        before=before,
+        after={
+            "playbook": playbook.pk,
+            "playbook_version": playbook.version,
+            "scenario": locked.scenario_id,
+            **summary,
+        },
     )
     _event(locked, "playbook:activated", by)
     for field in ("playbook_id", "scenario_id", "updated_at"):
@@ -227,12 +263,19 @@ def _set_task_done(task: Task, *, by: Member, done: bool) -> Task:
     now = timezone.now()
     verb = "completed" if done else "reopened"
     audited_update(
-        instance=task, by=by, action=f"task.{verb}",
-        changes={"completed_at": now, "completed_by": by} if done else {"completed_at": None, "completed_by": None},
+        instance=task,
+        by=by,
+        action=f"task.{verb}",
+        changes={"completed_at": now, "completed_by": by}
+        if done
+        else {"completed_at": None, "completed_by": None},
     )
     late = done and task.due_at is not None and now > task.due_at
     timeline_add(
-        incident=task.incident, kind=f"task:{verb}", actor=by, at=now,
+        incident=task.incident,
+        kind=f"task:{verb}",
+        actor=by,
+        at=now,
         text=f"Task {verb}: {task.title}" + (" (after its due time)" if late else ""),
         data={"task": task.pk, "due_at": task.due_at.isoformat() if task.due_at else None},
     )
@@ -264,16 +307,24 @@ def crisis_role_assign(*, assignment: RoleAssignment, user: Member | None, by: M
     _refuse_closed(assignment.incident)
     if assignment.user_id == (user.pk if user else None):
         raise ResponseError(
-            f"{_username(user)} already holds {assignment.role_name}." if user
+            f"{_username(user)} already holds {assignment.role_name}."
+            if user
             else f"{assignment.role_name} is already unassigned."
         )
     audited_update(
-        instance=assignment, by=by, action="incident.role.assigned",
+        instance=assignment,
+        by=by,
+        action="incident.role.assigned",
         changes={"user": user, "assigned_by": by, "assigned_at": timezone.now()},
     )
     text = f"{assignment.role_name}: {_username(user)}" if user else f"{assignment.role_name} unassigned"
-    timeline_add(incident=assignment.incident, kind="role:assigned", actor=by, text=text,
-                 data={"assignment": assignment.pk, "user": user.pk if user else None})
+    timeline_add(
+        incident=assignment.incident,
+        kind="role:assigned",
+        actor=by,
+        text=text,
+        data={"assignment": assignment.pk, "user": user.pk if user else None},
+    )
     _event(assignment.incident, "role:assigned", by)
     return assignment
 
@@ -287,14 +338,26 @@ def _lock_draft(draft: Draft) -> Draft:
 
 def _draft_timeline(draft: Draft, *, kind: str, text: str, by: Member, **data: Any) -> None:
     label = draft.title or draft.get_kind_display()
-    timeline_add(incident=draft.incident, kind=f"draft:{kind}", actor=by, text=f"{text}: {label}",
-                 data={"draft": draft.pk, **data})
+    timeline_add(
+        incident=draft.incident,
+        kind=f"draft:{kind}",
+        actor=by,
+        text=f"{text}: {label}",
+        data={"draft": draft.pk, **data},
+    )
 
 
 @transaction.atomic
 def draft_create(
-    *, incident: Incident, by: Member, body: str, kind: str = "update", channel: str = "all",
-    language: str = "en", title: str = "", template: MessageTemplate | None = None,
+    *,
+    incident: Incident,
+    by: Member,
+    body: str,
+    kind: str = "update",
+    channel: str = "all",
+    language: str = "en",
+    title: str = "",
+    template: MessageTemplate | None = None,
 ) -> Draft:
     """A new message for this incident, written by ``by`` (who therefore cannot approve it)."""
     _require(by, TRIAGE_INCIDENTS, "write drafts")
@@ -303,9 +366,16 @@ def draft_create(
     locked = _lock_incident(incident)
     _refuse_closed(locked)
     draft = Draft.objects.create(
-        incident=locked, template=template, template_version=template.version if template else None,
-        kind=kind, channel=channel, language=language, title=title.strip()[:160], body=body,
-        status=DraftStatus.DRAFT, author=by,
+        incident=locked,
+        template=template,
+        template_version=template.version if template else None,
+        kind=kind,
+        channel=channel,
+        language=language,
+        title=title.strip()[:160],
+        body=body,
+        status=DraftStatus.DRAFT,
+        author=by,
     )
     _draft_timeline(draft, kind="created", text="Draft written", by=by)
     audit_record(actor=by, action="draft.created", target=draft, after=snapshot(draft, DRAFT_FIELDS))
@@ -320,8 +390,13 @@ def draft_create_from_template(*, incident: Incident, template: MessageTemplate,
         raise ResponseError("Only an approved template can be used for a statement.")
     values = placeholder_values(incident)
     return draft_create(
-        incident=incident, by=by, template=template, kind=template.kind, channel=template.channel,
-        language=template.language, title=render_placeholders(template.title, values),
+        incident=incident,
+        by=by,
+        template=template,
+        kind=template.kind,
+        channel=template.channel,
+        language=template.language,
+        title=render_placeholders(template.title, values),
         body=render_placeholders(template.body, values),
     )
 
@@ -347,10 +422,14 @@ def draft_edit(*, draft: Draft, by: Member, **changes: Any) -> Draft:
     update["author"] = by
     back_to_review = draft.status == DraftStatus.APPROVED
     if back_to_review:
-        update.update(status=DraftStatus.IN_REVIEW, approver=None, approved_at=None, submitted_at=timezone.now())
+        update.update(
+            status=DraftStatus.IN_REVIEW, approver=None, approved_at=None, submitted_at=timezone.now()
+        )
     audited_update(instance=draft, by=by, action="draft.edited", changes=update, audit_fields=DRAFT_FIELDS)
     _draft_timeline(
-        draft, kind="edited", by=by,
+        draft,
+        kind="edited",
+        by=by,
         text="Approved draft edited, back to review" if back_to_review else "Draft edited",
         fields=changed,
     )
@@ -365,11 +444,20 @@ def draft_submit(*, draft: Draft, by: Member) -> Draft:
     draft = _lock_draft(draft)
     _refuse_closed(draft.incident)
     if draft.status != DraftStatus.DRAFT:
-        raise ResponseError(f"Only a draft can be submitted; this one is {draft.get_status_display().lower()}.")
+        raise ResponseError(
+            f"Only a draft can be submitted; this one is {draft.get_status_display().lower()}."
+        )
     _refuse_unfilled(draft, "submitting")
     audited_update(
-        instance=draft, by=by, action="draft.submitted", audit_fields=DRAFT_FIELDS,
-        changes={"status": DraftStatus.IN_REVIEW, "submitted_at": timezone.now(), "author": draft.author or by},
+        instance=draft,
+        by=by,
+        action="draft.submitted",
+        audit_fields=DRAFT_FIELDS,
+        changes={
+            "status": DraftStatus.IN_REVIEW,
+            "submitted_at": timezone.now(),
+            "author": draft.author or by,
+        },
     )
     _draft_timeline(draft, kind="submitted", text="Draft submitted for review", by=by)
     _event(draft.incident, "draft:submitted", by)
@@ -392,7 +480,10 @@ def draft_approve(*, draft: Draft, by: Member) -> Draft:
     try:
         with transaction.atomic():
             audited_update(
-                instance=draft, by=by, action="draft.approved", audit_fields=DRAFT_FIELDS,
+                instance=draft,
+                by=by,
+                action="draft.approved",
+                audit_fields=DRAFT_FIELDS,
                 changes={"status": DraftStatus.APPROVED, "approver": by, "approved_at": timezone.now()},
             )
     except IntegrityError as exc:  # draft_author_is_not_approver, should a race get past the check
@@ -412,11 +503,20 @@ def draft_return(*, draft: Draft, by: Member, reason: str = "") -> Draft:
         raise ResponseError("Only a draft in review can be sent back.")
     reason = reason.strip()
     audited_update(
-        instance=draft, by=by, action="draft.returned", changes={"status": DraftStatus.DRAFT},
-        audit_fields=DRAFT_FIELDS, extra_after={"reason": reason},
+        instance=draft,
+        by=by,
+        action="draft.returned",
+        changes={"status": DraftStatus.DRAFT},
+        audit_fields=DRAFT_FIELDS,
+        extra_after={"reason": reason},
     )
-    _draft_timeline(draft, kind="returned", by=by, text="Draft sent back" + (f" ({reason})" if reason else ""),
-                    reason=reason)
+    _draft_timeline(
+        draft,
+        kind="returned",
+        by=by,
+        text="Draft sent back" + (f" ({reason})" if reason else ""),
+        reason=reason,
+    )
     _event(draft.incident, "draft:returned", by)
     return draft
 
@@ -440,12 +540,23 @@ def draft_publish(*, draft: Draft, by: Member, channel: str, url: str = "") -> D
     _refuse_unfilled(draft, "publishing")
     now = timezone.now()
     audited_update(
-        instance=draft, by=by, action="draft.published", audit_fields=DRAFT_FIELDS,
-        changes={"status": DraftStatus.PUBLISHED, "published_at": now, "published_by": by,
-                 "published_channel": channel[:40], "published_url": url},
+        instance=draft,
+        by=by,
+        action="draft.published",
+        audit_fields=DRAFT_FIELDS,
+        changes={
+            "status": DraftStatus.PUBLISHED,
+            "published_at": now,
+            "published_by": by,
+            "published_channel": channel[:40],
+            "published_url": url,
+        },
     )
     timeline_add(
-        incident=draft.incident, kind="draft:published", actor=by, at=now,
+        incident=draft.incident,
+        kind="draft:published",
+        actor=by,
+        at=now,
         text=f"Published on {draft.published_channel}: {draft.title or draft.get_kind_display()}",
         links=[url] if url else None,
         data={"draft": draft.pk, "channel": draft.published_channel, "url": url, "kind": draft.kind},
@@ -473,12 +584,21 @@ def reply_record(*, incident: Incident, mention: Mention, by: Member, text: str 
     reply = Reply.objects.create(incident=locked, mention=mention, text=text, url=url, replied_by=by)
     who = mention.author or "anonymous"
     timeline_add(
-        incident=locked, kind="reply", actor=by, at=reply.replied_at, mention=mention,
-        text=f"Replied to {who}" + (f": {text}" if text else ""), links=[url] if url else None,
+        incident=locked,
+        kind="reply",
+        actor=by,
+        at=reply.replied_at,
+        mention=mention,
+        text=f"Replied to {who}" + (f": {text}" if text else ""),
+        links=[url] if url else None,
         data={"reply": reply.pk, "mention": mention.pk},
     )
-    audit_record(actor=by, action="reply.recorded", target=reply,
-                 after={"mention": mention.pk, "text": text, "url": url})
+    audit_record(
+        actor=by,
+        action="reply.recorded",
+        target=reply,
+        after={"mention": mention.pk, "text": text, "url": url},
+    )
     _event(locked, "reply", by)
     return reply
 
@@ -501,9 +621,13 @@ def incident_set_first_response(*, incident: Incident, minutes: int, by: Member)
     audited_update(
         instance=locked, by=by, action="incident.first_response", changes={"first_response_minutes": minutes}
     )
-    timeline_add(incident=locked, kind="first-response", actor=by,
-                 text=f"First-response target set to {minutes} minutes (was {old})",
-                 data={"from": old, "to": minutes})
+    timeline_add(
+        incident=locked,
+        kind="first-response",
+        actor=by,
+        text=f"First-response target set to {minutes} minutes (was {old})",
+        data={"from": old, "to": minutes},
+    )
     _event(locked, "first-response", by)
     incident.first_response_minutes = minutes
     return incident
@@ -530,7 +654,9 @@ def evidence_hash(content: dict[str, str]) -> str:
 
 
 @transaction.atomic
-def evidence_capture(*, incident: Incident, mention: Mention, by: Member, note: str = "") -> tuple[Evidence, bool]:
+def evidence_capture(
+    *, incident: Incident, mention: Mention, by: Member, note: str = ""
+) -> tuple[Evidence, bool]:
     """Freeze ``mention`` as evidence for ``incident``; returns ``(evidence, created)``.
 
     The hash covers the content (text, author, url, published_at), not the capture time: capturing the
@@ -549,19 +675,33 @@ def evidence_capture(*, incident: Incident, mention: Mention, by: Member, note: 
     try:
         with transaction.atomic():
             evidence = Evidence.objects.create(
-                incident=locked, mention=mention, text=content["text"], author=content["author"],
-                url=content["url"], published_at=mention.published_at, captured_by=by,
-                sha256=digest, note=(note or "").strip(),
+                incident=locked,
+                mention=mention,
+                text=content["text"],
+                author=content["author"],
+                url=content["url"],
+                published_at=mention.published_at,
+                captured_by=by,
+                sha256=digest,
+                note=(note or "").strip(),
             )
     except IntegrityError:  # a colleague captured the same content a moment ago
         return Evidence.objects.get(incident=locked, sha256=digest), False
     timeline_add(
-        incident=locked, kind="evidence", actor=by, at=evidence.captured_at, mention=mention,
+        incident=locked,
+        kind="evidence",
+        actor=by,
+        at=evidence.captured_at,
+        mention=mention,
         text=f"Evidence captured from {content['author'] or 'anonymous'} (SHA-256 {digest[:12]}…)",
         links=[safe_url(content["url"])] if safe_url(content["url"]) else None,
         data={"evidence": evidence.pk, "sha256": digest},
     )
-    audit_record(actor=by, action="evidence.captured", target=evidence,
-                 after={"mention": mention.pk, "sha256": digest, "note": evidence.note})
+    audit_record(
+        actor=by,
+        action="evidence.captured",
+        target=evidence,
+        after={"mention": mention.pk, "sha256": digest, "note": evidence.note},
+    )
     _event(locked, "evidence", by)
     return evidence, True

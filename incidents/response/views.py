@@ -57,11 +57,15 @@ def panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     from ``language``, ``source``, ``reach`` and ``answered`` (``QueueFilterForm``)."""
     filter_form = QueueFilterForm(request.GET)
     filters = filter_form.filters()
-    query = {key: value for key in ("language", "source", "reach", "answered") if (value := request.GET.get(key))}
+    query = {
+        key: value for key in ("language", "source", "reach", "answered") if (value := request.GET.get(key))
+    }
     return {
         **response_panel_context(
-            incident, can_triage=request.user.has_perm(TRIAGE_INCIDENTS),
-            queue_page=request.GET.get("queue", 1), queue_sort=request.GET.get("queue_sort", "risk"),
+            incident,
+            can_triage=request.user.has_perm(TRIAGE_INCIDENTS),
+            queue_page=request.GET.get("queue", 1),
+            queue_sort=request.GET.get("queue_sort", "risk"),
             queue_filters=filters,
         ),
         "queue_filter_form": filter_form,
@@ -135,7 +139,11 @@ def role_assign(request: MemberRequest, pk: int, assignment_pk: int) -> HttpResp
 
     def act() -> str:
         services.crisis_role_assign(assignment=assignment, user=user, by=request.user)
-        return f"{assignment.role_name}: {user.get_username()}" if user else f"{assignment.role_name} unassigned."
+        return (
+            f"{assignment.role_name}: {user.get_username()}"
+            if user
+            else f"{assignment.role_name} unassigned."
+        )
 
     run_action(request, act)
     return _back(pk, "crisis-roles")
@@ -199,7 +207,9 @@ def draft_edit(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
     return _back(pk, f"draft-{draft.pk}")
 
 
-def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[MemberRequest, int, int], HttpResponse]:
+def _draft_step(
+    service: Callable[..., Draft], done: str
+) -> Callable[[MemberRequest, int, int], HttpResponse]:
     def view(request: MemberRequest, pk: int, draft_pk: int) -> HttpResponse:
         draft = get_object_or_404(Draft, pk=draft_pk, incident_id=pk)
 
@@ -213,7 +223,9 @@ def _draft_step(service: Callable[..., Draft], done: str) -> Callable[[MemberReq
     return view
 
 
-draft_submit = require(TRIAGE_INCIDENTS)(require_POST(_draft_step(services.draft_submit, "Submitted for review.")))
+draft_submit = require(TRIAGE_INCIDENTS)(
+    require_POST(_draft_step(services.draft_submit, "Submitted for review."))
+)
 draft_approve = require(APPROVE_DRAFTS)(require_POST(_draft_step(services.draft_approve, "Draft approved.")))
 
 
@@ -260,8 +272,13 @@ def reply_record(request: MemberRequest, pk: int) -> HttpResponse:
     mention = form.cleaned_data["mention"]
 
     def act() -> str:
-        services.reply_record(incident=incident, mention=mention, by=request.user,
-                              text=form.cleaned_data["text"], url=form.cleaned_data["url"])
+        services.reply_record(
+            incident=incident,
+            mention=mention,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            url=form.cleaned_data["url"],
+        )
         return f"Reply to {mention.author or 'anonymous'} recorded."
 
     run_action(request, act)
@@ -279,7 +296,9 @@ def evidence_capture(request: MemberRequest, pk: int) -> HttpResponse:
 
     def act() -> str:
         evidence, created = services.evidence_capture(
-            incident=incident, mention=form.cleaned_data["mention"], by=request.user,
+            incident=incident,
+            mention=form.cleaned_data["mention"],
+            by=request.user,
             note=form.cleaned_data["note"],
         )
         if created:
@@ -300,8 +319,9 @@ def first_response_set(request: MemberRequest, pk: int) -> HttpResponse:
         return _back(pk, "response-queue")
 
     def act() -> str:
-        services.incident_set_first_response(incident=incident, minutes=form.cleaned_data["minutes"],
-                                             by=request.user)
+        services.incident_set_first_response(
+            incident=incident, minutes=form.cleaned_data["minutes"], by=request.user
+        )
         return f"First-response target is now {form.cleaned_data['minutes']} minutes."
 
     run_action(request, act)

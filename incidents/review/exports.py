@@ -49,9 +49,17 @@ def review_markdown(export: ReviewExport, *, base_url: str) -> str:
     lines += _md_section("Lessons", review.lessons)
     lines += ["## KPIs", "", "| KPI | Value | How it was measured |", "| --- | --- | --- |"]
     for row in kpi_rows(review.kpis):
-        lines.append(f"| {md_inline(row['label'])} | {md_inline(row['display'])} | {md_inline(row.get('note', ''))} |")
+        lines.append(
+            f"| {md_inline(row['label'])} | {md_inline(row['display'])} | {md_inline(row.get('note', ''))} |"
+        )
     computed = kpis_computed_at(review.kpis)
-    lines += ["", f"_KPIs computed {_md_when(computed) if computed else 'never'}._", "", "## Action items", ""]
+    lines += [
+        "",
+        f"_KPIs computed {_md_when(computed) if computed else 'never'}._",
+        "",
+        "## Action items",
+        "",
+    ]
     for item in action_items:
         box = "x" if item.done_at else " "
         parts = [md_inline(item.text)]

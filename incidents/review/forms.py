@@ -14,24 +14,31 @@ from playbooks.models import Playbook
 
 class ReviewForm(forms.Form):
     summary = forms.CharField(
-        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What happened, in a few sentences a newcomer would understand.",
     )
-    went_well = forms.CharField(label="What went well", required=False, max_length=MAX_TEXT,
-                                widget=forms.Textarea(attrs={"rows": 4}))
-    went_badly = forms.CharField(label="What went badly", required=False, max_length=MAX_TEXT,
-                                 widget=forms.Textarea(attrs={"rows": 4}))
+    went_well = forms.CharField(
+        label="What went well", required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    went_badly = forms.CharField(
+        label="What went badly", required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
     lessons = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ActionItemForm(forms.Form):
     # Every field has its label spelled out: error messages name a bad field by its label.
     text = forms.CharField(label="Action item", max_length=300)
-    owner: forms.ModelChoiceField[Member] = forms.ModelChoiceField(label="Owner", queryset=None, required=False, empty_label="No owner yet")
+    owner: forms.ModelChoiceField[Member] = forms.ModelChoiceField(
+        label="Owner", queryset=None, required=False, empty_label="No owner yet"
+    )
     playbook = forms.ModelChoiceField(
-        label="Playbook", queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"),
+        label="Playbook",
+        queryset=Playbook.objects.select_related("scenario").order_by("name", "-version"),
         required=False,
-        empty_label="No playbook change", help_text="The playbook this action item asks to change.",
+        empty_label="No playbook change",
+        help_text="The playbook this action item asks to change.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -40,4 +47,6 @@ class ActionItemForm(forms.Form):
 
 
 class ActionItemDoneForm(forms.Form):
-    done = forms.TypedChoiceField(label="Done", choices=[("1", "done"), ("0", "not done")], coerce=lambda v: v == "1")
+    done = forms.TypedChoiceField(
+        label="Done", choices=[("1", "done"), ("0", "not done")], coerce=lambda v: v == "1"
+    )

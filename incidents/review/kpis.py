@@ -29,8 +29,12 @@ RECOVERY_MARGIN = 0.05
 RECOVERY_MIN_MENTIONS = 3
 
 KPI_ORDER = (
-    "time_to_detect", "time_to_acknowledge", "time_to_first_response", "time_to_first_reply",
-    "peak_negative_per_hour", "sentiment_recovery",
+    "time_to_detect",
+    "time_to_acknowledge",
+    "time_to_first_response",
+    "time_to_first_reply",
+    "peak_negative_per_hour",
+    "sentiment_recovery",
 )
 KPI_LABELS = {
     "time_to_detect": "Time to detect",
@@ -62,15 +66,31 @@ def format_when(at: datetime) -> str:
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _missing(key: str, why: str, *, display: str = "—", status: str = "missing", **extra: Any) -> dict[str, Any]:
-    return {"label": KPI_LABELS[key], "value": None, "display": display, "note": why, "status": status, **extra}
+def _missing(
+    key: str, why: str, *, display: str = "—", status: str = "missing", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "label": KPI_LABELS[key],
+        "value": None,
+        "display": display,
+        "note": why,
+        "status": status,
+        **extra,
+    }
 
 
 def _duration(key: str, start: datetime, end: datetime, note: str, **extra: Any) -> dict[str, Any]:
     seconds = max(0.0, (end - start).total_seconds())
     return {
-        "label": KPI_LABELS[key], "value": seconds, "unit": "seconds", "display": format_duration(seconds),
-        "note": note, "status": "ok", "from": start.isoformat(), "to": end.isoformat(), **extra,
+        "label": KPI_LABELS[key],
+        "value": seconds,
+        "unit": "seconds",
+        "display": format_duration(seconds),
+        "note": note,
+        "status": "ok",
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        **extra,
     }
 
 
@@ -79,7 +99,9 @@ def _time_to_detect(incident: Incident, start: datetime | None) -> dict[str, Any
     if start is None:
         return _missing(key, "No pre-crisis signal was recorded (was the incident opened by hand?).")
     return _duration(
-        key, start, incident.detected_at,
+        key,
+        start,
+        incident.detected_at,
         f"From the first pre-crisis signal ({format_when(start)}) to detection ({format_when(incident.detected_at)}).",
     )
 
@@ -90,7 +112,9 @@ def _time_to_acknowledge(incident: Incident) -> dict[str, Any]:
         return _missing(key, "The incident was never acknowledged.")
     who = f" by {incident.acknowledged_by.get_username()}" if incident.acknowledged_by else ""
     return _duration(
-        key, incident.detected_at, incident.acknowledged_at,
+        key,
+        incident.detected_at,
+        incident.acknowledged_at,
         f"From detection to acknowledgement{who} ({format_when(incident.acknowledged_at)}).",
     )
 
@@ -102,23 +126,32 @@ def _time_to_first_response(incident: Incident) -> dict[str, Any]:
     key = "time_to_first_response"
     published = (
         Draft.objects.filter(incident=incident, status=DraftStatus.PUBLISHED, published_at__isnull=False)
-        .order_by("published_at", "id").only("published_at", "published_channel", "title", "kind").first()
+        .order_by("published_at", "id")
+        .only("published_at", "published_channel", "title", "kind")
+        .first()
     )
     own = (
         Mention.objects.filter(incident=incident, is_own=True)
-        .order_by("published_at", "id").only("published_at", "author").first()
+        .order_by("published_at", "id")
+        .only("published_at", "author")
+        .first()
     )
     firsts: list[tuple[datetime, str]] = []  # a published draft first when both came at once
     if published is not None and published.published_at is not None:
         firsts.append(
-            (published.published_at, f"published statement on {published.published_channel or 'an unnamed channel'}")
+            (
+                published.published_at,
+                f"published statement on {published.published_channel or 'an unnamed channel'}",
+            )
         )
     if own is not None:
         firsts.append((own.published_at, f"post by our own account {own.author}"))
     if not firsts:
         return _missing(key, "Nothing was published and none of our own accounts posted.")
     at, what = min(firsts, key=lambda first: first[0])
-    return _duration(key, incident.detected_at, at, f"From detection to the first {what} ({format_when(at)}).")
+    return _duration(
+        key, incident.detected_at, at, f"From detection to the first {what} ({format_when(at)})."
+    )
 
 
 def _time_to_first_reply(incident: Incident) -> dict[str, Any]:
@@ -127,7 +160,10 @@ def _time_to_first_reply(incident: Incident) -> dict[str, Any]:
     if replied is None:
         return _missing(key, "No reply to a mention was recorded.")
     return _duration(
-        key, incident.detected_at, replied, f"From detection to the first reply to a mention ({format_when(replied)})."
+        key,
+        incident.detected_at,
+        replied,
+        f"From detection to the first reply to a mention ({format_when(replied)}).",
     )
 
 
@@ -139,30 +175,45 @@ def _hourly(incident: Incident, since: datetime, until: datetime) -> list[dict[s
     negative = Q(sentiment_label=SentimentLabel.NEGATIVE)
     return list(
         Mention.objects.filter(
-            watch_id=incident.watch_id, is_own=False, published_at__gte=since, published_at__lt=until,
-        ).exclude(sentiment_label="")
+            watch_id=incident.watch_id,
+            is_own=False,
+            published_at__gte=since,
+            published_at__lt=until,
+        )
+        .exclude(sentiment_label="")
         .annotate(hour=TruncHour("published_at", tzinfo=UTC))
         .values("hour")
         .annotate(
-            total=Count("pk"), negative=Count("pk", filter=negative),
-            owned_total=Count("pk", filter=owned), owned_negative=Count("pk", filter=owned & negative),
+            total=Count("pk"),
+            negative=Count("pk", filter=negative),
+            owned_total=Count("pk", filter=owned),
+            owned_negative=Count("pk", filter=owned & negative),
         )
         .order_by("hour")
     )
 
 
-def _peak_negative(incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
+def _peak_negative(
+    incident: Incident, hours: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, Any]:
     """The busiest hour of negative mentions the incident owns (its page's and queue's set)."""
     key = "peak_negative_per_hour"
     first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     in_crisis = [row for row in hours if first_hour <= row["hour"] < end]
     if not in_crisis or not any(row["owned_negative"] for row in in_crisis):
-        return _missing(key, "No scored negative mentions owned by the incident between the first signal and the end of the crisis.")
+        return _missing(
+            key,
+            "No scored negative mentions owned by the incident between the first signal and the end of the crisis.",
+        )
     peak = max(in_crisis, key=lambda row: (row["owned_negative"], -row["hour"].timestamp()))
     hour = peak["hour"]
     return {
-        "label": KPI_LABELS[key], "value": peak["owned_negative"], "unit": "mentions/hour",
-        "display": f"{peak['owned_negative']} / h", "status": "ok", "at": hour.isoformat(),
+        "label": KPI_LABELS[key],
+        "value": peak["owned_negative"],
+        "unit": "mentions/hour",
+        "display": f"{peak['owned_negative']} / h",
+        "status": "ok",
+        "at": hour.isoformat(),
         "note": (
             f"Busiest hour {format_when(hour)}–{timezone.localtime(hour + timedelta(hours=1)):%H:%M}: "
             f"{peak['owned_negative']} negative of {peak['owned_total']} scored mentions owned by the incident."
@@ -175,15 +226,20 @@ def _sentiment_recovery(
 ) -> dict[str, Any]:
     key = "sentiment_recovery"
     anchor = start or incident.detected_at
-    baseline = Mention.objects.filter(
-        watch_id=incident.watch_id, is_own=False, published_at__gte=anchor - timedelta(hours=BASELINE_HOURS),
-        published_at__lt=anchor,
-    ).exclude(sentiment_label="").aggregate(
-        total=Count("pk"), negative=Count("pk", filter=Q(sentiment_label=SentimentLabel.NEGATIVE))
+    baseline = (
+        Mention.objects.filter(
+            watch_id=incident.watch_id,
+            is_own=False,
+            published_at__gte=anchor - timedelta(hours=BASELINE_HOURS),
+            published_at__lt=anchor,
+        )
+        .exclude(sentiment_label="")
+        .aggregate(total=Count("pk"), negative=Count("pk", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)))
     )
     if not baseline["total"]:
         return _missing(
-            key, f"No scored mentions in the {BASELINE_HOURS} h before the first signal, so there is no baseline."
+            key,
+            f"No scored mentions in the {BASELINE_HOURS} h before the first signal, so there is no baseline.",
         )
     share = baseline["negative"] / baseline["total"]
     threshold = share + RECOVERY_MARGIN
@@ -195,16 +251,21 @@ def _sentiment_recovery(
         hour_share = row["negative"] / row["total"]
         if hour_share <= threshold:
             return _duration(
-                key, incident.detected_at, hour_end,
+                key,
+                incident.detected_at,
+                hour_end,
                 f"Hourly negative share was {hour_share:.0%} in the hour ending {format_when(hour_end)}, within the "
                 f"pre-crisis baseline of {share:.0%} (+{RECOVERY_MARGIN:.0%} margin).",
-                hour_share=round(hour_share, 4), **extra,
+                hour_share=round(hour_share, 4),
+                **extra,
             )
     return _missing(
         key,
         f"Not yet: no full hour since detection has had a negative share within the pre-crisis baseline of "
         f"{share:.0%} (+{RECOVERY_MARGIN:.0%} margin, at least {RECOVERY_MIN_MENTIONS} scored mentions).",
-        display="not yet", status="not_yet", **extra,
+        display="not yet",
+        status="not_yet",
+        **extra,
     )
 
 
@@ -213,7 +274,9 @@ def review_kpis(incident: Incident, *, now: datetime | None = None) -> dict[str,
     now = now or timezone.now()
     start = crisis_start(incident)
     crisis_end = incident.resolved_at or incident.closed_at or now
-    hours = _hourly(incident, min(start or incident.detected_at, incident.detected_at), now + timedelta(seconds=1))
+    hours = _hourly(
+        incident, min(start or incident.detected_at, incident.detected_at), now + timedelta(seconds=1)
+    )
     kpis: dict[str, Any] = {
         "time_to_detect": _time_to_detect(incident, start),
         "time_to_acknowledge": _time_to_acknowledge(incident),

@@ -25,8 +25,11 @@ def review_with_action_items(incident: Incident) -> Review | None:
     """The review with its author and its action items (owners, playbooks) loaded: three queries."""
     return (
         Review.objects.select_related("author")
-        .prefetch_related(Prefetch("action_items", queryset=ActionItem.objects.select_related("owner", "playbook")))
-        .filter(incident=incident).first()
+        .prefetch_related(
+            Prefetch("action_items", queryset=ActionItem.objects.select_related("owner", "playbook"))
+        )
+        .filter(incident=incident)
+        .first()
     )
 
 

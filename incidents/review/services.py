@@ -61,7 +61,13 @@ def _clean(value: str, field: str, *, required: bool = False, limit: int = MAX_T
 
 @transaction.atomic
 def review_write(
-    *, incident: Incident, by: Member, summary: str, went_well: str = "", went_badly: str = "", lessons: str = ""
+    *,
+    incident: Incident,
+    by: Member,
+    summary: str,
+    went_well: str = "",
+    went_badly: str = "",
+    lessons: str = "",
 ) -> Review:
     """Write (or rewrite) the incident's review once it is resolved, computing its KPIs now.
 
@@ -69,8 +75,10 @@ def review_write(
     """
     _require(by)
     texts = {
-        "summary": _clean(summary, "summary", required=True), "went_well": _clean(went_well, "went_well"),
-        "went_badly": _clean(went_badly, "went_badly"), "lessons": _clean(lessons, "lessons"),
+        "summary": _clean(summary, "summary", required=True),
+        "went_well": _clean(went_well, "went_well"),
+        "went_badly": _clean(went_badly, "went_badly"),
+        "lessons": _clean(lessons, "lessons"),
     }
     locked = _lock(incident)
     if not review_text_writable(locked):
@@ -87,11 +95,20 @@ def review_write(
     review.save()
     verb = "written" if created else "updated"
     timeline_add(
-        incident=locked, kind=f"review:{verb}", phase=Phase.POST, actor=by,
-        text=f"Post-crisis review {verb} by {by.get_username()}", data={"review": review.pk},
+        incident=locked,
+        kind=f"review:{verb}",
+        phase=Phase.POST,
+        actor=by,
+        text=f"Post-crisis review {verb} by {by.get_username()}",
+        data={"review": review.pk},
     )
-    audit_record(actor=by, action=f"review.{verb}", target=review, before=before,
-                 after={**snapshot(review, REVIEW_FIELDS), "incident": locked.pk})
+    audit_record(
+        actor=by,
+        action=f"review.{verb}",
+        target=review,
+        before=before,
+        after={**snapshot(review, REVIEW_FIELDS), "incident": locked.pk},
+    )
     incident_event.send(sender=Incident, incident=locked, event=f"review:{verb}", actor=by)
     return review
 
@@ -101,8 +118,12 @@ def review_recompute_kpis(*, review: Review, by: Member) -> Review:
     """Recompute the stored KPIs from the record as it is now (e.g. sentiment recovered since)."""
     _require(by)
     review = Review.objects.select_for_update().select_related("incident").get(pk=review.pk)
-    audited_update(instance=review, by=by, action="review.kpis_recomputed",
-                   changes={"kpis": review_kpis(review.incident)})
+    audited_update(
+        instance=review,
+        by=by,
+        action="review.kpis_recomputed",
+        changes={"kpis": review_kpis(review.incident)},
+    )
     return review
 
 
@@ -130,12 +151,19 @@ def action_item_add(
     if playbook is not None:
         extras.append(f"changes playbook “{playbook}”")
     timeline_add(
-        incident=locked, kind="review:action_item", phase=Phase.POST, actor=by,
+        incident=locked,
+        kind="review:action_item",
+        phase=Phase.POST,
+        actor=by,
         text=f"Action item added: {text}" + (f" ({', '.join(extras)})" if extras else ""),
         data={"action_item": item.pk, "playbook": playbook.pk if playbook else None},
     )
-    audit_record(actor=by, action="action_item.added", target=item,
-                 after={**snapshot(item, ["text", "owner", "playbook"]), "review": review.pk})
+    audit_record(
+        actor=by,
+        action="action_item.added",
+        target=item,
+        after={**snapshot(item, ["text", "owner", "playbook"]), "review": review.pk},
+    )
     incident_event.send(sender=Incident, incident=locked, event="review:action_item", actor=by)
     return item
 
@@ -145,17 +173,28 @@ def action_item_set_done(*, item: ActionItem, by: Member, done: bool) -> ActionI
     """Mark an action item done (or not done again); a conditional UPDATE makes double clicks harmless."""
     _require(by)
     now = timezone.now()
-    changed = ActionItem.objects.filter(pk=item.pk, done_at__isnull=done).update(done_at=now if done else None)
+    changed = ActionItem.objects.filter(pk=item.pk, done_at__isnull=done).update(
+        done_at=now if done else None
+    )
     if not changed:
         raise ReviewError("That action item is already done." if done else "That action item is not done.")
     item = ActionItem.objects.select_related("review__incident").get(pk=item.pk)
     incident = item.review.incident
     verb = "done" if done else "reopened"
     timeline_add(
-        incident=incident, kind=f"review:action_item_{verb}", phase=Phase.POST, actor=by,
-        text=f"Action item {verb}: {item.text}", data={"action_item": item.pk},
+        incident=incident,
+        kind=f"review:action_item_{verb}",
+        phase=Phase.POST,
+        actor=by,
+        text=f"Action item {verb}: {item.text}",
+        data={"action_item": item.pk},
     )
-    audit_record(actor=by, action=f"action_item.{verb}", target=item,
-                 before={"done_at": None if done else "set"}, after=snapshot(item, ["done_at"]))
+    audit_record(
+        actor=by,
+        action=f"action_item.{verb}",
+        target=item,
+        before={"done_at": None if done else "set"},
+        after=snapshot(item, ["done_at"]),
+    )
     incident_event.send(sender=Incident, incident=incident, event=f"review:action_item_{verb}", actor=by)
     return item

@@ -45,12 +45,16 @@ def review_page(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     context = selectors.review_page(incident)
     can_write = request.user.has_perm(WRITE_REVIEW)
-    return render(request, "incidents/review/review_page.html", {
-        **context,
-        "can_write": can_write,
-        "can_edit_text": can_write and services.review_text_writable(incident),
-        "action_form": ActionItemForm() if can_write and context["review"] else None,
-    })
+    return render(
+        request,
+        "incidents/review/review_page.html",
+        {
+            **context,
+            "can_write": can_write,
+            "can_edit_text": can_write and services.review_text_writable(incident),
+            "action_form": ActionItemForm() if can_write and context["review"] else None,
+        },
+    )
 
 
 @require(WRITE_REVIEW)
@@ -60,14 +64,25 @@ def review_edit(request: MemberRequest, pk: int) -> HttpResponse:
     review = selectors.review_get(incident)
     initial = {name: getattr(review, name) for name in services.REVIEW_FIELDS} if review else {}
     form = ReviewForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid() and run_action(request, lambda: _write(request, incident, form.cleaned_data)):
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_action(request, lambda: _write(request, incident, form.cleaned_data))
+    ):
         return _page(pk)
     # An invalid form (or a refused write) is shown again, errors under their fields, with a 400.
     status = 400 if request.method == "POST" else 200
-    return render(request, "incidents/review/review_form.html", {
-        "incident": incident, "review": review, "form": form,
-        "writable": services.review_text_writable(incident),
-    }, status=status)
+    return render(
+        request,
+        "incidents/review/review_form.html",
+        {
+            "incident": incident,
+            "review": review,
+            "form": form,
+            "writable": services.review_text_writable(incident),
+        },
+        status=status,
+    )
 
 
 def _write(request: MemberRequest, incident: Incident, data: dict[str, Any]) -> str:

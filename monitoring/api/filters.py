@@ -98,7 +98,13 @@ class MentionFilter(django_filters.FilterSet):
     class Meta:
         model = Mention
         fields = [
-            "watch", "source", "incident", "language", "sentiment_label", "state", "published_after",
+            "watch",
+            "source",
+            "incident",
+            "language",
+            "sentiment_label",
+            "state",
+            "published_after",
             "published_before",
         ]
 

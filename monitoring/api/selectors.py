@@ -19,7 +19,13 @@ from monitoring.setup.selectors import watch_bucket_sum
 def watch_queryset(*, now: datetime | None = None) -> QuerySet[Watch]:
     """Watches with their last-24-hour volume and negative counts and source count, one query."""
     since = bucket_start((now or timezone.now()) - timedelta(hours=24))
-    sources = Source.objects.filter(watch=OuterRef("pk")).order_by().values("watch").annotate(n=Count("*")).values("n")
+    sources = (
+        Source.objects.filter(watch=OuterRef("pk"))
+        .order_by()
+        .values("watch")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return Watch.objects.annotate(
         volume_24h=watch_bucket_sum("volume", since),
         negative_24h=watch_bucket_sum("negative", since),
@@ -40,7 +46,8 @@ def signal_queryset() -> QuerySet[Signal]:
     """Signals newest first, with their rule's name and kind and how many mentions they link."""
     through = Signal.mentions.through
     # django-stubs does not see annotations on the auto-created through model: "n" is the Count above.
-    counts = through.objects.filter(signal=OuterRef("pk")).order_by().values("signal").annotate(n=Count("*")).values("n")  # type: ignore[misc]
+    per_signal = through.objects.filter(signal=OuterRef("pk")).order_by().values("signal")
+    counts = per_signal.annotate(n=Count("*")).values("n")  # type: ignore[misc]
     return (
         Signal.objects.select_related("rule")
         .only(*[f.name for f in Signal._meta.concrete_fields], "rule__name", "rule__kind")

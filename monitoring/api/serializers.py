@@ -33,22 +33,35 @@ class WatchSerializer(serializers.ModelSerializer):
     """A watch with its last-24-hour counts (summed from the 5-minute buckets)."""
 
     volume_24h = serializers.IntegerField(read_only=True, help_text="Mentions in the last 24 hours.")
-    negative_24h = serializers.IntegerField(read_only=True, help_text="Negative mentions in the last 24 hours.")
+    negative_24h = serializers.IntegerField(
+        read_only=True, help_text="Negative mentions in the last 24 hours."
+    )
     source_count = serializers.IntegerField(read_only=True)
     include_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     exclude_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
     own_accounts = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), read_only=True,
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
         help_text="The brand's own accounts per platform: their posts are marked is_own.",
     )
 
     class Meta:
         model = Watch
         fields = [
-            "id", "name", "description", "include_terms", "exclude_terms", "languages", "own_accounts",
+            "id",
+            "name",
+            "description",
+            "include_terms",
+            "exclude_terms",
+            "languages",
+            "own_accounts",
             "default_scenario",
-            "is_active", "created_at", "source_count", "volume_24h", "negative_24h",
+            "is_active",
+            "created_at",
+            "source_count",
+            "volume_24h",
+            "negative_24h",
         ]
         read_only_fields = fields
 
@@ -65,7 +78,9 @@ class MaskedConfigField(serializers.Field):
     def to_representation(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             return {}
-        return {key: (MASK if is_secret_config_key(str(key)) and item else item) for key, item in value.items()}
+        return {
+            key: (MASK if is_secret_config_key(str(key)) and item else item) for key, item in value.items()
+        }
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -76,9 +91,22 @@ class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = [
-            "id", "watch", "name", "kind", "config", "poll_interval", "is_active", "health", "last_error",
-            "last_error_at", "consecutive_failures", "last_polled_at", "last_success_at", "last_mention_at",
-            "next_poll_at", "created_at",
+            "id",
+            "watch",
+            "name",
+            "kind",
+            "config",
+            "poll_interval",
+            "is_active",
+            "health",
+            "last_error",
+            "last_error_at",
+            "consecutive_failures",
+            "last_polled_at",
+            "last_success_at",
+            "last_mention_at",
+            "next_poll_at",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -92,9 +120,28 @@ class MentionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mention
         fields = [
-            "id", "watch", "source", "source_name", "external_id", "url", "author", "author_reach", "engagement",
-            "text", "language", "published_at", "fetched_at", "sentiment", "sentiment_label", "risk",
-            "crisis_terms", "scenario_hint", "state", "scored_at", "is_own", "incident",
+            "id",
+            "watch",
+            "source",
+            "source_name",
+            "external_id",
+            "url",
+            "author",
+            "author_reach",
+            "engagement",
+            "text",
+            "language",
+            "published_at",
+            "fetched_at",
+            "sentiment",
+            "sentiment_label",
+            "risk",
+            "crisis_terms",
+            "scenario_hint",
+            "state",
+            "scored_at",
+            "is_own",
+            "incident",
         ]
         read_only_fields = fields
 
@@ -104,14 +151,31 @@ class SignalSerializer(serializers.ModelSerializer):
     rule_kind = serializers.ChoiceField(source="rule.kind", choices=RuleKind.choices, read_only=True)
     mention_count = serializers.IntegerField(read_only=True)
     processed = serializers.SerializerMethodField()
-    summary = serializers.DictField(read_only=True, help_text="Top terms, top authors, sample mentions, sentiment mix.")
+    summary = serializers.DictField(
+        read_only=True, help_text="Top terms, top authors, sample mentions, sentiment mix."
+    )
 
     class Meta:
         model = Signal
         fields = [
-            "id", "watch", "rule", "rule_name", "rule_kind", "detected_at", "window_start", "window_end",
-            "observed", "expected", "score", "severity", "summary", "mention_count", "incident", "reason",
-            "processed", "processed_at",
+            "id",
+            "watch",
+            "rule",
+            "rule_name",
+            "rule_kind",
+            "detected_at",
+            "window_start",
+            "window_end",
+            "observed",
+            "expected",
+            "score",
+            "severity",
+            "summary",
+            "mention_count",
+            "incident",
+            "reason",
+            "processed",
+            "processed_at",
         ]
         read_only_fields = fields
 
@@ -125,8 +189,20 @@ class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
         fields = [
-            "id", "watch", "name", "kind", "is_active", "window_minutes", "baseline_hours", "min_count",
-            "sensitivity", "cooldown_minutes", "severity", "params", "last_fired_at", "created_at",
+            "id",
+            "watch",
+            "name",
+            "kind",
+            "is_active",
+            "window_minutes",
+            "baseline_hours",
+            "min_count",
+            "sensitivity",
+            "cooldown_minutes",
+            "severity",
+            "params",
+            "last_fired_at",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -159,20 +235,27 @@ class WatchInputSerializer(serializers.Serializer):
     include_terms = TermListField(help_text="Any of these terms matches; at least one.")
     exclude_terms = TermListField(required=False, help_text="Mentions containing any of these are dropped.")
     languages = serializers.ListField(
-        child=serializers.CharField(max_length=3), required=False, max_length=50,
+        child=serializers.CharField(max_length=3),
+        required=False,
+        max_length=50,
         help_text="ISO 639-1 codes such as en, tr, pl, id, ms; empty means any language.",
     )
     own_accounts = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=300), max_length=50), required=False,
+        child=serializers.ListField(child=serializers.CharField(max_length=300), max_length=50),
+        required=False,
         help_text='The brand\'s own accounts per platform (a source kind or "any"), e.g. {"any": ["@AcmeAir"]}.',
     )
     default_scenario = serializers.PrimaryKeyRelatedField(
-        queryset=Scenario.objects.all(), required=False, allow_null=True,
+        queryset=Scenario.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="The scenario whose playbook is suggested when this watch opens an incident.",
     )
     is_active = serializers.BooleanField(required=False)
     with_default_rules = serializers.BooleanField(
-        required=False, default=True, write_only=True,
+        required=False,
+        default=True,
+        write_only=True,
         help_text="Create only: add one rule of every kind at the default thresholds.",
     )
 
@@ -208,7 +291,9 @@ class WatchInputSerializer(serializers.Serializer):
         codes: list[str] = []
         for code in (item.strip().lower() for item in value):
             if not _LANGUAGE.match(code):
-                raise serializers.ValidationError(f"Not a language code: {code!r} (use two letters, e.g. tr).")
+                raise serializers.ValidationError(
+                    f"Not a language code: {code!r} (use two letters, e.g. tr)."
+                )
             if code not in codes:
                 codes.append(code)
         return codes
@@ -258,11 +343,16 @@ class RuleInputSerializer(serializers.Serializer):
     )
     baseline_hours = serializers.IntegerField(min_value=1, max_value=24 * 30, required=False, default=24)
     min_count = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, default=10)
-    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, default=Sensitivity.BALANCED)
-    cooldown_minutes = serializers.IntegerField(min_value=0, max_value=7 * 24 * 60, required=False, default=60)
+    sensitivity = serializers.ChoiceField(
+        choices=Sensitivity.choices, required=False, default=Sensitivity.BALANCED
+    )
+    cooldown_minutes = serializers.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, required=False, default=60
+    )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, default=Severity.SEV3)
     params = serializers.DictField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text="Kind-specific: volume_spike: method (poisson|robust_z), min_expected_per_hour; "
         "negative_spike: min_share, min_expected_per_hour; high_reach_negative: min_reach, min_mentions; "
         "crisis_terms: min_hits.",
@@ -304,7 +394,9 @@ class RuleInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError({"params": error.detail}) from error
         elif rule is not None and kind != rule.kind:
             # A new kind reads other parameters: drop the old kind's ones, keep nothing it cannot read.
-            attrs["params"] = {key: value for key, value in (rule.params or {}).items() if key in RULE_PARAMS[kind]}
+            attrs["params"] = {
+                key: value for key, value in (rule.params or {}).items() if key in RULE_PARAMS[kind]
+            }
         if "severity" in attrs:
             attrs["severity"] = int(attrs["severity"])
         return attrs

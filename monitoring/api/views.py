@@ -77,7 +77,9 @@ class WatchListApi(_MonitoringApi, generics.ListAPIView):
             watch = services.watch_create(by=request.user, **data)
         except IntegrityError as error:  # a concurrent create won the unique name
             raise serializers.ValidationError({"name": ["A watch with this name exists."]}) from error
-        return Response(WatchSerializer(watch_queryset().get(pk=watch.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            WatchSerializer(watch_queryset().get(pk=watch.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class WatchDetailApi(_MonitoringApi, generics.RetrieveAPIView):
@@ -200,7 +202,9 @@ class RuleListApi(_MonitoringApi, generics.ListAPIView):
         try:
             rule = services.rule_create(watch=watch, by=request.user, **fields)
         except IntegrityError as error:
-            raise serializers.ValidationError({"name": ["This watch already has a rule with this name."]}) from error
+            raise serializers.ValidationError(
+                {"name": ["This watch already has a rule with this name."]}
+            ) from error
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -223,7 +227,9 @@ class RuleDetailApi(_MonitoringApi, generics.RetrieveAPIView):
         try:
             rule = services.rule_update(rule=rule, by=request.user, **payload.validated_data)
         except IntegrityError as error:
-            raise serializers.ValidationError({"name": ["This watch already has a rule with this name."]}) from error
+            raise serializers.ValidationError(
+                {"name": ["This watch already has a rule with this name."]}
+            ) from error
         return Response(RuleSerializer(rule).data)
 
     @extend_schema(

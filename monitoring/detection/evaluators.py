@@ -248,11 +248,18 @@ def evaluate_negative_spike(rule: Rule, ctx: Context, now: datetime) -> Breach |
     base_volume = ctx.series.total("volume", baseline_start, ws)
     base_negative = ctx.series.total("negative", baseline_start, ws)
     # With little history, assume a typical share rather than trusting a handful of mentions.
-    base_share = base_negative / base_volume if base_volume >= 20 else float(_param(rule, "baseline_share", 0.2))
+    base_share = (
+        base_negative / base_volume if base_volume >= 20 else float(_param(rule, "baseline_share", 0.2))
+    )
     min_share = float(_param(rule, "min_share", 0.5))
     share_fired = share >= max(min_share, base_share + SHARE_DELTA[_sensitivity(rule)])
     if not fired and share_fired:
-        fired, detail, expected, score = True, {"test": "negative_share"}, max(base_share * volume, 0.01), share
+        fired, detail, expected, score = (
+            True,
+            {"test": "negative_share"},
+            max(base_share * volume, 0.01),
+            share,
+        )
     if not fired:
         return None
     detail.update({"share": round(share, 3), "baseline_share": round(base_share, 3), "volume": volume})
@@ -331,13 +338,19 @@ def evaluate(rule: Rule, ctx: Context, now: datetime) -> Breach | None:
 
 
 def in_cooldown(rule: Rule, now: datetime) -> bool:
-    return rule.last_fired_at is not None and now < rule.last_fired_at + timedelta(minutes=rule.cooldown_minutes)
+    return rule.last_fired_at is not None and now < rule.last_fired_at + timedelta(
+        minutes=rule.cooldown_minutes
+    )
 
 
 def lookback(rules: Iterable[Rule]) -> timedelta:
-    return max(
-        (timedelta(hours=r.baseline_hours, minutes=r.window_minutes) for r in rules), default=timedelta(hours=24)
-    ) + WIDTH
+    return (
+        max(
+            (timedelta(hours=r.baseline_hours, minutes=r.window_minutes) for r in rules),
+            default=timedelta(hours=24),
+        )
+        + WIDTH
+    )
 
 
 class WindowMention(NamedTuple):

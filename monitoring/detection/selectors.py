@@ -11,11 +11,22 @@ from monitoring.models import Bucket, Mention, MentionState, Signal
 
 LINKED_MENTIONS_MAX = 500
 
-_BUCKET_FIELDS = ("start", "volume", "negative", "positive", "reach", "risk_sum", "risk_max", "crisis_term_hits")
+_BUCKET_FIELDS = (
+    "start",
+    "volume",
+    "negative",
+    "positive",
+    "reach",
+    "risk_sum",
+    "risk_max",
+    "crisis_term_hits",
+)
 
 
 def series_load(*, watch_id: int, start: datetime, end: datetime) -> Series:
-    rows = Bucket.objects.filter(watch_id=watch_id, start__gte=start, start__lt=end).values_list(*_BUCKET_FIELDS)
+    rows = Bucket.objects.filter(watch_id=watch_id, start__gte=start, start__lt=end).values_list(
+        *_BUCKET_FIELDS
+    )
     return Series(BucketPoint(*row) for row in rows)
 
 
@@ -64,5 +75,8 @@ def unescalated_signal_ids(*, before: datetime, limit: int) -> list[int]:
 def watches_counted_since(*, since: datetime) -> list[int]:
     """Watches whose buckets from ``since`` on hold counts: detection may have something to judge."""
     return list(
-        Bucket.objects.filter(start__gte=since).values_list("watch_id", flat=True).distinct().order_by("watch_id")
+        Bucket.objects.filter(start__gte=since)
+        .values_list("watch_id", flat=True)
+        .distinct()
+        .order_by("watch_id")
     )

@@ -14,7 +14,73 @@ TOP_N = 5
 
 _WORD = re.compile(r"[#@]?\w[\w'’-]{3,}", re.UNICODE)
 _STOPWORDS = frozenset(
-    ["this", "that", "with", "from", "have", "about", "your", "they", "their", "there", "were", "what", "when", "which", "would", "could", "should", "just", "been", "into", "than", "them", "then", "very", "will", "also", "more", "some", "only", "over", "after", "before", "again", "because", "http", "https", "www", "com", "dan", "yang", "untuk", "dengan", "tidak", "ini", "itu", "ada", "dari", "sudah", "bir", "için", "çok", "daha", "değil", "gibi", "ama", "olan", "nie", "jest", "się", "oraz", "przez", "tylko", "jako", "może", "dla"]
+    [
+        "this",
+        "that",
+        "with",
+        "from",
+        "have",
+        "about",
+        "your",
+        "they",
+        "their",
+        "there",
+        "were",
+        "what",
+        "when",
+        "which",
+        "would",
+        "could",
+        "should",
+        "just",
+        "been",
+        "into",
+        "than",
+        "them",
+        "then",
+        "very",
+        "will",
+        "also",
+        "more",
+        "some",
+        "only",
+        "over",
+        "after",
+        "before",
+        "again",
+        "because",
+        "http",
+        "https",
+        "www",
+        "com",
+        "dan",
+        "yang",
+        "untuk",
+        "dengan",
+        "tidak",
+        "ini",
+        "itu",
+        "ada",
+        "dari",
+        "sudah",
+        "bir",
+        "için",
+        "çok",
+        "daha",
+        "değil",
+        "gibi",
+        "ama",
+        "olan",
+        "nie",
+        "jest",
+        "się",
+        "oraz",
+        "przez",
+        "tylko",
+        "jako",
+        "może",
+        "dla",
+    ]
 )
 
 
@@ -29,7 +95,9 @@ def summary_for(
     for m in mentions:
         crisis_counts.update(str(t).casefold() for t in (m.crisis_terms or []))
         words = {w.casefold() for w in _WORD.findall(m.text or "")}
-        word_counts.update(w for w in words if w not in _STOPWORDS and w not in watch_terms and not w.isdigit())
+        word_counts.update(
+            w for w in words if w not in _STOPWORDS and w not in watch_terms and not w.isdigit()
+        )
         if m.author:
             entry = authors.setdefault(m.author, {"count": 0, "reach": 0})
             entry["count"] += 1
@@ -60,7 +128,11 @@ def summary_for(
             }
             for m in samples[:SAMPLE_MENTIONS]
         ],
-        "sentiment_mix": {"negative": negative, "neutral": max(0, volume - negative - positive), "positive": positive},
+        "sentiment_mix": {
+            "negative": negative,
+            "neutral": max(0, volume - negative - positive),
+            "positive": positive,
+        },
         "volume": volume,
         "detail": breach.detail,
     }

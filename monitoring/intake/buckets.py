@@ -166,7 +166,9 @@ def buckets_add_mentions(mention_ids: list[int]) -> None:
             (watch_id, published_at, label, reach, risk, bool(terms))
             for watch_id, published_at, label, reach, risk, terms in Mention.objects.filter(
                 pk__in=mention_ids[offset : offset + CHUNK], state=MentionState.SCORED, is_own=False
-            ).values_list("watch_id", "published_at", "sentiment_label", "author_reach", "risk", "crisis_terms")
+            ).values_list(
+                "watch_id", "published_at", "sentiment_label", "author_reach", "risk", "crisis_terms"
+            )
         )
     buckets_add(deltas=deltas_for(rows))
 
@@ -184,4 +186,3 @@ def bucket_range(start: datetime, end: datetime) -> Iterable[datetime]:
     while moment < end:
         yield moment
         moment += WIDTH
-

@@ -3,7 +3,8 @@
 Strangers write what arrives here, so everything is normalised before it is stored
 (``monitoring.intake.normalise``): markup becomes plain text, lengths are capped, only http(s) URLs
 survive, timestamps become aware UTC and are never in the future. The stored mentions are counted
-into their 5-minute buckets (``monitoring.intake.buckets``) in the same transaction. Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
+into their 5-minute buckets (``monitoring.intake.buckets``) in the same transaction.
+Storage is idempotent on the unique ``(source, external_id)``: replays, retries and
 two workers racing over the same items never create a second row.
 
 **The open incident owns its watch's mentions.** Each call looks the watch's open incident up once
@@ -145,7 +146,9 @@ class _Scored(NamedTuple):
         return MentionState.SCORED if self.label else MentionState.NEW
 
 
-def _score_chunk(rows: list[Row], scenario_terms: dict[str, dict[str, list[str]]] | None) -> list[_Scored] | None:
+def _score_chunk(
+    rows: list[Row], scenario_terms: dict[str, dict[str, list[str]]] | None
+) -> list[_Scored] | None:
     """Scores for one chunk of rows, or None if the scorer failed on it.
 
     Scoring must never cost a mention: on an error the chunk is stored unscored (``new``) and the

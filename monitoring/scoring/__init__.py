@@ -166,10 +166,8 @@ _CRISIS_PART = tuple(1.0 - 0.5**n for n in range(64))
 def risk_for(sentiment: float, crisis_term_count: int, reach: int = 0, engagement: int = 0) -> float:
     """Risk in [0, 1]: negativity and crisis terms, amplified by audience."""
     negativity = -sentiment if sentiment < 0.0 else 0.0  # max(0.0, -sentiment)
-    if 0 <= crisis_term_count < 64:
-        crisis = _CRISIS_PART[crisis_term_count]
-    else:
-        crisis = 1.0 - 0.5**crisis_term_count  # 1 term → .5, 2 → .75, 3 → .875
+    # 1 term → .5, 2 → .75, 3 → .875 (precomputed for the usual counts)
+    crisis = _CRISIS_PART[crisis_term_count] if 0 <= crisis_term_count < 64 else 1.0 - 0.5**crisis_term_count
     content = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - CRISIS_WEIGHT * crisis)
     scale = AUDIENCE_FLOOR + (1.0 - AUDIENCE_FLOOR) * audience_factor(reach, engagement)
     risk = content * scale

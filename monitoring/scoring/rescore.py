@@ -32,8 +32,17 @@ DEFAULT_BATCH = 500
 # (id, language, sentiment, label, risk, crisis_terms, scenario_hint).
 Claimed = tuple[int, int, str, str, bool, int, int, datetime, bool]
 ScoreRow = tuple[int, str, float, str, float, list[str], str]
-CLAIM_FIELDS = ("id", "watch_id", "text", "language", "language_from_source", "author_reach", "engagement",
-                "published_at", "is_own")
+CLAIM_FIELDS = (
+    "id",
+    "watch_id",
+    "text",
+    "language",
+    "language_from_source",
+    "author_reach",
+    "engagement",
+    "published_at",
+    "is_own",
+)
 
 
 def _claim_new(limit: int) -> list[Claimed]:
@@ -76,8 +85,17 @@ def _write_scores(rows: list[ScoreRow], scored_at: datetime) -> None:
                 f"UPDATE {table} SET language = %s, sentiment = %s, sentiment_label = %s, risk = %s, "  # noqa: S608
                 "crisis_terms = %s, scenario_hint = %s, state = %s, scored_at = %s WHERE id = %s",
                 [
-                    (lang, sent, label, risk, json.dumps(terms, ensure_ascii=False), hint, MentionState.SCORED,
-                     connection.ops.adapt_datetimefield_value(scored_at), pk)
+                    (
+                        lang,
+                        sent,
+                        label,
+                        risk,
+                        json.dumps(terms, ensure_ascii=False),
+                        hint,
+                        MentionState.SCORED,
+                        connection.ops.adapt_datetimefield_value(scored_at),
+                        pk,
+                    )
                     for pk, lang, sent, label, risk, terms, hint in rows
                 ],
             )

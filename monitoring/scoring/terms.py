@@ -38,7 +38,9 @@ ScenarioTerms = Mapping[str, Mapping[str, list[str]]]
 @lru_cache(maxsize=1)
 def builtin_terms() -> dict[str, dict[str, list[str]]]:
     """Built-in triggers ``{scenario_type | "general": {lang: [terms]}}`` (also the playbook seed)."""
-    data: dict[str, dict[str, list[str]]] = json.loads((LEXICON_DIR / "crisis_terms.json").read_text(encoding="utf-8"))
+    data: dict[str, dict[str, list[str]]] = json.loads(
+        (LEXICON_DIR / "crisis_terms.json").read_text(encoding="utf-8")
+    )
     data.pop("_comment", None)
     return data
 

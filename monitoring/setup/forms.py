@@ -1,4 +1,5 @@
-"""Forms for the setup pages (watches, sources, rules). Source setup forms are built from the connector's ``config_fields``
+"""Forms for the setup pages (watches, sources, rules). Source setup forms are built
+from the connector's ``config_fields``
 and checked by its ``validate_config`` (through the service), so a connector's errors land on the
 field they name."""
 
@@ -53,22 +54,31 @@ class TermsField(forms.CharField):
 class WatchForm(forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    include_terms = TermsField(required=True, help_text="Any of these matches (one per line or comma separated), e.g. Acme Air, acmeair, #acme.")
+    include_terms = TermsField(
+        required=True,
+        help_text="Any of these matches (one per line or comma separated), e.g. Acme Air, acmeair, #acme.",
+    )
     exclude_terms = TermsField(required=False, help_text="Mentions containing any of these are dropped.")
     languages = forms.CharField(
-        required=False, max_length=200,
+        required=False,
+        max_length=200,
         help_text="ISO 639-1 codes, e.g. en, tr, pl, id, ms. Empty: any language.",
     )
     own_accounts = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         label="The brand's own accounts",
         help_text=(
             "One platform per line: “any: @AcmeAir” or “mastodon: @acmeair@mastodon.social, @acmeair_help”. "
-            "Platforms: any, " + ", ".join(SourceKind.values) + ". Their posts are our statements, never chatter."
+            "Platforms: any, "
+            + ", ".join(SourceKind.values)
+            + ". Their posts are our statements, never chatter."
         ),
     )
     default_scenario = forms.ModelChoiceField(
-        queryset=Scenario.objects.order_by("name"), required=False,
+        queryset=Scenario.objects.order_by("name"),
+        required=False,
         help_text="The playbook scenario suggested when this watch opens an incident.",
     )
 
@@ -76,11 +86,15 @@ class WatchForm(forms.Form):
         self.watch = watch
         if watch is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "name": watch.name, "description": watch.description, "include_terms": watch.include_terms,
-                "exclude_terms": watch.exclude_terms, "languages": ", ".join(watch.languages),
+                "name": watch.name,
+                "description": watch.description,
+                "include_terms": watch.include_terms,
+                "exclude_terms": watch.exclude_terms,
+                "languages": ", ".join(watch.languages),
                 "default_scenario": watch.default_scenario_id,
                 "own_accounts": "\n".join(
-                    f"{platform}: {', '.join(handles)}" for platform, handles in (watch.own_accounts or {}).items()
+                    f"{platform}: {', '.join(handles)}"
+                    for platform, handles in (watch.own_accounts or {}).items()
                 ),
             }
         super().__init__(*args, **kwargs)
@@ -101,7 +115,9 @@ class WatchForm(forms.Form):
                 continue
             platform, colon, handles = line.partition(":")
             if not colon:
-                raise ValidationError(f"Line {number}: write “platform: handle, handle”, e.g. “any: @AcmeAir”.")
+                raise ValidationError(
+                    f"Line {number}: write “platform: handle, handle”, e.g. “any: @AcmeAir”."
+                )
             accounts.setdefault(platform.strip().lower(), []).extend(split_terms(handles))
         try:
             return own_accounts_clean(accounts)
@@ -121,11 +137,16 @@ class SourceForm(forms.Form):
 
     name = forms.CharField(max_length=120)
     poll_interval = forms.IntegerField(
-        min_value=5, max_value=86_400, initial=300, label="Poll interval (seconds)",
+        min_value=5,
+        max_value=86_400,
+        initial=300,
+        label="Poll interval (seconds)",
         help_text="How often to fetch. Temporary errors back off from this up to an hour.",
     )
 
-    def __init__(self, *args: Any, kind: str, watch: Watch, source: Source | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str, watch: Watch, source: Source | None = None, **kwargs: Any
+    ) -> None:
         self.kind, self.watch, self.source = kind, watch, source
         self.connector = get_connector(kind)
         if source is not None and "initial" not in kwargs:
@@ -133,7 +154,9 @@ class SourceForm(forms.Form):
             for key, value in (source.config or {}).items():
                 if is_secret_config_key(key):
                     continue  # never echoed into a page
-                initial[CONFIG_PREFIX + key] = ", ".join(map(str, value)) if isinstance(value, list) else value
+                initial[CONFIG_PREFIX + key] = (
+                    ", ".join(map(str, value)) if isinstance(value, list) else value
+                )
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
         if not self.connector.pull:
@@ -154,7 +177,9 @@ class SourceForm(forms.Form):
         if is_secret_config_key(key):
             keep = self.source is not None and (self.source.config or {}).get(key)
             return forms.CharField(
-                label=label, required=required and not keep, max_length=500,
+                label=label,
+                required=required and not keep,
+                max_length=500,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
                 help_text=help_text + (" Stored; leave empty to keep the current one." if keep else ""),
             )
@@ -195,7 +220,11 @@ class SourceForm(forms.Form):
         """Put a connector's ValidationError on the field it names (or on the form)."""
         if hasattr(error, "error_dict"):
             for key, errors in error.error_dict.items():
-                field = CONFIG_PREFIX + key if CONFIG_PREFIX + key in self.fields else (key if key in self.fields else None)
+                field = (
+                    CONFIG_PREFIX + key
+                    if CONFIG_PREFIX + key in self.fields
+                    else (key if key in self.fields else None)
+                )
                 for item in errors:
                     self.add_error(field, item.messages)
         else:
@@ -221,43 +250,104 @@ class RuleForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=RuleKind.choices)
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
-    window_minutes = forms.IntegerField(min_value=5, max_value=24 * 60, initial=15, label="Window (minutes)",
-                                        help_text="The observed window; a multiple of 5 (buckets are 5 minutes).")
-    baseline_hours = forms.IntegerField(min_value=1, max_value=24 * 30, initial=24, label="Baseline (hours)",
-                                        help_text="The trailing history the window is compared with.")
-    min_count = forms.IntegerField(min_value=1, max_value=1_000_000, initial=10, label="Minimum count",
-                                   help_text="Never fire below this many mentions in the window.")
+    window_minutes = forms.IntegerField(
+        min_value=5,
+        max_value=24 * 60,
+        initial=15,
+        label="Window (minutes)",
+        help_text="The observed window; a multiple of 5 (buckets are 5 minutes).",
+    )
+    baseline_hours = forms.IntegerField(
+        min_value=1,
+        max_value=24 * 30,
+        initial=24,
+        label="Baseline (hours)",
+        help_text="The trailing history the window is compared with.",
+    )
+    min_count = forms.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        initial=10,
+        label="Minimum count",
+        help_text="Never fire below this many mentions in the window.",
+    )
     sensitivity = forms.ChoiceField(choices=Sensitivity.choices, initial=Sensitivity.BALANCED)
-    cooldown_minutes = forms.IntegerField(min_value=0, max_value=7 * 24 * 60, initial=60, label="Cooldown (minutes)",
-                                          help_text="Quiet time after firing.")
-    severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.SEV3,
-                                      help_text="The least severity it opens; a larger breach raises it.")
+    cooldown_minutes = forms.IntegerField(
+        min_value=0,
+        max_value=7 * 24 * 60,
+        initial=60,
+        label="Cooldown (minutes)",
+        help_text="Quiet time after firing.",
+    )
+    severity = forms.TypedChoiceField(
+        choices=Severity.choices,
+        coerce=int,
+        initial=Severity.SEV3,
+        help_text="The least severity it opens; a larger breach raises it.",
+    )
     # Kind parameters (only those of the chosen kind are kept).
     method = forms.ChoiceField(
-        required=False, choices=[("poisson", "Poisson tail"), ("robust_z", "Robust z-score")],
-        label="Volume test", help_text="Volume spike: the statistical test against the baseline.",
+        required=False,
+        choices=[("poisson", "Poisson tail"), ("robust_z", "Robust z-score")],
+        label="Volume test",
+        help_text="Volume spike: the statistical test against the baseline.",
     )
     min_expected_per_hour = forms.FloatField(
-        required=False, min_value=0, max_value=100_000, label="Baseline floor (mentions/hour)",
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        label="Baseline floor (mentions/hour)",
         help_text="Volume/negative spike: an empty history counts as at least this rate.",
     )
-    min_share = forms.FloatField(required=False, min_value=0, max_value=1, label="Minimum negative share",
-                                 help_text="Negative spike: fire only above this share (0–1).")
-    min_reach = forms.IntegerField(required=False, min_value=1, max_value=10**12, label="Minimum reach",
-                                   help_text="High-reach negative: followers/subscribers of the author.")
-    min_mentions = forms.IntegerField(required=False, min_value=1, max_value=10_000, label="Mentions needed",
-                                      help_text="High-reach negative: how many such mentions in the window.")
-    min_hits = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, label="Crisis-term hits",
-                                  help_text="Crisis terms: hits in the window (default: the minimum count).")
+    min_share = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Minimum negative share",
+        help_text="Negative spike: fire only above this share (0–1).",
+    )
+    min_reach = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**12,
+        label="Minimum reach",
+        help_text="High-reach negative: followers/subscribers of the author.",
+    )
+    min_mentions = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        label="Mentions needed",
+        help_text="High-reach negative: how many such mentions in the window.",
+    )
+    min_hits = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        label="Crisis-term hits",
+        help_text="Crisis terms: hits in the window (default: the minimum count).",
+    )
 
     def __init__(self, *args: Any, watch: Watch, rule: Rule | None = None, **kwargs: Any) -> None:
         self.watch, self.rule = watch, rule
         if rule is not None and "initial" not in kwargs:
-            initial = {name: getattr(rule, name) for name in (
-                "name", "kind", "is_active", "window_minutes", "baseline_hours", "min_count", "sensitivity",
-                "cooldown_minutes", "severity",
-            )}
-            initial.update({key: value for key, value in (rule.params or {}).items() if key in self.base_fields})
+            initial = {
+                name: getattr(rule, name)
+                for name in (
+                    "name",
+                    "kind",
+                    "is_active",
+                    "window_minutes",
+                    "baseline_hours",
+                    "min_count",
+                    "sensitivity",
+                    "cooldown_minutes",
+                    "severity",
+                )
+            }
+            initial.update(
+                {key: value for key, value in (rule.params or {}).items() if key in self.base_fields}
+            )
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
 
@@ -279,7 +369,9 @@ class RuleForm(forms.Form):
     def rule_fields(self) -> dict[str, Any]:
         """The model fields for ``rule_create``/``rule_update``, with ``params`` for the chosen kind only."""
         data = self.cleaned_data
-        params = dict(self.rule.params or {}) if self.rule is not None and self.rule.kind == data["kind"] else {}
+        params = (
+            dict(self.rule.params or {}) if self.rule is not None and self.rule.kind == data["kind"] else {}
+        )
         for key in {key for keys in RULE_PARAMS.values() for key in keys}:
             params.pop(key, None)
         for key in RULE_PARAMS.get(data["kind"], []):
@@ -287,10 +379,16 @@ class RuleForm(forms.Form):
             if value not in (None, ""):
                 params[key] = value
         return {
-            "name": data["name"], "kind": data["kind"], "is_active": data["is_active"],
-            "window_minutes": data["window_minutes"], "baseline_hours": data["baseline_hours"],
-            "min_count": data["min_count"], "sensitivity": data["sensitivity"],
-            "cooldown_minutes": data["cooldown_minutes"], "severity": data["severity"], "params": params,
+            "name": data["name"],
+            "kind": data["kind"],
+            "is_active": data["is_active"],
+            "window_minutes": data["window_minutes"],
+            "baseline_hours": data["baseline_hours"],
+            "min_count": data["min_count"],
+            "sensitivity": data["sensitivity"],
+            "cooldown_minutes": data["cooldown_minutes"],
+            "severity": data["severity"],
+            "params": params,
         }
 
 

@@ -15,7 +15,13 @@ from monitoring.intake.buckets import WIDTH, bucket_range, bucket_start
 from monitoring.models import Bucket, Mention, Rule, Source, SourceHealth, Watch
 
 # Worst first: a dead feed must be the first thing on the sources page.
-HEALTH_ORDER = [SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED, SourceHealth.UNKNOWN, SourceHealth.OK]
+HEALTH_ORDER = [
+    SourceHealth.FAILING,
+    SourceHealth.SILENT,
+    SourceHealth.DEGRADED,
+    SourceHealth.UNKNOWN,
+    SourceHealth.OK,
+]
 PROBLEM_HEALTH = {SourceHealth.FAILING, SourceHealth.SILENT, SourceHealth.DEGRADED}
 
 if TYPE_CHECKING:
@@ -56,24 +62,31 @@ def watch_list(*, now: datetime | None = None) -> list[ListedWatch]:
     """
     now = now or timezone.now()
     since = bucket_start(now - timedelta(hours=24))
-    watches = cast("list[ListedWatch]", list(
-        Watch.objects.select_related("default_scenario").annotate(
-            volume_24h=watch_bucket_sum("volume", since),
-            negative_24h=watch_bucket_sum("negative", since),
-        )
-    ))
+    watches = cast(
+        "list[ListedWatch]",
+        list(
+            Watch.objects.select_related("default_scenario").annotate(
+                volume_24h=watch_bucket_sum("volume", since),
+                negative_24h=watch_bucket_sum("negative", since),
+            )
+        ),
+    )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for watch_id, health, active in Source.objects.order_by().values_list("watch_id", "health", "is_active"):
         counts[watch_id]["paused" if not active else health] += 1
     open_incidents = {
         incident.watch_id: incident
-        for incident in Incident.objects.filter(status__in=OPEN_STATUSES).only("id", "watch_id", "title", "severity", "status")
+        for incident in Incident.objects.filter(status__in=OPEN_STATUSES).only(
+            "id", "watch_id", "title", "severity", "status"
+        )
     }
     for watch in watches:
         watch.negative_share = (watch.negative_24h / watch.volume_24h) if watch.volume_24h else None
         watch.health_counts = dict(counts.get(watch.pk, {}))
         watch.source_count = sum(watch.health_counts.values())
-        watch.problem_sources = sum(n for health, n in watch.health_counts.items() if health in PROBLEM_HEALTH)
+        watch.problem_sources = sum(
+            n for health, n in watch.health_counts.items() if health in PROBLEM_HEALTH
+        )
         watch.open_incident = open_incidents.get(watch.pk)
     return watches
 
@@ -82,7 +95,9 @@ def watch_get(pk: int) -> Watch:
     return Watch.objects.select_related("default_scenario").get(pk=pk)
 
 
-def watch_volume_series(*, watch: Watch, hours: int = 24, now: datetime | None = None) -> dict[str, list[Any]]:
+def watch_volume_series(
+    *, watch: Watch, hours: int = 24, now: datetime | None = None
+) -> dict[str, list[Any]]:
     """5-minute volume and negative counts for the chart (missing buckets are zeros), JSON-ready."""
     now = now or timezone.now()
     start = bucket_start(now - timedelta(hours=hours))
@@ -111,7 +126,9 @@ def watch_rules(watch: Watch) -> QuerySet[Rule]:
 
 
 def watch_recent_mentions(watch: Watch, *, limit: int = 10) -> list[Mention]:
-    return list(Mention.objects.filter(watch=watch).select_related("source").order_by("-published_at", "-id")[:limit])
+    return list(
+        Mention.objects.filter(watch=watch).select_related("source").order_by("-published_at", "-id")[:limit]
+    )
 
 
 def watch_open_incident(watch: Watch) -> Incident | None:
@@ -130,7 +147,10 @@ def source_list(*, watch_id: int | None = None) -> list[ListedSource]:
     )
     if watch_id is not None:
         sources = sources.filter(watch_id=watch_id)
-    rows = cast("list[ListedSource]", list(sources.order_by("health_rank", "watch__name", "name").defer("cursor", "config")))
+    rows = cast(
+        "list[ListedSource]",
+        list(sources.order_by("health_rank", "watch__name", "name").defer("cursor", "config")),
+    )
     for source in rows:
         source.is_problem = source.is_active and source.health in PROBLEM_HEALTH
     return rows

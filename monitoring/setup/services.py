@@ -31,7 +31,13 @@ from monitoring.sources.drill import DEFAULT_SPEED, DrillConnector
 from playbooks.models import Scenario
 
 WATCH_FIELDS = [
-    "name", "description", "include_terms", "exclude_terms", "languages", "own_accounts", "default_scenario",
+    "name",
+    "description",
+    "include_terms",
+    "exclude_terms",
+    "languages",
+    "own_accounts",
+    "default_scenario",
     "is_active",
 ]
 OWN_ACCOUNTS_PER_PLATFORM_MAX = 20
@@ -39,8 +45,16 @@ OWN_ACCOUNTS_PER_PLATFORM_MAX = 20
 _HANDLE = re.compile(r"^@?[\w][\w.\-]{0,99}(@[\w][\w.\-]{0,199})?$")
 SOURCE_FIELDS = ["name", "kind", "config", "poll_interval", "is_active"]
 RULE_FIELDS = [
-    "name", "kind", "is_active", "window_minutes", "baseline_hours", "min_count", "sensitivity",
-    "cooldown_minutes", "severity", "params",
+    "name",
+    "kind",
+    "is_active",
+    "window_minutes",
+    "baseline_hours",
+    "min_count",
+    "sensitivity",
+    "cooldown_minutes",
+    "severity",
+    "params",
 ]
 # Config keys whose values are credentials: masked in audit rows, never rendered back into a page.
 _SECRET_KEY = re.compile(r"secret|api_key|token|password", re.IGNORECASE)
@@ -55,7 +69,8 @@ def _masked(values: dict[str, Any]) -> dict[str, Any]:
     values = dict(values)
     if isinstance(values.get("config"), dict):
         values["config"] = {
-            key: ("•••" if is_secret_config_key(key) and value else value) for key, value in values["config"].items()
+            key: ("•••" if is_secret_config_key(key) and value else value)
+            for key, value in values["config"].items()
         }
     return values
 
@@ -129,7 +144,9 @@ def own_accounts_clean(value: object) -> dict[str, list[str]]:
     for platform, handles in value.items():
         if platform not in platforms:
             raise ValidationError(
-                {"own_accounts": f"Unknown platform {str(platform)[:40]!r}: use one of {', '.join(platforms)}."}
+                {
+                    "own_accounts": f"Unknown platform {str(platform)[:40]!r}: use one of {', '.join(platforms)}."
+                }
             )
         if not isinstance(handles, list) or not all(isinstance(handle, str) for handle in handles):
             raise ValidationError({"own_accounts": f"{platform}: give a list of handles."})
@@ -147,7 +164,9 @@ def own_accounts_clean(value: object) -> dict[str, list[str]]:
                 kept.append(handle)
         if len(kept) > OWN_ACCOUNTS_PER_PLATFORM_MAX:
             raise ValidationError(
-                {"own_accounts": f"{platform}: at most {OWN_ACCOUNTS_PER_PLATFORM_MAX} accounts per platform."}
+                {
+                    "own_accounts": f"{platform}: at most {OWN_ACCOUNTS_PER_PLATFORM_MAX} accounts per platform."
+                }
             )
         if kept:
             cleaned[platform] = kept
@@ -165,14 +184,18 @@ def watch_update(*, watch: Watch, by: Member, **changes: Any) -> Watch:
         changes["own_accounts"] = own_accounts_clean(changes["own_accounts"] or {})
     watch = Watch.objects.select_for_update().get(pk=watch.pk)
     if not _unchanged(watch, changes):
-        audited_update(instance=watch, by=by, action="watch.updated", changes=changes, audit_fields=WATCH_FIELDS)
+        audited_update(
+            instance=watch, by=by, action="watch.updated", changes=changes, audit_fields=WATCH_FIELDS
+        )
     return watch
 
 
 # --- Sources --------------------------------------------------------------------------------------
 
 
-def source_config_clean(*, kind: str, config: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def source_config_clean(
+    *, kind: str, config: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The connector's cleaned config; a blank credential keeps the previous one (forms never echo secrets)."""
     try:
         connector = get_connector(kind)
@@ -199,7 +222,12 @@ def source_create(
     if Source.objects.filter(watch=watch, name=name).exists():
         raise ValidationError({"name": f"{watch.name} already has a source named {name!r}."})
     source = Source.objects.create(
-        watch=watch, kind=kind, name=name, config=cleaned, poll_interval=poll_interval, next_poll_at=timezone.now()
+        watch=watch,
+        kind=kind,
+        name=name,
+        config=cleaned,
+        poll_interval=poll_interval,
+        next_poll_at=timezone.now(),
     )
     audit_record(actor=by, action="source.created", target=source, after=_source_snapshot(source))
     if _is_pull(kind):
@@ -237,7 +265,9 @@ def source_update(
         fields.append("poll_interval")
     if fields:
         source.save(update_fields=fields)
-        audit_record(actor=by, action="source.updated", target=source, before=before, after=_source_snapshot(source))
+        audit_record(
+            actor=by, action="source.updated", target=source, before=before, after=_source_snapshot(source)
+        )
         if "config" in fields and source.is_active and _is_pull(source.kind):
             nudges.poll_source(source.pk)
     return source
@@ -251,7 +281,10 @@ def _set_active(source: Source, by: Member, active: bool) -> Source:
     if active:
         changes["next_poll_at"] = timezone.now()
     audited_update(
-        instance=source, by=by, action="source.resumed" if active else "source.paused", changes=changes,
+        instance=source,
+        by=by,
+        action="source.resumed" if active else "source.paused",
+        changes=changes,
         audit_fields=["is_active"],
     )
     return source
@@ -302,7 +335,12 @@ def source_poll_now(*, source: Source, by: Member) -> Source:
         raise MonitoringRefusal("The source is paused; resume it first.", code="source_paused")
     source.next_poll_at = timezone.now()
     source.save(update_fields=["next_poll_at"])
-    audit_record(actor=by, action="source.poll_requested", target=source, after={"next_poll_at": source.next_poll_at.isoformat()})
+    audit_record(
+        actor=by,
+        action="source.poll_requested",
+        target=source,
+        after={"next_poll_at": source.next_poll_at.isoformat()},
+    )
     nudges.poll_source(source.pk)
     return source
 

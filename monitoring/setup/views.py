@@ -54,25 +54,33 @@ def _push_kinds() -> set[str]:
 @require_safe
 def watch_list(request: MemberRequest) -> HttpResponse:
     watches = selectors.watch_list()
-    return render(request, "monitoring/watch_list.html", {
-        "watches": watches,
-        "problem_sources": sum(watch.problem_sources for watch in watches),
-    })
+    return render(
+        request,
+        "monitoring/watch_list.html",
+        {
+            "watches": watches,
+            "problem_sources": sum(watch.problem_sources for watch in watches),
+        },
+    )
 
 
 @require(VIEW_MONITORING)
 @require_safe
 def watch_detail(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
-    return render(request, "monitoring/watch_detail.html", {
-        "watch": watch,
-        "series": selectors.watch_volume_series(watch=watch),
-        "sources": selectors.source_list(watch_id=watch.pk),
-        "rules": selectors.watch_rules(watch),
-        "mentions": selectors.watch_recent_mentions(watch),
-        "open_incident": selectors.watch_open_incident(watch),
-        "push_kinds": _push_kinds(),
-    })
+    return render(
+        request,
+        "monitoring/watch_detail.html",
+        {
+            "watch": watch,
+            "series": selectors.watch_volume_series(watch=watch),
+            "sources": selectors.source_list(watch_id=watch.pk),
+            "rules": selectors.watch_rules(watch),
+            "mentions": selectors.watch_recent_mentions(watch),
+            "open_incident": selectors.watch_open_incident(watch),
+            "push_kinds": _push_kinds(),
+        },
+    )
 
 
 @require(MANAGE_MONITORING)
@@ -82,9 +90,15 @@ def watch_create(request: MemberRequest) -> HttpResponse:
         watch = services.watch_create(by=request.user, **form.cleaned_data)
         messages.success(request, f"Watch “{watch.name}” created with the default rules. Add a source next.")
         return redirect("monitoring:watch_detail", pk=watch.pk)
-    return render(request, "monitoring/form.html", {
-        "form": form, "title": "New watch", "cancel": reverse("monitoring:watches"),
-    })
+    return render(
+        request,
+        "monitoring/form.html",
+        {
+            "form": form,
+            "title": "New watch",
+            "cancel": reverse("monitoring:watches"),
+        },
+    )
 
 
 @require(MANAGE_MONITORING)
@@ -95,9 +109,15 @@ def watch_edit(request: MemberRequest, pk: int) -> HttpResponse:
         services.watch_update(watch=watch, by=request.user, **form.cleaned_data)
         messages.success(request, "Watch saved.")
         return redirect("monitoring:watch_detail", pk=watch.pk)
-    return render(request, "monitoring/form.html", {
-        "form": form, "title": f"Edit {watch.name}", "cancel": reverse("monitoring:watch_detail", args=[watch.pk]),
-    })
+    return render(
+        request,
+        "monitoring/form.html",
+        {
+            "form": form,
+            "title": f"Edit {watch.name}",
+            "cancel": reverse("monitoring:watch_detail", args=[watch.pk]),
+        },
+    )
 
 
 # --- Sources --------------------------------------------------------------------------------------
@@ -107,11 +127,15 @@ def watch_edit(request: MemberRequest, pk: int) -> HttpResponse:
 @require_safe
 def source_list(request: MemberRequest) -> HttpResponse:
     sources = selectors.source_list()
-    return render(request, "monitoring/source_list.html", {
-        "sources": sources,
-        "problems": [source for source in sources if source.is_problem],
-        "push_kinds": _push_kinds(),
-    })
+    return render(
+        request,
+        "monitoring/source_list.html",
+        {
+            "sources": sources,
+            "problems": [source for source in sources if source.is_problem],
+            "push_kinds": _push_kinds(),
+        },
+    )
 
 
 @require(MANAGE_MONITORING)
@@ -120,22 +144,38 @@ def source_create(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
     kind = request.GET.get("kind") or request.POST.get("kind")
     if kind not in SourceKind.values:
-        return render(request, "monitoring/source_kind.html", {"watch": watch, "form": SourceKindForm(), "kinds": SourceKind.choices})
+        return render(
+            request,
+            "monitoring/source_kind.html",
+            {"watch": watch, "form": SourceKindForm(), "kinds": SourceKind.choices},
+        )
     form = SourceForm(request.POST or None, kind=kind, watch=watch, initial={"name": SourceKind(kind).label})
     if request.method == "POST" and form.is_valid():
         try:
             source = services.source_create(
-                watch=watch, by=request.user, kind=kind, name=form.cleaned_data["name"],
-                config=form.config(), poll_interval=form.cleaned_data.get("poll_interval") or 300,
+                watch=watch,
+                by=request.user,
+                kind=kind,
+                name=form.cleaned_data["name"],
+                config=form.config(),
+                poll_interval=form.cleaned_data.get("poll_interval") or 300,
             )
         except ValidationError as error:
             form.add_connector_error(error)
         else:
             messages.success(request, f"Source “{source.name}” added.")
             return redirect("monitoring:source_setup", pk=source.pk)
-    return render(request, "monitoring/source_form.html", {
-        "watch": watch, "form": form, "kind": kind, "kind_label": SourceKind(kind).label, "source": None,
-    })
+    return render(
+        request,
+        "monitoring/source_form.html",
+        {
+            "watch": watch,
+            "form": form,
+            "kind": kind,
+            "kind_label": SourceKind(kind).label,
+            "source": None,
+        },
+    )
 
 
 @require(MANAGE_MONITORING)
@@ -145,7 +185,10 @@ def source_setup(request: MemberRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.source_update(
-                source=source, by=request.user, name=form.cleaned_data["name"], config=form.config(),
+                source=source,
+                by=request.user,
+                name=form.cleaned_data["name"],
+                config=form.config(),
                 poll_interval=form.cleaned_data.get("poll_interval"),
             )
         except ValidationError as error:
@@ -156,11 +199,24 @@ def source_setup(request: MemberRequest, pk: int) -> HttpResponse:
     webhook_url = ""
     if source.kind == SourceKind.WEBHOOK:
         path = reverse("crisisdesk:source-webhook", args=[source.pk])
-        webhook_url = settings.SITE_URL.rstrip("/") + path if getattr(settings, "SITE_URL", "") else request.build_absolute_uri(path)
-    return render(request, "monitoring/source_form.html", {
-        "watch": source.watch, "form": form, "kind": source.kind, "kind_label": source.get_kind_display(),
-        "source": source, "pull": get_connector(source.kind).pull, "webhook_url": webhook_url,
-    })
+        webhook_url = (
+            settings.SITE_URL.rstrip("/") + path
+            if getattr(settings, "SITE_URL", "")
+            else request.build_absolute_uri(path)
+        )
+    return render(
+        request,
+        "monitoring/source_form.html",
+        {
+            "watch": source.watch,
+            "form": form,
+            "kind": source.kind,
+            "kind_label": source.get_kind_display(),
+            "source": source,
+            "pull": get_connector(source.kind).pull,
+            "webhook_url": webhook_url,
+        },
+    )
 
 
 def _source_action(request: MemberRequest, pk: int, action: _SourceAction, done: str) -> HttpResponse:
@@ -189,14 +245,19 @@ def source_resume(request: MemberRequest, pk: int) -> HttpResponse:
 @require(MANAGE_MONITORING)
 @require_POST
 def source_poll_now(request: MemberRequest, pk: int) -> HttpResponse:
-    return _source_action(request, pk, services.source_poll_now, "Poll queued; health updates when it finishes.")
+    return _source_action(
+        request, pk, services.source_poll_now, "Poll queued; health updates when it finishes."
+    )
 
 
 @require(MANAGE_MONITORING)
 @require_POST
 def source_rotate_secret(request: MemberRequest, pk: int) -> HttpResponse:
     return _source_action(
-        request, pk, services.source_rotate_secret, "New secret made. The old one no longer works: update the sender."
+        request,
+        pk,
+        services.source_rotate_secret,
+        "New secret made. The old one no longer works: update the sender.",
     )
 
 
@@ -213,7 +274,9 @@ def source_restart_drill(request: MemberRequest, pk: int) -> HttpResponse:
 @require_safe
 def rule_list(request: MemberRequest, pk: int) -> HttpResponse:
     watch = _get(selectors.watch_get, pk, "watch")
-    return render(request, "monitoring/rule_list.html", {"watch": watch, "rules": selectors.watch_rules(watch)})
+    return render(
+        request, "monitoring/rule_list.html", {"watch": watch, "rules": selectors.watch_rules(watch)}
+    )
 
 
 @require(MANAGE_MONITORING)
@@ -263,13 +326,20 @@ def rule_delete(request: MemberRequest, pk: int) -> HttpResponse:
 @require(MANAGE_MONITORING)
 @require_safe
 def rule_backtest(request: MemberRequest, pk: int) -> HttpResponse:
-    """"Over the last N days this rule would have fired at …", replayed over stored buckets (writes nothing)."""
+    """ "Over the last N days this rule would have fired at …", replayed over stored buckets (writes nothing)."""
     rule = _get(selectors.rule_get, pk, "rule")
     form = BacktestForm(request.GET or {"days": 7})
     hits = None
     if form.is_valid():
         hits = backtest_rule(rule=rule, days=form.cleaned_data["days"])
-    return render(request, "monitoring/rule_backtest.html", {
-        "rule": rule, "watch": rule.watch, "form": form, "hits": hits,
-        "days": form.cleaned_data.get("days") if form.is_valid() else None,
-    })
+    return render(
+        request,
+        "monitoring/rule_backtest.html",
+        {
+            "rule": rule,
+            "watch": rule.watch,
+            "form": form,
+            "hits": hits,
+            "days": form.cleaned_data.get("days") if form.is_valid() else None,
+        },
+    )

@@ -25,4 +25,12 @@ def get_connector(kind: str) -> Connector:
     return getattr(import_module(module_name), class_name)()
 
 
-__all__ = ["CONNECTORS", "Connector", "Item", "PermanentError", "SourceError", "TemporaryError", "get_connector"]
+__all__ = [
+    "CONNECTORS",
+    "Connector",
+    "Item",
+    "PermanentError",
+    "SourceError",
+    "TemporaryError",
+    "get_connector",
+]

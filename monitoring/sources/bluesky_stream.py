@@ -1,7 +1,8 @@
 """The Bluesky Jetstream consumer: one long-running process for every bluesky source.
 
 The bluesky connector (``monitoring.sources.bluesky``) is not polled: this consumer is how its
-sources receive posts (``manage.py consume_jetstream``). It reads ``app.bsky.feed.post`` commits from Jetstream's websocket, asks ``BlueskyConnector`` which
+sources receive posts (``manage.py consume_jetstream``). It reads
+``app.bsky.feed.post`` commits from Jetstream's websocket, asks ``BlueskyConnector`` which
 sources each new post matches, and stores matches in small batches through ``ingest_items``. Its
 position is Jetstream's ``time_us``, saved on every active bluesky source only *after* the batch
 before it is stored, so a crash or restart resumes from the saved cursor and loses nothing (ingest

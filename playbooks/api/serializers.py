@@ -11,7 +11,8 @@ from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playboo
 
 class ScenarioSerializer(serializers.ModelSerializer):
     trigger_terms = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), read_only=True,
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
         help_text='Terms per language, e.g. {"en": ["recall"], "tr": ["geri çağırma"]}.',
     )
     channels = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -40,27 +41,53 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class PlaybookSerializer(serializers.ModelSerializer):
     scenario = ScenarioSerializer(read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
     roles = CrisisRoleSerializer(many=True, read_only=True)
     checklist = ChecklistItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = Playbook
         fields = [
-            "id", "name", "description", "version", "status", "previous", "scenario", "created_by", "created_at",
-            "updated_at", "roles", "checklist",
+            "id",
+            "name",
+            "description",
+            "version",
+            "status",
+            "previous",
+            "scenario",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "roles",
+            "checklist",
         ]
         read_only_fields = fields
 
 
 class MessageTemplateSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True, default=None, allow_null=True)
-    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None, allow_null=True)
+    approved_by = serializers.CharField(
+        source="approved_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = MessageTemplate
         fields = [
-            "id", "playbook", "family", "version", "kind", "channel", "language", "title", "body",
-            "approval_state", "author", "approved_by", "approved_at", "created_at",
+            "id",
+            "playbook",
+            "family",
+            "version",
+            "kind",
+            "channel",
+            "language",
+            "title",
+            "body",
+            "approval_state",
+            "author",
+            "approved_by",
+            "approved_at",
+            "created_at",
         ]
         read_only_fields = fields

@@ -75,9 +75,7 @@ def template_create(
         approval_state=ApprovalState.DRAFT,
         author=by,
     )
-    audit_record(
-        actor=by, action="template.created", target=template, after=_template_snapshot(template)
-    )
+    audit_record(actor=by, action="template.created", target=template, after=_template_snapshot(template))
     return template
 
 
@@ -151,12 +149,13 @@ def template_edit(*, template: MessageTemplate, by: Member, **changes: Any) -> M
     template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
     _writable_playbook(template.playbook_id)
     # [0], not .first(): the family holds ``template`` itself, so it is never empty.
-    latest = MessageTemplate.objects.filter(playbook_id=template.playbook_id, family=template.family).order_by(
-        "-version"
-    )[0]
+    latest = MessageTemplate.objects.filter(
+        playbook_id=template.playbook_id, family=template.family
+    ).order_by("-version")[0]
     if latest.pk != template.pk:
         raise PlaybookError(
-            f"Version {latest.version} of this template is newer ({latest.get_approval_state_display()}); edit that one."
+            f"Version {latest.version} of this template is newer "
+            f"({latest.get_approval_state_display()}); edit that one."
         )
     changed = changed_values(template, changes)
     if not changed:

@@ -21,16 +21,29 @@ from tests.incidents.response.helpers import ready_playbook
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_url, login, responder, manager,
-                                                                     browser, dialogs):
+def test_a_crisis_is_worked_from_activation_to_published_statement(
+    page, live_url, login, responder, manager, browser, dialogs
+):
     ready_playbook()  # the active playbook for service_failure, suggested by the hint
     watch = WatchFactory(name="Acme Air", languages=["en"])
-    incident = IncidentFactory(watch=watch, title="Acme Air: volume spike", scenario=None,
-                               scenario_hint="service_failure", detected_at=timezone.now() - timedelta(minutes=90))
+    incident = IncidentFactory(
+        watch=watch,
+        title="Acme Air: volume spike",
+        scenario=None,
+        scenario_hint="service_failure",
+        detected_at=timezone.now() - timedelta(minutes=90),
+    )
     source = SourceFactory(watch=watch)
-    angry = MentionFactory(source=source, incident=incident, sentiment_label="negative", risk=0.9,
-                           author="@wściekły", text="Acme Air <script>alert(1)</script> znowu opóźnienie!",
-                           url="https://social.example/@w/1", published_at=timezone.now() - timedelta(minutes=80))
+    angry = MentionFactory(
+        source=source,
+        incident=incident,
+        sentiment_label="negative",
+        risk=0.9,
+        author="@wściekły",
+        text="Acme Air <script>alert(1)</script> znowu opóźnienie!",
+        url="https://social.example/@w/1",
+        published_at=timezone.now() - timedelta(minutes=80),
+    )
 
     # Responder: activate the suggested playbook in one click.
     login(page, responder)
@@ -79,8 +92,10 @@ def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_ur
     publish.locator("input[name=url]").fill("https://x.example/acmeair/status/42")
     publish.get_by_role("button", name="Mark published").click()
     page.wait_for_selector(f"#draft-{draft.pk}.draft-published")
-    assert page.locator(f"#draft-{draft.pk} a.published-link").get_attribute("href") == \
-        "https://x.example/acmeair/status/42"
+    assert (
+        page.locator(f"#draft-{draft.pk} a.published-link").get_attribute("href")
+        == "https://x.example/acmeair/status/42"
+    )
 
     # Response queue: the overdue mention (shown as text, never run) gets a reply; then evidence.
     row = page.locator(f"#mention-{angry.pk}")
@@ -97,7 +112,11 @@ def test_a_crisis_is_worked_from_activation_to_published_statement(page, live_ur
     assert page.locator("#evidence code.sha256").inner_text() == evidence.sha256
     draft.refresh_from_db()
     assert (draft.status, draft.author, draft.approver, draft.published_by) == (
-        "published", responder, manager, responder)
+        "published",
+        responder,
+        manager,
+        responder,
+    )
     assert draft.published_channel == "x" and "14:00 CET" in draft.body
     assert Reply.objects.get(mention=angry).replied_by == responder
     assert Task.objects.get(pk=task.pk).completed_by == responder
@@ -109,8 +128,14 @@ def test_a_folded_language_opens_and_its_draft_can_be_submitted(page, live_url, 
     playbook = ready_playbook()
     for language in ("pl", "id", "ms"):
         for kind in ("holding", "update"):
-            MessageTemplateFactory(playbook=playbook, kind=kind, language=language, approval_state="approved",
-                                   title=f"{kind} {language}", body=f"{kind} ({language}) about {{brand}}.")
+            MessageTemplateFactory(
+                playbook=playbook,
+                kind=kind,
+                language=language,
+                approval_state="approved",
+                title=f"{kind} {language}",
+                body=f"{kind} ({language}) about {{brand}}.",
+            )
     watch = WatchFactory(name="Acme Air", languages=["pl", "en", "tr", "id", "ms"])
     incident = IncidentFactory(watch=watch, scenario=playbook.scenario)
     playbook_activate(incident=incident, playbook=playbook, by=responder)

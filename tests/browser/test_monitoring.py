@@ -21,13 +21,18 @@ def test_a_manager_sets_up_a_feed_tunes_a_rule_and_backtests_it(page, live_url, 
     now = bucket_start(timezone.now())
     Bucket.objects.bulk_create(
         [Bucket(watch=watch, start=now - timedelta(days=3) + WIDTH * i, volume=1) for i in range(0, 480, 4)]
-        + [Bucket(watch=watch, start=now - timedelta(days=1) + WIDTH * i, volume=v) for i, v in enumerate([9, 14, 20])]
+        + [
+            Bucket(watch=watch, start=now - timedelta(days=1) + WIDTH * i, volume=v)
+            for i, v in enumerate([9, 14, 20])
+        ]
     )
 
     login(page, manager)
     page.goto(f"{live_url}/monitoring/")
     page.get_by_role("link", name="Acme Air").click()
-    page.locator("#volume-chart[data-rendered='289']").wait_for()  # Chart.js drew the buckets from json_script
+    page.locator(
+        "#volume-chart[data-rendered='289']"
+    ).wait_for()  # Chart.js drew the buckets from json_script
     page.get_by_role("link", name="Add source").click()
     page.select_option("#id_kind", "rss")
     page.get_by_role("button", name="Next").click()

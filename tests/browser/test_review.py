@@ -17,10 +17,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 SUMMARY = "Bagaj sistemi çöktü; <script>alert(1)</script> posts peaked at noon."
 
 
-def test_a_responder_reviews_and_a_manager_closes(page, live_url, login, responder, manager, browser, dialogs,
-                                                  tmp_path):
-    incident = IncidentFactory(title="Acme Air: lost luggage", detected_at=timezone.now() - timedelta(hours=2),
-                               first_signal_at=timezone.now() - timedelta(hours=2, minutes=20))
+def test_a_responder_reviews_and_a_manager_closes(
+    page, live_url, login, responder, manager, browser, dialogs, tmp_path
+):
+    incident = IncidentFactory(
+        title="Acme Air: lost luggage",
+        detected_at=timezone.now() - timedelta(hours=2),
+        first_signal_at=timezone.now() - timedelta(hours=2, minutes=20),
+    )
     incident_acknowledge(incident=incident, by=responder)
     playbook = PlaybookFactory(name="Service failure response")
     detail = f"{live_url}/incidents/{incident.pk}/"

@@ -33,9 +33,14 @@ def drill_incident() -> Incident:
     RuleFactory(watch=watch, kind="volume_spike", name="Volume spike", min_count=10, window_minutes=15)
     now = timezone.now()
     items = [
-        Item(external_id=f"drill-{n}", text=COMPLAINTS[n % len(COMPLAINTS)], author=f"@traveller{n % 7}",
-             author_reach=100 * n, url=f"https://social.example/@traveller{n % 7}/{n}",
-             published_at=now - timedelta(minutes=10) + timedelta(seconds=10 * n))
+        Item(
+            external_id=f"drill-{n}",
+            text=COMPLAINTS[n % len(COMPLAINTS)],
+            author=f"@traveller{n % 7}",
+            author_reach=100 * n,
+            url=f"https://social.example/@traveller{n % 7}/{n}",
+            published_at=now - timedelta(minutes=10) + timedelta(seconds=10 * n),
+        )
         for n in range(40)
     ]
     ingest_items(source=source, items=items)

@@ -55,8 +55,13 @@ def _protected():
 
 def test_the_walk_finds_the_core_pages():
     names = {p.values[0] for p in _all_urls()}
-    assert {"incidents:list", "incidents:detail", "incidents:transition", "team",
-            "crisisdesk:incident-acknowledge"} <= names
+    assert {
+        "incidents:list",
+        "incidents:detail",
+        "incidents:transition",
+        "team",
+        "crisisdesk:incident-acknowledge",
+    } <= names
 
 
 @pytest.mark.parametrize(("name", "url"), _protected())
@@ -68,7 +73,9 @@ def test_anonymous_is_sent_to_sign_in_or_refused(name, url):
             assert response.status_code in (401, 403), f"{method.upper()} {url}: {response.status_code}"
         elif response.status_code != 405:
             assert response.status_code == 302, f"{method.upper()} {url}: {response.status_code}"
-            assert response["Location"].startswith("/login/"), f"{method.upper()} {url} → {response['Location']}"
+            assert response["Location"].startswith("/login/"), (
+                f"{method.upper()} {url} → {response['Location']}"
+            )
 
 
 @pytest.fixture

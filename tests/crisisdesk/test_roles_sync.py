@@ -7,7 +7,10 @@ from crisisdesk.roles import ROLE_PERMISSIONS, sync_role_groups
 def test_every_role_group_holds_exactly_its_permissions(db):
     for role, names in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
-        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        held = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.select_related("content_type")
+        }
         assert held == set(names), role
 
 

@@ -61,7 +61,15 @@ def test_it_seeds_the_acme_air_watch_with_a_drill_replay_and_rules() -> None:
     get_connector("drill").validate_config(source.config)
 
     # One rule of each kind, with the detection defaults the CrisisLex benchmark is tuned with.
-    fields = ("name", "window_minutes", "baseline_hours", "min_count", "cooldown_minutes", "severity", "params")
+    fields = (
+        "name",
+        "window_minutes",
+        "baseline_hours",
+        "min_count",
+        "cooldown_minutes",
+        "severity",
+        "params",
+    )
     seeded = {rule.kind: [getattr(rule, f) for f in fields] for rule in Rule.objects.filter(watch=watch)}
     defaults = {rule.kind: [getattr(rule, f) for f in fields] for rule in default_rules_for(None)}
     assert set(seeded) == set(RuleKind.values)
@@ -122,7 +130,12 @@ def test_it_refuses_a_production_database_without_force(tmp_path) -> None:
         CRISISDESK_VAR_DIR=str(tmp_path),
     )
     done = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert done.returncode == 1
@@ -159,4 +172,6 @@ def test_the_drills_brand_posts_are_our_own_statements_not_chatter() -> None:
     own = Mention.objects.filter(watch=watch, is_own=True)
     assert own.count() == sum(1 for line in lines if line.data.get("author") == "@AcmeAir") > 0
     assert own.filter(text__startswith="[Acme Air] Yaşanan BT arızası için özür dileriz").exists()
-    assert sum(Bucket.objects.filter(watch=watch).values_list("volume", flat=True)) == len(items) - own.count()
+    assert (
+        sum(Bucket.objects.filter(watch=watch).values_list("volume", flat=True)) == len(items) - own.count()
+    )

@@ -16,9 +16,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Anything a developer's shell or CI may have set that would change the answer.
 SETTINGS_VARIABLES = (
-    "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "HTTPS", "ALLOWED_HOSTS",
-    "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD",
-    "BEHIND_PROXY", "STATICFILES_BACKEND", "STATIC_ROOT", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "HTTPS",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_PRELOAD",
+    "BEHIND_PROXY",
+    "STATICFILES_BACKEND",
+    "STATIC_ROOT",
+    "EMAIL_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
     # The browser tests' conftest sets this in the test process; no deployment may (async.E001).
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 )

@@ -36,7 +36,9 @@ def test_scoring_task_nudges_detection_for_each_touched_watch(django_capture_on_
 
 
 @pytest.mark.django_db
-def test_scoring_task_re_enqueues_itself_while_a_flood_remains(django_capture_on_commit_callbacks, monkeypatch):
+def test_scoring_task_re_enqueues_itself_while_a_flood_remains(
+    django_capture_on_commit_callbacks, monkeypatch
+):
     monkeypatch.setattr(tasks, "SCORE_BATCHES_PER_RUN", 1)
     monkeypatch.setattr(rescore, "DEFAULT_BATCH", 2)
     MentionFactory.create_batch(3, source=SourceFactory())
@@ -80,8 +82,16 @@ def test_sweep_re_nudges_what_a_lost_message_left_behind(django_capture_on_commi
     old = timezone.now() - timedelta(minutes=2)
     MentionFactory(source=SourceFactory(watch=watch), fetched_at=old)
     rule = RuleFactory(watch=watch)
-    signal = Signal.objects.create(rule=rule, watch=watch, detected_at=old, window_start=old, window_end=old,
-                                   observed=1, expected=1, severity=3)
+    signal = Signal.objects.create(
+        rule=rule,
+        watch=watch,
+        detected_at=old,
+        window_start=old,
+        window_end=old,
+        observed=1,
+        expected=1,
+        severity=3,
+    )
     Bucket.objects.create(watch=watch, start=timezone.now() - timedelta(minutes=3), volume=1)
     with django_capture_on_commit_callbacks() as captured:
         nudged = tasks.sweep()
@@ -104,8 +114,11 @@ def test_sweep_leaves_fresh_work_to_its_own_message(django_capture_on_commit_cal
 @pytest.mark.django_db
 def test_poll_due_sources_sends_one_message_per_due_source():
     due = SourceFactory(kind="rss", config={"url": "http://127.0.0.1:9/feed"}, next_poll_at=timezone.now())
-    SourceFactory(kind="rss", config={"url": "http://127.0.0.1:9/feed"},
-                  next_poll_at=timezone.now() + timedelta(hours=1))
+    SourceFactory(
+        kind="rss",
+        config={"url": "http://127.0.0.1:9/feed"},
+        next_poll_at=timezone.now() + timedelta(hours=1),
+    )
     with mock.patch("monitoring.nudges.enqueue_now") as send:
         assert tasks.poll_due_sources() == 1
     send.assert_called_once_with("monitoring.tasks.poll_source", due.pk)
@@ -115,7 +128,9 @@ def test_beat_runs_polling_heartbeats_and_the_sweeper_and_routes_match():
     from django.conf import settings
 
     assert {e["task"] for e in BEAT.values()} == {
-        "monitoring.tasks.poll_due_sources", "monitoring.tasks.check_source_heartbeats", "monitoring.tasks.sweep",
+        "monitoring.tasks.poll_due_sources",
+        "monitoring.tasks.check_source_heartbeats",
+        "monitoring.tasks.sweep",
     }
     assert BEAT["sweep"]["schedule"] == 30.0 and BEAT["poll-due-sources"]["schedule"] == 10.0
     routes = settings.CELERY_TASK_ROUTES

@@ -135,4 +135,3 @@ def test_it_refuses_a_member_who_may_not_manage_playbooks(request, playbook, per
         with pytest.raises(PermissionDenied, match="may not change playbooks"):
             write()
     assert Playbook.objects.count() == 1 and playbook.roles.count() == 1 and actions() == []
-

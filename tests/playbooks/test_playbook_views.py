@@ -158,9 +158,10 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client_for, viewer, djan
 def test_a_refused_edit_shows_why_and_keeps_the_form(client_for, manager):
     draft = PlaybookFactory(status=PlaybookStatus.DRAFT)
     CrisisRoleFactory(playbook=draft, name="Legal counsel")
-    response = client_for(manager).post(reverse("playbooks:role_add", args=[draft.pk]), {"name": "Legal counsel"})
+    response = client_for(manager).post(
+        reverse("playbooks:role_add", args=[draft.pk]), {"name": "Legal counsel"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "already has a role named “Legal counsel”" in page and 'value="Legal counsel"' in page
     assert draft.roles.count() == 1
-

@@ -47,7 +47,9 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
-def serve(script: Script | Answer = (200, {}, b"ok"), *, host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
+def serve(
+    script: Script | Answer = (200, {}, b"ok"), *, host: str = "127.0.0.1", port: int = 0
+) -> LoopbackServer:
     """Start a server on ``host:port`` answering every GET/POST with ``script``."""
     server: LoopbackServer
     answer_with: Script = script if callable(script) else (lambda _handler: script)

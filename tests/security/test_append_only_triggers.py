@@ -21,8 +21,10 @@ from tests.incidents.notifications.receiver import make_channel
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="the append-only triggers are PostgreSQL's (CI runs the suite on it)"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the append-only triggers are PostgreSQL's (CI runs the suite on it)",
+    ),
     pytest.mark.django_db,
 ]
 
@@ -42,8 +44,13 @@ def refused(statement):
 def mention():
     watch = WatchFactory(name="Acme Air")
     incident = IncidentFactory(watch=watch)
-    return MentionFactory(source=SourceFactory(watch=watch), watch=watch, incident=incident,
-                          text="Acme Air lost my bag", author="traveller")
+    return MentionFactory(
+        source=SourceFactory(watch=watch),
+        watch=watch,
+        incident=incident,
+        text="Acme Air lost my bag",
+        author="traveller",
+    )
 
 
 # --- Mentions ---------------------------------------------------------------------------------------
@@ -61,9 +68,18 @@ def test_a_mentions_content_cannot_change(mention):
 
 def test_scoring_and_attaching_still_update_a_mention(mention):
     rows = Mention.objects.filter(pk=mention.pk)
-    assert not refused(lambda: rows.update(language="en", sentiment=-0.8, sentiment_label="negative", risk=0.9,
-                                           crisis_terms=["lost"], scenario_hint="viral_complaint",
-                                           state=MentionState.SCORED, scored_at=timezone.now()))
+    assert not refused(
+        lambda: rows.update(
+            language="en",
+            sentiment=-0.8,
+            sentiment_label="negative",
+            risk=0.9,
+            crisis_terms=["lost"],
+            scenario_hint="viral_complaint",
+            state=MentionState.SCORED,
+            scored_at=timezone.now(),
+        )
+    )
     assert not refused(lambda: rows.update(incident=None))
     fresh = Mention.objects.get(pk=mention.pk)
     fresh.state = MentionState.NEW
@@ -98,8 +114,9 @@ def test_evidence_cannot_be_rewritten_or_deleted(mention, responder):
 def test_the_timeline_cannot_be_rewritten_or_deleted_but_a_deleted_signal_is_unlinked(mention):
     rule = RuleFactory(watch=mention.watch)
     now = timezone.now()
-    signal = Signal.objects.create(rule=rule, watch=mention.watch, window_start=now, window_end=now,
-                                   observed=30, expected=2, severity=2)
+    signal = Signal.objects.create(
+        rule=rule, watch=mention.watch, window_start=now, window_end=now, observed=30, expected=2, severity=2
+    )
     event = timeline_add(incident=mention.incident, kind="signal", text="Volume spike", signal=signal)
     rows = TimelineEvent.objects.filter(pk=event.pk)
     assert refused(lambda: rows.update(text="Nothing happened"))
@@ -124,8 +141,9 @@ def test_the_audit_trail_cannot_be_rewritten_or_deleted(mention):
 @pytest.fixture
 def delivery(mention):
     channel = make_channel(kind="webhook", url="https://hooks.example.com/x")
-    return NotificationDelivery.objects.create(channel=channel, incident=mention.incident, event="opened",
-                                               payload={"title": "Acme Air"})
+    return NotificationDelivery.objects.create(
+        channel=channel, incident=mention.incident, event="opened", payload={"title": "Acme Air"}
+    )
 
 
 def test_retries_move_a_delivery_but_what_was_sent_where_stays(delivery):
@@ -149,13 +167,25 @@ def test_the_delivery_log_and_so_its_channel_are_never_deleted(delivery):
 
 
 def test_an_approved_or_published_draft_keeps_its_words(mention, responder, manager):
-    approved = Draft.objects.create(incident=mention.incident, body="We are looking into it.", author=responder,
-                                    approver=manager, status=DraftStatus.APPROVED)
-    published = Draft.objects.create(incident=mention.incident, body="We are sorry.", author=responder,
-                                     approver=manager, status=DraftStatus.PUBLISHED)
+    approved = Draft.objects.create(
+        incident=mention.incident,
+        body="We are looking into it.",
+        author=responder,
+        approver=manager,
+        status=DraftStatus.APPROVED,
+    )
+    published = Draft.objects.create(
+        incident=mention.incident,
+        body="We are sorry.",
+        author=responder,
+        approver=manager,
+        status=DraftStatus.PUBLISHED,
+    )
     assert refused(lambda: Draft.objects.filter(pk=approved.pk).update(body="We did nothing wrong."))
     assert refused(lambda: Draft.objects.filter(pk=published.pk).update(title="Changed after publishing"))
-    assert refused(lambda: Draft.objects.filter(pk=published.pk).update(body="x", status=DraftStatus.IN_REVIEW))
+    assert refused(
+        lambda: Draft.objects.filter(pk=published.pk).update(body="x", status=DraftStatus.IN_REVIEW)
+    )
 
     edited = draft_edit(draft=approved, by=responder, body="We are looking into it, with the airport.")
     assert edited.status == DraftStatus.IN_REVIEW  # the legitimate edit: back to review, same UPDATE

@@ -140,7 +140,8 @@ def test_a_request_to_loopback_is_refused_before_it_is_sent(nothing_allowed, ser
 
 
 @pytest.mark.parametrize(
-    "url", ["http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://localhost/", "http://[::ffff:7f00:1]/"]
+    "url",
+    ["http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://localhost/", "http://[::ffff:7f00:1]/"],
 )
 def test_odd_spellings_of_loopback_are_judged_by_the_address_they_reach(nothing_allowed, url):
     with pytest.raises(outbound.OutboundRefused, match=r"refused: the address is loopback"):
@@ -165,7 +166,10 @@ def test_a_name_with_one_private_answer_among_public_ones_is_refused(nothing_all
     def getaddrinfo(host, port, *args, **kwargs):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in ("1.1.1.1", "127.0.0.1")]
 
-    with mock.patch("socket.getaddrinfo", getaddrinfo), pytest.raises(outbound.OutboundRefused, match="loopback"):
+    with (
+        mock.patch("socket.getaddrinfo", getaddrinfo),
+        pytest.raises(outbound.OutboundRefused, match="loopback"),
+    ):
         get("http://mixed.example.com/")
 
 
@@ -268,8 +272,13 @@ def test_a_server_dripping_its_answer_is_cut_off_at_the_deadline(settings):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8123/admin/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/",
-     "http://[::ffff:10.0.0.1]/", "https://10.1.2.3/hook"],
+    [
+        "http://127.0.0.1:8123/admin/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:10.0.0.1]/",
+        "https://10.1.2.3/hook",
+    ],
 )
 def test_a_literal_private_url_is_refused_at_config_time(nothing_allowed, url):
     problem = outbound.url_refusal(url)
@@ -279,7 +288,9 @@ def test_a_literal_private_url_is_refused_at_config_time(nothing_allowed, url):
 
 def test_config_time_judges_a_name_by_what_it_resolves_to(nothing_allowed):
     with fake_dns({"intranet.example.com": ["192.168.7.7"], "public.example.com": ["93.184.215.14"]}):
-        assert "private (intranet.example.com → 192.168.7.7)" in outbound.url_refusal("https://intranet.example.com/feed")
+        assert "private (intranet.example.com → 192.168.7.7)" in outbound.url_refusal(
+            "https://intranet.example.com/feed"
+        )
         assert outbound.url_refusal("https://public.example.com/feed") is None
 
 
@@ -294,7 +305,9 @@ def test_a_name_that_does_not_resolve_now_is_left_to_the_connect_time_check(noth
 def test_the_rss_source_form_refuses_a_private_feed_url(nothing_allowed, manager):
     watch = WatchFactory()
     with pytest.raises(ValidationError) as raised:
-        source_create(watch=watch, by=manager, kind="rss", name="Local", config={"url": "http://127.0.0.1:8123/admin/"})
+        source_create(
+            watch=watch, by=manager, kind="rss", name="Local", config={"url": "http://127.0.0.1:8123/admin/"}
+        )
     assert "loopback" in " ".join(raised.value.message_dict["url"])
     with fake_dns({"alerts.example.com": ["10.0.0.9"]}), pytest.raises(ValidationError) as raised:
         get_connector("rss").validate_config({"url": "https://alerts.example.com/feed"})
@@ -312,8 +325,9 @@ def test_connector_base_urls_are_refused_at_config_time(nothing_allowed):
 
 @pytest.mark.django_db
 def test_the_channel_form_refuses_a_private_webhook(nothing_allowed):
-    form = ChannelForm({"name": "Intranet", "kind": "webhook", "url": "http://10.0.0.5/hook", "min_severity": 4,
-                        "tier": 1})
+    form = ChannelForm(
+        {"name": "Intranet", "kind": "webhook", "url": "http://10.0.0.5/hook", "min_severity": 4, "tier": 1}
+    )
     assert not form.is_valid()
     assert "private" in form.errors["url"][0]
     assert CHANNELS["slack"].validate_config({"url": "https://hooks.slack.com/services/T/B/X"})["url"]
@@ -324,9 +338,15 @@ def test_the_channel_form_refuses_a_private_webhook(nothing_allowed):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["rss", "hackernews"])
-def test_a_source_polling_a_private_address_fails_permanently_and_says_why(nothing_allowed, recorded_server, kind):
+def test_a_source_polling_a_private_address_fails_permanently_and_says_why(
+    nothing_allowed, recorded_server, kind
+):
     # Stored without the form (a factory, an old row): the poll refuses it, before any request.
-    config = {"url": recorded_server.url + "/admin/"} if kind == "rss" else {"query": "acme", "base_url": recorded_server.url}
+    config = (
+        {"url": recorded_server.url + "/admin/"}
+        if kind == "rss"
+        else {"query": "acme", "base_url": recorded_server.url}
+    )
     source = SourceFactory(kind=kind, config=config, poll_interval=60)
     outcome = poll_source(source_id=source.pk)
     source.refresh_from_db()
@@ -337,7 +357,10 @@ def test_a_source_polling_a_private_address_fails_permanently_and_says_why(nothi
 
 
 def test_a_fetch_refused_at_connect_time_is_a_permanent_source_error(nothing_allowed, recorded_server):
-    with http.http_client() as client, pytest.raises(PermanentError, match=r"^feed: refused: the address is loopback"):
+    with (
+        http.http_client() as client,
+        pytest.raises(PermanentError, match=r"^feed: refused: the address is loopback"),
+    ):
         http.request(client, "GET", recorded_server.url + "/admin/", what="feed")
     assert recorded_server.requests == []
 

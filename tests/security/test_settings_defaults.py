@@ -47,8 +47,11 @@ def test_a_laptop_allows_loopback_and_shows_the_api_docs(tmp_path):
 
 def test_the_doors_are_set_from_the_environment(tmp_path):
     env = production_env(tmp_path)
-    env.update(OUTBOUND_ALLOWED_NETWORKS="10.20.0.0/16, 192.168.5.7", AXES_COOLOFF_MINUTES="0",
-               AXES_FAILURE_LIMIT="3")
+    env.update(
+        OUTBOUND_ALLOWED_NETWORKS="10.20.0.0/16, 192.168.5.7",
+        AXES_COOLOFF_MINUTES="0",
+        AXES_FAILURE_LIMIT="3",
+    )
     values = _with(env)
     assert values["allowed"] == ["10.20.0.0/16", "192.168.5.7/32"]
     assert values["cooloff"] is None and values["failure_limit"] == 3  # locked until an admin resets

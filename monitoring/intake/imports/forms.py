@@ -15,11 +15,15 @@ IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 class ImportUploadForm(forms.Form):
     source = forms.ModelChoiceField(
-        queryset=Source.objects.none(), required=False, label="Import source",
+        queryset=Source.objects.none(),
+        required=False,
+        label="Import source",
         help_text="The import source the mentions go into.",
     )
     new_for_watch = forms.ModelChoiceField(
-        queryset=Watch.objects.order_by("name"), required=False, label="…or create one for watch",
+        queryset=Watch.objects.order_by("name"),
+        required=False,
+        label="…or create one for watch",
         help_text="Creates a “CSV / JSON import” source on this watch (or uses its existing one).",
     )
     file = forms.FileField(help_text="A .csv, .tsv, .json, .jsonl or .ndjson export (up to 50 MB).")

@@ -11,7 +11,9 @@ from monitoring.models import Source, SourceKind
 
 def import_sources() -> QuerySet[Source]:
     """Import sources a manager may upload into, by watch and name."""
-    return Source.objects.filter(kind=SourceKind.IMPORT).select_related("watch").order_by("watch__name", "name")
+    return (
+        Source.objects.filter(kind=SourceKind.IMPORT).select_related("watch").order_by("watch__name", "name")
+    )
 
 
 def upload_source(status: dict[str, Any]) -> Source | None:

@@ -84,14 +84,22 @@ def import_upload_store(*, source: Source, fileobj: IO[bytes], filename: str, by
     import_status_write(
         upload_id,
         {
-            "id": upload_id, "source_id": source.pk, "watch_id": source.watch_id, "filename": filename[:200],
-            "by_id": getattr(by, "pk", None), "state": "queued", "done": 0, "total": None,
+            "id": upload_id,
+            "source_id": source.pk,
+            "watch_id": source.watch_id,
+            "filename": filename[:200],
+            "by_id": getattr(by, "pk", None),
+            "state": "queued",
+            "done": 0,
+            "total": None,
             "created_at": timezone.now().isoformat(),
         },
     )
     with transaction.atomic():
         audit_record(
-            actor=by, action="source.import_uploaded", target=source,
+            actor=by,
+            action="source.import_uploaded",
+            target=source,
             after={"upload": upload_id, "filename": filename[:200]},
         )
         nudges.import_upload(upload_id)
@@ -121,15 +129,23 @@ def import_upload_run(*, upload_id: str) -> dict[str, Any] | None:
         if source is None:
             raise ValidationError({"source": "The import source was deleted."})
         with data_path.open("rb") as handle:
-            result = import_file(source=source, fileobj=handle, filename=status["filename"], on_progress=progress, by=by)
+            result = import_file(
+                source=source, fileobj=handle, filename=status["filename"], on_progress=progress, by=by
+            )
     except ValidationError as error:
         status.update(state="failed", message="; ".join(error.messages))
     except FileNotFoundError:
         status.update(state="failed", message="The uploaded file is gone; upload it again.")
     else:
         status.update(
-            state="done", done=result.rows, total=result.rows, rows=result.rows, created=result.created,
-            duplicates=result.duplicates, dropped=result.dropped, error_count=result.error_count,
+            state="done",
+            done=result.rows,
+            total=result.rows,
+            rows=result.rows,
+            created=result.created,
+            duplicates=result.duplicates,
+            dropped=result.dropped,
+            error_count=result.error_count,
             errors=[
                 {"row": error.row, "field": error.field, "message": error.message}
                 for error in result.errors[:UPLOAD_ERRORS_SHOWN]
@@ -173,5 +189,6 @@ def import_source_for(*, watch: Watch, by: Member) -> Source:
     source = Source.objects.filter(watch=watch, kind=SourceKind.IMPORT).order_by("id").first()
     if source is not None:
         return source
-    return source_create(watch=watch, by=by, kind=SourceKind.IMPORT, name="CSV / JSON import", config={}, poll_interval=300)
-
+    return source_create(
+        watch=watch, by=by, kind=SourceKind.IMPORT, name="CSV / JSON import", config={}, poll_interval=300
+    )

@@ -26,7 +26,9 @@ def import_upload(request: MemberRequest) -> HttpResponse:
         )
         upload = form.cleaned_data["file"]
         try:
-            upload_id = services.import_upload_store(source=source, fileobj=upload, filename=upload.name, by=request.user)
+            upload_id = services.import_upload_store(
+                source=source, fileobj=upload, filename=upload.name, by=request.user
+            )
         except ValidationError as error:
             form.add_error("file", error.messages)
         else:
@@ -44,7 +46,9 @@ def import_status(request: MemberRequest, upload_id: str) -> HttpResponse:
     source = selectors.upload_source(status)
     total = status.get("total") or 0
     context = {
-        "status": status, "source": source, "upload_id": upload_id,
+        "status": status,
+        "source": source,
+        "upload_id": upload_id,
         "percent": int(100 * status.get("done", 0) / total) if total else None,
         "finished": status["state"] in ("done", "failed"),
         "stalled": services.import_upload_stalled(status),

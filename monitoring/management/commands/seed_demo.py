@@ -90,12 +90,18 @@ def seed_watch() -> tuple[Watch, bool]:
     watch, created = Watch.objects.get_or_create(name=DEMO_WATCH, defaults=defaults)
     if created:
         audit_record(
-            actor=None, action="demo.watch_created", target=watch,
-            after=snapshot(watch, ["name", "include_terms", "languages", "own_accounts", "default_scenario_id"]),
+            actor=None,
+            action="demo.watch_created",
+            target=watch,
+            after=snapshot(
+                watch, ["name", "include_terms", "languages", "own_accounts", "default_scenario_id"]
+            ),
         )
     elif not watch.own_accounts:  # a demo seeded before watches listed their own accounts
         audited_update(
-            instance=watch, by=None, action="demo.watch_own_accounts",
+            instance=watch,
+            by=None,
+            action="demo.watch_own_accounts",
             changes={"own_accounts": DEMO_WATCH_FIELDS["own_accounts"]},
         )
     return watch, created
@@ -117,8 +123,12 @@ def seed_rules(watch: Watch) -> list[str]:
     for rule in rules:
         rule.save()
         audit_record(
-            actor=None, action="demo.rule_created", target=rule,
-            after=snapshot(rule, ["kind", "name", "window_minutes", "min_count", "cooldown_minutes", "params"]),
+            actor=None,
+            action="demo.rule_created",
+            target=rule,
+            after=snapshot(
+                rule, ["kind", "name", "window_minutes", "min_count", "cooldown_minutes", "params"]
+            ),
         )
     return [rule.name for rule in rules]
 
@@ -170,7 +180,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--reset-drill", action="store_true",
+            "--reset-drill",
+            action="store_true",
             help="Restart the Acme Air drill: resolve its open incident, rewind the replay, clear cooldowns.",
         )
         parser.add_argument(

@@ -32,11 +32,21 @@ def trail(responder, manager):
         incident_acknowledge(incident=incident, by=responder)
     with time_machine.travel(DAY + timedelta(days=2), tick=False):
         watch = WatchFactory(name="Acme Air")
-        audit_record(actor=manager, action="watch.updated", target=watch,
-                     before={"include_terms": ["acme"]}, after={"include_terms": ["acme", "acme air"]})
+        audit_record(
+            actor=manager,
+            action="watch.updated",
+            target=watch,
+            before={"include_terms": ["acme"]},
+            after={"include_terms": ["acme", "acme air"]},
+        )
     with time_machine.travel(DAY + timedelta(days=4), tick=False):
-        audit_record(actor=None, action="source.health", target=watch,
-                     before={"health": "ok"}, after={"health": "failing", "last_error": "<script>alert(1)</script>"})
+        audit_record(
+            actor=None,
+            action="source.health",
+            target=watch,
+            before={"health": "ok"},
+            after={"health": "failing", "last_error": "<script>alert(1)</script>"},
+        )
     return incident, watch
 
 
@@ -110,20 +120,28 @@ def test_it_pages_through_long_trails_keeping_the_filters(admin_member, manager,
     assert len(rows(second)) == 5 and not set(rows(first)) & set(rows(second))
 
 
-def test_the_page_costs_the_same_queries_however_many_rows(admin_member, manager, client_for,
-                                                           django_assert_max_num_queries):
+def test_the_page_costs_the_same_queries_however_many_rows(
+    admin_member, manager, client_for, django_assert_max_num_queries
+):
     watch = WatchFactory()
     for n in range(PAGE_SIZE):
-        audit_record(actor=manager if n % 2 else admin_member, action="watch.updated", target=watch, after={"n": n})
+        audit_record(
+            actor=manager if n % 2 else admin_member, action="watch.updated", target=watch, after={"n": n}
+        )
     client = client_for(admin_member)
     with django_assert_max_num_queries(9):
         assert client.get(URL).status_code == 200
 
 
 def test_the_diff_puts_changes_first_and_marks_added_and_removed_fields():
-    diff = audit_diff({"status": "detected", "owner": 3, "gone": "x"}, {"status": "acknowledged", "owner": 3, "note": ["a"]})
+    diff = audit_diff(
+        {"status": "detected", "owner": 3, "gone": "x"}, {"status": "acknowledged", "owner": 3, "note": ["a"]}
+    )
     assert [(row.field, row.state) for row in diff] == [
-        ("status", "changed"), ("note", "added"), ("gone", "removed"), ("owner", "same"),
+        ("status", "changed"),
+        ("note", "added"),
+        ("gone", "removed"),
+        ("owner", "same"),
     ]
     assert diff[1].after == '["a"]' and diff[0].before == "detected"
     assert audit_diff({}, {"x": None})[0].after == "∅"

@@ -32,8 +32,9 @@ class TestPage:
 
     def test_the_generated_password_is_shown_once(self, client_for, admin_member):
         client = client_for(admin_member)
-        response = client.post(reverse("team-member-add"),
-                               {"username": "siti", "email": "siti@example.com", "role": "responder"})
+        response = client.post(
+            reverse("team-member-add"), {"username": "siti", "email": "siti@example.com", "role": "responder"}
+        )
         assert response.status_code == 302
         first = client.get(reverse("team")).content.decode()
         assert "Initial password for siti" in first
@@ -45,7 +46,8 @@ class TestPage:
 
     def test_add_form_errors_name_the_field(self, client_for, admin_member):
         response = client_for(admin_member).post(
-            reverse("team-member-add"), {"username": "bad name!", "role": "responder"}, follow=True)
+            reverse("team-member-add"), {"username": "bad name!", "role": "responder"}, follow=True
+        )
         assert "username:" in response.content.decode()
         assert not User.objects.filter(username="bad name!").exists()
 
@@ -55,7 +57,9 @@ class TestPage:
         assert user_role(User.objects.get(pk=viewer.pk)) == "responder"
         client.post(reverse("team-member-active", args=[viewer.pk]), {"is_active": "0"})
         assert not User.objects.get(pk=viewer.pk).is_active
-        response = client.post(reverse("team-member-active", args=[admin_member.pk]), {"is_active": "0"}, follow=True)
+        response = client.post(
+            reverse("team-member-active", args=[admin_member.pk]), {"is_active": "0"}, follow=True
+        )
         assert "cannot deactivate yourself" in response.content.decode()
         assert User.objects.get(pk=admin_member.pk).is_active
 

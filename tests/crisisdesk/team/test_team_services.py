@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 class TestServices:
     def test_adding_a_member_with_a_generated_password(self, admin_member):
-        member, password = member_create(username="ayu", email="ayu@example.com", role="responder", by=admin_member)
+        member, password = member_create(
+            username="ayu", email="ayu@example.com", role="responder", by=admin_member
+        )
         assert password and member.check_password(password)
         assert user_role(member) == "responder"
         audit = AuditRecord.objects.get(action="team.member.add")
@@ -24,8 +26,9 @@ class TestServices:
         assert password not in str(audit.after)
 
     def test_adding_a_member_with_a_chosen_password(self, admin_member):
-        member, generated = member_create(username="kasia", email="", role="viewer", by=admin_member,
-                                          password="Lato-nad-morzem-2026")
+        member, generated = member_create(
+            username="kasia", email="", role="viewer", by=admin_member, password="Lato-nad-morzem-2026"
+        )
         assert generated is None and member.check_password("Lato-nad-morzem-2026")
 
     def test_a_weak_password_or_taken_username_is_refused(self, admin_member, responder):
@@ -81,7 +84,9 @@ class TestServices:
 
     def test_deactivation_is_recorded_and_refuses_sign_in(self, admin_member, responder):
         member_set_active(member=responder, is_active=False, by=admin_member)
-        assert AuditRecord.objects.filter(action="team.member.deactivate", object_id=str(responder.pk)).exists()
+        assert AuditRecord.objects.filter(
+            action="team.member.deactivate", object_id=str(responder.pk)
+        ).exists()
         from tests.conftest import PASSWORD
 
         assert not Client().login(username=responder.username, password=PASSWORD)

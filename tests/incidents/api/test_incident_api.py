@@ -34,9 +34,14 @@ def test_it_lists_open_incidents_with_counts(viewer):
     assert row["watch"] == incident.watch.name
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"status": "bogus"}, "status"), ({"severity": "high"}, "severity"), ({"watch": "acme"}, "watch"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "bogus"}, "status"),
+        ({"severity": "high"}, "severity"),
+        ({"watch": "acme"}, "watch"),
+    ],
+)
 def test_bad_filters_are_a_400_naming_the_field(viewer, params, field):
     response = api_for(viewer).get(url("incident-list"), params)
     assert response.status_code == 400
@@ -92,7 +97,9 @@ def test_transition_validates_its_payload(responder):
     assert response.status_code == 400 and "to_status" in response.json()
     response = client.post(url("incident-transition", incident.pk), {}, format="json")
     assert response.status_code == 400 and "to_status" in response.json()
-    response = client.post(url("incident-transition", incident.pk), "not json", content_type="application/json")
+    response = client.post(
+        url("incident-transition", incident.pk), "not json", content_type="application/json"
+    )
     assert response.status_code == 400
 
 
@@ -103,7 +110,9 @@ def test_a_manager_closes_through_the_api(responder, manager):
     incident_acknowledge(incident=incident, by=responder)
     incident_resolve(incident=incident, by=responder)
     Review.objects.create(incident=incident, summary="Reviewed")
-    response = api_for(manager).post(url("incident-transition", incident.pk), {"to_status": "closed"}, format="json")
+    response = api_for(manager).post(
+        url("incident-transition", incident.pk), {"to_status": "closed"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["closed_by"] == manager.username
 
 

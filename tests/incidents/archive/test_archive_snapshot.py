@@ -34,9 +34,13 @@ def test_a_mention_committed_mid_export_is_not_half_in_the_archive(responder, ma
         def ingest() -> None:
             try:
                 Mention.objects.create(
-                    source=archived.mentions[0].source, watch=incident.watch, incident=incident,
-                    external_id="arrived-mid-export", text="Yeni şikâyet", published_at=archived.mentions[0].published_at,
-                )  # fmt: skip
+                    source=archived.mentions[0].source,
+                    watch=incident.watch,
+                    incident=incident,
+                    external_id="arrived-mid-export",
+                    text="Yeni şikâyet",
+                    published_at=archived.mentions[0].published_at,
+                )
             finally:
                 connection.close()
 

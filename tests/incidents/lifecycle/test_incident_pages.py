@@ -26,9 +26,16 @@ def make_signal(incident, **summary):
     rule = RuleFactory(watch=incident.watch, name="Volume spike")
     now = timezone.now()
     return Signal.objects.create(
-        rule=rule, watch=incident.watch, window_start=now - timedelta(minutes=15), window_end=now,
-        observed=42, expected=3.5, severity=2, incident=incident,
-        reason="Same watch; incident open since 10:00.", summary=summary,
+        rule=rule,
+        watch=incident.watch,
+        window_start=now - timedelta(minutes=15),
+        window_end=now,
+        observed=42,
+        expected=3.5,
+        severity=2,
+        incident=incident,
+        reason="Same watch; incident open since 10:00.",
+        summary=summary,
     )
 
 
@@ -79,8 +86,12 @@ class TestList:
         a = IncidentFactory(severity=1)
         b = IncidentFactory(severity=3)
         client = client_for(viewer)
-        assert [i.pk for i in client.get(reverse("incidents:list"), {"severity": 1}).context["incidents"]] == [a.pk]
-        assert [i.pk for i in client.get(reverse("incidents:list"), {"watch": b.watch.pk}).context["incidents"]] == [b.pk]
+        assert [
+            i.pk for i in client.get(reverse("incidents:list"), {"severity": 1}).context["incidents"]
+        ] == [a.pk]
+        assert [
+            i.pk for i in client.get(reverse("incidents:list"), {"watch": b.watch.pk}).context["incidents"]
+        ] == [b.pk]
         # Nonsense filters fall back to the defaults instead of failing.
         assert client.get(reverse("incidents:list"), {"severity": "x", "status": "?"}).status_code == 200
 
@@ -91,7 +102,9 @@ class TestList:
         assert "Fresh one" in html
         assert "<html" not in html and "<tr" in html
 
-    def test_its_query_count_does_not_grow_with_incidents(self, client_for, viewer, django_assert_max_num_queries):
+    def test_its_query_count_does_not_grow_with_incidents(
+        self, client_for, viewer, django_assert_max_num_queries
+    ):
         client = client_for(viewer)
         busy_incident()
         one = count_queries(client, reverse("incidents:list"))
@@ -111,8 +124,12 @@ class TestList:
 class TestDetail:
     def test_it_groups_the_timeline_by_phase(self, client_for, responder):
         incident = IncidentFactory()
-        timeline_add(incident=incident, kind="mention", text="Early grumbling",
-                     at=incident.detected_at - timedelta(minutes=30))
+        timeline_add(
+            incident=incident,
+            kind="mention",
+            text="Early grumbling",
+            at=incident.detected_at - timedelta(minutes=30),
+        )
         incident_acknowledge(incident=incident, by=responder)
         incident_resolve(incident=incident, by=responder, note="Fixed")
         response = client_for(responder).get(reverse("incidents:detail", args=[incident.pk]))
@@ -125,23 +142,45 @@ class TestDetail:
     def test_it_explains_the_signals(self, client_for, viewer):
         incident = IncidentFactory()
         make_signal(
-            incident, top_terms=[["refund", 12], ["scam", 7]], top_authors=["@loud"],
+            incident,
+            top_terms=[["refund", 12], ["scam", 7]],
+            top_authors=["@loud"],
             samples=[{"text": "They stole my money", "author": "@loud", "url": "https://example.com/p/1"}],
             sentiment_mix={"negative": 30, "neutral": 5},
         )
         html = client_for(viewer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-        for expected in ("Same watch; incident open since 10:00.", "refund (12)", "scam (7)", "@loud",
-                         "They stole my money", "https://example.com/p/1", "<strong>42</strong> observed",
-                         "<strong>3.5</strong> expected", "negative 30"):
+        for expected in (
+            "Same watch; incident open since 10:00.",
+            "refund (12)",
+            "scam (7)",
+            "@loud",
+            "They stole my money",
+            "https://example.com/p/1",
+            "<strong>42</strong> observed",
+            "<strong>3.5</strong> expected",
+            "negative 30",
+        ):
             assert expected in html
 
     def test_it_shows_mentions_as_text_and_links_only_http(self, client_for, viewer):
         incident = IncidentFactory()
         source = SourceFactory(watch=incident.watch)
-        MentionFactory(source=source, incident=incident, text=SCRIPT, author=AUTHOR,
-                       url="javascript:alert(1)", author_reach=12500, language="tr", sentiment_label="negative")
-        MentionFactory(source=source, incident=incident, text="Zażółć gęślą jaźń — çok kötü hizmet",
-                       url="https://social.example/@a/1")
+        MentionFactory(
+            source=source,
+            incident=incident,
+            text=SCRIPT,
+            author=AUTHOR,
+            url="javascript:alert(1)",
+            author_reach=12500,
+            language="tr",
+            sentiment_label="negative",
+        )
+        MentionFactory(
+            source=source,
+            incident=incident,
+            text="Zażółć gęślą jaźń — çok kötü hizmet",
+            url="https://social.example/@a/1",
+        )
         html = client_for(viewer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
         assert SCRIPT not in html and AUTHOR not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -178,8 +217,16 @@ class TestDetail:
             MentionFactory(source=source, incident=busy_more)
             timeline_add(incident=busy_more, kind="note", text="more", actor=responder)
         make_signal_again = RuleFactory(watch=busy_more.watch)
-        Signal.objects.create(rule=make_signal_again, watch=busy_more.watch, window_start=timezone.now(),
-                              window_end=timezone.now(), observed=1, expected=1, severity=3, incident=busy_more)
+        Signal.objects.create(
+            rule=make_signal_again,
+            watch=busy_more.watch,
+            window_start=timezone.now(),
+            window_end=timezone.now(),
+            observed=1,
+            expected=1,
+            severity=3,
+            incident=busy_more,
+        )
         assert count_queries(client, url) == few
         # 10 for the page itself, 1 for notification deliveries, 6 for the response panels (playbook,
         # tasks, roles, drafts, queue, evidence) and 1 for the review: a constant, whatever the size.
@@ -194,8 +241,9 @@ class TestActions:
     def test_a_responder_acknowledges_from_the_page(self, client_for, responder):
         incident = IncidentFactory()
         client = client_for(responder)
-        response = client.post(reverse("incidents:transition", args=[incident.pk]),
-                               {"to_status": "acknowledged", "note": ""})
+        response = client.post(
+            reverse("incidents:transition", args=[incident.pk]), {"to_status": "acknowledged", "note": ""}
+        )
         assert response.status_code == 302 and response.url == reverse("incidents:detail", args=[incident.pk])
         incident.refresh_from_db()
         assert incident.status == Status.ACKNOWLEDGED and incident.acknowledged_by == responder
@@ -205,9 +253,11 @@ class TestActions:
     def test_it_refuses_a_viewer(self, client_for, viewer):
         incident = IncidentFactory()
         client = client_for(viewer)
-        for name, data in (("transition", {"to_status": "acknowledged"}),
-                           ("severity", {"severity": 1, "reason": "x"}),
-                           ("owner", {"owner": ""})):
+        for name, data in (
+            ("transition", {"to_status": "acknowledged"}),
+            ("severity", {"severity": 1, "reason": "x"}),
+            ("owner", {"owner": ""}),
+        ):
             assert client.post(reverse(f"incidents:{name}", args=[incident.pk]), data).status_code == 403
         incident.refresh_from_db()
         assert incident.status == Status.DETECTED and incident.severity == 3
@@ -217,29 +267,36 @@ class TestActions:
         incident = IncidentFactory()
         incident_acknowledge(incident=incident, by=responder)
         incident_resolve(incident=incident, by=responder)
-        response = client_for(responder).post(reverse("incidents:transition", args=[incident.pk]),
-                                              {"to_status": "closed"})
+        response = client_for(responder).post(
+            reverse("incidents:transition", args=[incident.pk]), {"to_status": "closed"}
+        )
         assert response.status_code == 403
         assert Incident.objects.get(pk=incident.pk).status == Status.RESOLVED
 
     def test_an_invalid_move_is_a_message_not_an_error(self, client_for, responder):
         incident = IncidentFactory()
         client = client_for(responder)
-        response = client.post(reverse("incidents:transition", args=[incident.pk]),
-                               {"to_status": "monitoring"}, follow=True)
+        response = client.post(
+            reverse("incidents:transition", args=[incident.pk]), {"to_status": "monitoring"}, follow=True
+        )
         assert response.status_code == 200
         assert "cannot be moved to monitoring" in response.content.decode()
-        bad = client.post(reverse("incidents:transition", args=[incident.pk]), {"to_status": "nope"}, follow=True)
+        bad = client.post(
+            reverse("incidents:transition", args=[incident.pk]), {"to_status": "nope"}, follow=True
+        )
         assert "to_status" in bad.content.decode()
 
     def test_severity_needs_a_reason_on_the_page(self, client_for, responder):
         incident = IncidentFactory(severity=3)
         client = client_for(responder)
-        response = client.post(reverse("incidents:severity", args=[incident.pk]),
-                               {"severity": 1, "reason": ""}, follow=True)
+        response = client.post(
+            reverse("incidents:severity", args=[incident.pk]), {"severity": 1, "reason": ""}, follow=True
+        )
         assert "reason" in response.content.decode()
         assert Incident.objects.get(pk=incident.pk).severity == 3
-        client.post(reverse("incidents:severity", args=[incident.pk]), {"severity": 1, "reason": "TV coverage"})
+        client.post(
+            reverse("incidents:severity", args=[incident.pk]), {"severity": 1, "reason": "TV coverage"}
+        )
         assert Incident.objects.get(pk=incident.pk).severity == 1
 
     def test_setting_the_owner_on_the_page(self, client_for, responder, responder2, viewer):
@@ -248,11 +305,14 @@ class TestActions:
         client.post(reverse("incidents:owner", args=[incident.pk]), {"owner": responder2.pk})
         assert Incident.objects.get(pk=incident.pk).owner == responder2
         # A viewer is not offered and not accepted as owner.
-        response = client.post(reverse("incidents:owner", args=[incident.pk]), {"owner": viewer.pk}, follow=True)
+        response = client.post(
+            reverse("incidents:owner", args=[incident.pk]), {"owner": viewer.pk}, follow=True
+        )
         assert "owner" in response.content.decode()
         assert Incident.objects.get(pk=incident.pk).owner == responder2
 
     def test_get_on_an_action_is_refused(self, client_for, responder):
         incident = IncidentFactory()
-        assert client_for(responder).get(reverse("incidents:transition", args=[incident.pk])).status_code == 405
-
+        assert (
+            client_for(responder).get(reverse("incidents:transition", args=[incident.pk])).status_code == 405
+        )

@@ -27,19 +27,33 @@ from tests.factories import (
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
-def make_signal(watch, *, severity=3, minutes_ago=0, n=4, hint="service_failure", rule_name="Volume spike") -> Signal:
+def make_signal(
+    watch, *, severity=3, minutes_ago=0, n=4, hint="service_failure", rule_name="Volume spike"
+) -> Signal:
     now = timezone.now()
     rule = RuleFactory(watch=watch, name=rule_name)
     source = SourceFactory(watch=watch)
     signal = Signal.objects.create(
-        rule=rule, watch=watch, detected_at=now - timedelta(seconds=5), window_start=now - timedelta(minutes=15 + minutes_ago),
-        window_end=now - timedelta(minutes=minutes_ago), observed=40, expected=2, severity=severity,
+        rule=rule,
+        watch=watch,
+        detected_at=now - timedelta(seconds=5),
+        window_start=now - timedelta(minutes=15 + minutes_ago),
+        window_end=now - timedelta(minutes=minutes_ago),
+        observed=40,
+        expected=2,
+        severity=severity,
         summary={"top_terms": ["outage"]},
     )
     mentions = [
         MentionFactory(
-            source=source, text=f"Acme Air check-in down again #{i}", published_at=now - timedelta(minutes=10 - i),
-            state="scored", sentiment=-0.2 * i, risk=0.1 * i, author_reach=50_000 * i, scenario_hint=hint,
+            source=source,
+            text=f"Acme Air check-in down again #{i}",
+            published_at=now - timedelta(minutes=10 - i),
+            state="scored",
+            sentiment=-0.2 * i,
+            risk=0.1 * i,
+            author_reach=50_000 * i,
+            scenario_hint=hint,
         )
         for i in range(n)
     ]
@@ -132,7 +146,9 @@ def test_without_a_matching_scenario_row_the_title_still_says_what_happened():
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (two real connections racing on the partial unique index)")
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs PostgreSQL (two real connections racing on the partial unique index)"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_signals_racing_open_one_incident_and_both_attach():
     watch = WatchFactory()

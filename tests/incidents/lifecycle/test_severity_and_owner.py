@@ -24,7 +24,9 @@ def test_raising_the_severity_records_the_reason(responder):
     sent = []
     incident_event.connect(receiver := lambda sender, **kw: sent.append(kw["event"]))
     try:
-        incident_change_severity(incident=incident, severity=1, reason="National press picked it up", by=responder)
+        incident_change_severity(
+            incident=incident, severity=1, reason="National press picked it up", by=responder
+        )
     finally:
         incident_event.disconnect(receiver)
     incident.refresh_from_db()

@@ -78,23 +78,33 @@ def test_the_whole_happy_path_records_every_timestamp(responder, manager, events
     assert incident.resolved_by == responder and incident.closed_by == manager
     kinds = list(TimelineEvent.objects.filter(incident=incident).values_list("kind", "phase"))
     assert kinds == [
-        ("status:acknowledged", "during"), ("status:responding", "during"), ("status:monitoring", "during"),
-        ("status:resolved", "post"), ("status:closed", "post"),
+        ("status:acknowledged", "during"),
+        ("status:responding", "during"),
+        ("status:monitoring", "during"),
+        ("status:resolved", "post"),
+        ("status:closed", "post"),
     ]
     assert "Review done" in TimelineEvent.objects.get(kind="status:closed").text
     assert [e for _, e, _ in events] == [
-        "acknowledged", "status:responding", "status:monitoring", "status:resolved", "status:closed"
+        "acknowledged",
+        "status:responding",
+        "status:monitoring",
+        "status:resolved",
+        "status:closed",
     ]
 
 
-@pytest.mark.parametrize(("path", "target"), [
-    ((), Status.RESPONDING),
-    ((), Status.RESOLVED),
-    ((), Status.CLOSED),
-    ((Status.ACKNOWLEDGED,), Status.MONITORING),
-    ((Status.ACKNOWLEDGED,), Status.DETECTED),
-    ((Status.ACKNOWLEDGED, Status.RESOLVED), Status.MONITORING),
-])
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ((), Status.RESPONDING),
+        ((), Status.RESOLVED),
+        ((), Status.CLOSED),
+        ((Status.ACKNOWLEDGED,), Status.MONITORING),
+        ((Status.ACKNOWLEDGED,), Status.DETECTED),
+        ((Status.ACKNOWLEDGED, Status.RESOLVED), Status.MONITORING),
+    ],
+)
 def test_it_refuses_moves_outside_the_graph(responder, manager, path, target):
     incident = walk(IncidentFactory(), responder, *path)
     before = incident.status
@@ -178,7 +188,9 @@ def test_reopen_is_refused_when_the_watch_has_another_open_incident(responder):
 
 def test_closing_asks_the_blockers_hook(responder, manager, monkeypatch):
     incident = walk(IncidentFactory(), responder, Status.ACKNOWLEDGED, Status.RESOLVED)
-    monkeypatch.setattr("incidents.lifecycle.services.closing_blockers", lambda inc: ["Write the review first."])
+    monkeypatch.setattr(
+        "incidents.lifecycle.services.closing_blockers", lambda inc: ["Write the review first."]
+    )
     with pytest.raises(TransitionError, match="Write the review first"):
         incident_transition(incident=incident, to_status=Status.CLOSED, by=manager)
     assert Incident.objects.get(pk=incident.pk).status == Status.RESOLVED

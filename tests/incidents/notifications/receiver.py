@@ -68,8 +68,15 @@ def start_receiver() -> Receiver:
 
 
 def make_channel(
-    *, name: str = "Crisis room", kind: str = "webhook", url: str = "", addresses: list[str] | None = None,
-    min_severity: int = 4, tier: int = 1, watches: list[Any] | None = None, is_active: bool = True,
+    *,
+    name: str = "Crisis room",
+    kind: str = "webhook",
+    url: str = "",
+    addresses: list[str] | None = None,
+    min_severity: int = 4,
+    tier: int = 1,
+    watches: list[Any] | None = None,
+    is_active: bool = True,
     escalate_after_minutes: int | None = None,
 ) -> NotificationChannel:
     config: dict[str, Any] = {"addresses": addresses} if kind == "email" else {"url": url}

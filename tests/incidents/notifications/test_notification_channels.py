@@ -170,7 +170,11 @@ def test_a_newline_in_the_title_cannot_inject_mail_headers(payload, settings):
         ("slack", {"url": "javascript:alert(1)"}, "url"),
         ("teams", {"url": "ftp://example.com/hook"}, "url"),
         ("webhook", {}, "url"),
-        ("webhook", {"url": "https://hooks.example.com/x", "escalate_after_minutes": "soon"}, "escalate_after_minutes"),
+        (
+            "webhook",
+            {"url": "https://hooks.example.com/x", "escalate_after_minutes": "soon"},
+            "escalate_after_minutes",
+        ),
         ("email", {"addresses": "desk@example.com\nnot-an-address"}, "addresses"),
         ("email", {"addresses": []}, "addresses"),
     ],
@@ -185,8 +189,9 @@ def test_config_validation_cleans_good_input():
     cleaned = CHANNELS["email"].validate_config({"addresses": "a@example.com, b@example.com;a@example.com"})
     assert cleaned["addresses"] == ["a@example.com", "b@example.com"]
     assert cleaned["escalate_after_minutes"] == 15
-    cleaned = CHANNELS["slack"].validate_config({"url": " https://hooks.slack.com/services/T/B/X ",
-                                                  "escalate_after_minutes": "30"})
+    cleaned = CHANNELS["slack"].validate_config(
+        {"url": " https://hooks.slack.com/services/T/B/X ", "escalate_after_minutes": "30"}
+    )
     assert cleaned == {"url": "https://hooks.slack.com/services/T/B/X", "escalate_after_minutes": 30}
 
 

@@ -49,7 +49,9 @@ def test_it_escalates_after_the_delay_and_only_once(tiers, start):
     assert event.phase == "during" and "tier 2" in event.text and event.data["from_tier"] == 1
     audit = AuditRecord.objects.get(action="incident.escalate", object_id=str(incident.pk))
     assert audit.before == {"escalation_tier": 1} and audit.after == {"escalation_tier": 2}
-    told = set(NotificationDelivery.objects.filter(event="escalated-tier-2").values_list("channel__name", flat=True))
+    told = set(
+        NotificationDelivery.objects.filter(event="escalated-tier-2").values_list("channel__name", flat=True)
+    )
     assert told == {"responders", "managers"}
 
 

@@ -32,7 +32,9 @@ def test_it_sends_anonymous_visitors_to_login(client):
 
 
 @pytest.mark.parametrize("persona", ["viewer", "responder"])
-@pytest.mark.parametrize("url_name", ["notification_channels", "notification_channel_create", "notification_deliveries"])
+@pytest.mark.parametrize(
+    "url_name", ["notification_channels", "notification_channel_create", "notification_deliveries"]
+)
 def test_it_refuses_members_who_do_not_manage_notifications(request, client_for, persona, url_name):
     client = client_for(request.getfixturevalue(persona))
     assert client.get(reverse(f"incidents:{url_name}")).status_code == 403
@@ -54,15 +56,25 @@ def test_the_nav_shows_notifications_to_managers_only(client_for, manager, respo
 
 def test_a_manager_adds_a_slack_channel(client_for, manager):
     acme = WatchFactory(name="Acme Air")
-    response = client_for(manager).post(CREATE_URL, {
-        "name": "#crisis-room", "kind": "slack", "url": "https://hooks.slack.com/services/T0/B0/XYZ",
-        "min_severity": "2", "tier": "1", "watches": [acme.pk],
-    })
+    response = client_for(manager).post(
+        CREATE_URL,
+        {
+            "name": "#crisis-room",
+            "kind": "slack",
+            "url": "https://hooks.slack.com/services/T0/B0/XYZ",
+            "min_severity": "2",
+            "tier": "1",
+            "watches": [acme.pk],
+        },
+    )
     channel = NotificationChannel.objects.get(name="#crisis-room")
     assert response.status_code == 302
     assert response["Location"] == reverse("incidents:notification_channel_edit", args=[channel.pk])
     assert channel.kind == "slack" and channel.min_severity == 2 and list(channel.watches.all()) == [acme]
-    assert channel.config == {"url": "https://hooks.slack.com/services/T0/B0/XYZ", "escalate_after_minutes": 15}
+    assert channel.config == {
+        "url": "https://hooks.slack.com/services/T0/B0/XYZ",
+        "escalate_after_minutes": 15,
+    }
     audit = AuditRecord.objects.get(action="notification_channel.create")
     assert audit.actor == manager and audit.after["watches"] == [acme.pk]
 
@@ -72,7 +84,11 @@ def test_a_manager_adds_a_slack_channel(client_for, manager):
     [
         ({"kind": "slack", "url": "javascript:alert(1)"}, "url", "http:// or https://"),
         ({"kind": "webhook", "url": ""}, "url", "A webhook URL is required"),
-        ({"kind": "email", "addresses": "desk@example.com\nnope"}, "addresses", "Not a valid email address: nope"),
+        (
+            {"kind": "email", "addresses": "desk@example.com\nnope"},
+            "addresses",
+            "Not a valid email address: nope",
+        ),
     ],
 )
 def test_bad_config_is_refused_naming_the_field(client_for, manager, data, field, message):
@@ -84,9 +100,16 @@ def test_bad_config_is_refused_naming_the_field(client_for, manager, data, field
 
 def test_a_duplicate_name_is_refused(client_for, manager):
     make_channel(name="Desk", url="https://hooks.example.com/x")
-    response = client_for(manager).post(CREATE_URL, {
-        "name": "desk", "kind": "webhook", "url": "https://hooks.example.com/y", "min_severity": "4", "tier": "1",
-    })
+    response = client_for(manager).post(
+        CREATE_URL,
+        {
+            "name": "desk",
+            "kind": "webhook",
+            "url": "https://hooks.example.com/y",
+            "min_severity": "4",
+            "tier": "1",
+        },
+    )
     assert "already has this name" in str(response.context["form"].errors["name"])
 
 
@@ -95,17 +118,26 @@ def test_a_manager_edits_and_deactivates_a_channel(client_for, manager):
     client = client_for(manager)
     edit_url = reverse("incidents:notification_channel_edit", args=[channel.pk])
     assert "a@example.com" in client.get(edit_url).content.decode()
-    response = client.post(edit_url, {
-        "name": "Desk", "kind": "webhook",  # the kind is fixed: this is ignored
-        "addresses": "b@example.com, c@example.com", "min_severity": "3", "tier": "2",
-        "escalate_after_minutes": "20", "is_active": "on",
-    })
+    response = client.post(
+        edit_url,
+        {
+            "name": "Desk",
+            "kind": "webhook",  # the kind is fixed: this is ignored
+            "addresses": "b@example.com, c@example.com",
+            "min_severity": "3",
+            "tier": "2",
+            "escalate_after_minutes": "20",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     channel.refresh_from_db()
     assert channel.kind == "email" and channel.tier == 2
     assert channel.config == {"addresses": ["b@example.com", "c@example.com"], "escalate_after_minutes": 20}
 
-    response = client.post(reverse("incidents:notification_channel_set_active", args=[channel.pk]), {"active": "0"})
+    response = client.post(
+        reverse("incidents:notification_channel_set_active", args=[channel.pk]), {"active": "0"}
+    )
     assert response.status_code == 302
     channel.refresh_from_db()
     assert not channel.is_active
@@ -136,7 +168,9 @@ def test_the_webhook_secret_is_shown_and_can_be_rotated(client_for, manager):
     channel = make_channel(kind="webhook", url="https://hooks.example.com/x")
     client = client_for(manager)
     old = channel.secret
-    assert old in client.get(reverse("incidents:notification_channel_edit", args=[channel.pk])).content.decode()
+    assert (
+        old in client.get(reverse("incidents:notification_channel_edit", args=[channel.pk])).content.decode()
+    )
     client.post(reverse("incidents:notification_channel_rotate_secret", args=[channel.pk]))
     channel.refresh_from_db()
     assert channel.secret != old
@@ -152,15 +186,25 @@ def _deliveries(count: int) -> list[NotificationDelivery]:
     channel = make_channel(kind="webhook", url="https://hooks.example.com/x")
     rows = []
     for n in range(count):
-        incident = IncidentFactory(watch=WatchFactory(name=f"Watch {n}"), title=f"<script>alert({n})</script>")
-        rows.append(NotificationDelivery.objects.create(
-            channel=channel, incident=incident, event="opened", status=DeliveryStatus.FAILED, attempts=1,
-            last_error="HTTP 400 from https://hooks.example.com: <b>bad</b>",
-        ))
+        incident = IncidentFactory(
+            watch=WatchFactory(name=f"Watch {n}"), title=f"<script>alert({n})</script>"
+        )
+        rows.append(
+            NotificationDelivery.objects.create(
+                channel=channel,
+                incident=incident,
+                event="opened",
+                status=DeliveryStatus.FAILED,
+                attempts=1,
+                last_error="HTTP 400 from https://hooks.example.com: <b>bad</b>",
+            )
+        )
     return rows
 
 
-def test_the_delivery_log_shows_status_attempts_and_errors_escaped(client_for, manager, django_assert_max_num_queries):
+def test_the_delivery_log_shows_status_attempts_and_errors_escaped(
+    client_for, manager, django_assert_max_num_queries
+):
     _deliveries(12)
     client = client_for(manager)
     with django_assert_max_num_queries(8):

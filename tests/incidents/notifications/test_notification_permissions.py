@@ -19,25 +19,45 @@ URL = "https://hooks.slack.com/services/T0/B0/XYZ"
 def test_channel_management_refuses_a_responder(responder):
     channel = make_channel(kind="slack", url=URL)
     with pytest.raises(PermissionDenied):
-        services.channel_create(name="Other room", kind="slack", config={"url": URL}, min_severity=4, tier=1,
-                                watches=[], by=responder)
+        services.channel_create(
+            name="Other room",
+            kind="slack",
+            config={"url": URL},
+            min_severity=4,
+            tier=1,
+            watches=[],
+            by=responder,
+        )
     with pytest.raises(PermissionDenied):
-        services.channel_update(channel=channel, name="Renamed", config={"url": URL}, min_severity=1, tier=2,
-                                watches=[], is_active=True, by=responder)
+        services.channel_update(
+            channel=channel,
+            name="Renamed",
+            config={"url": URL},
+            min_severity=1,
+            tier=2,
+            watches=[],
+            is_active=True,
+            by=responder,
+        )
     with pytest.raises(PermissionDenied):
         services.channel_set_active(channel=channel, is_active=False, by=responder)
     with pytest.raises(PermissionDenied):
         services.channel_rotate_secret(channel=channel, by=responder)
     with pytest.raises(PermissionDenied):
         services.channel_send_test(channel=channel, by=responder)
-    assert list(NotificationChannel.objects.values_list("name", "is_active", "tier")) == [("Crisis room", True, 1)]
+    assert list(NotificationChannel.objects.values_list("name", "is_active", "tier")) == [
+        ("Crisis room", True, 1)
+    ]
     assert not AuditRecord.objects.exists()
 
 
 def test_a_responder_cannot_retry_a_failed_delivery(responder):
     failed = NotificationDelivery.objects.create(
-        channel=make_channel(kind="slack", url=URL), incident=IncidentFactory(), event="opened",
-        status=DeliveryStatus.FAILED, attempts=6,
+        channel=make_channel(kind="slack", url=URL),
+        incident=IncidentFactory(),
+        event="opened",
+        status=DeliveryStatus.FAILED,
+        attempts=6,
     )
     with pytest.raises(PermissionDenied):
         delivery.delivery_retry(delivery=failed, by=responder)
@@ -46,7 +66,8 @@ def test_a_responder_cannot_retry_a_failed_delivery(responder):
 
 
 def test_a_manager_manages_channels(manager):
-    channel = services.channel_create(name="Crisis room", kind="slack", config={"url": URL}, min_severity=4,
-                                      tier=1, watches=[], by=manager)
+    channel = services.channel_create(
+        name="Crisis room", kind="slack", config={"url": URL}, min_severity=4, tier=1, watches=[], by=manager
+    )
     services.channel_set_active(channel=channel, is_active=False, by=manager)
     assert NotificationChannel.objects.get(pk=channel.pk).is_active is False

@@ -23,8 +23,12 @@ pytestmark = pytest.mark.django_db
 
 def test_it_snapshots_tasks_roles_and_approved_templates(responder):
     playbook = ready_playbook()
-    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), title="Acme Air: volume spike", public_summary="Flights delayed at WAW",
-                               scenario=playbook.scenario)
+    incident = IncidentFactory(
+        watch=WatchFactory(name="Acme Air"),
+        title="Acme Air: volume spike",
+        public_summary="Flights delayed at WAW",
+        scenario=playbook.scenario,
+    )
     before = timezone.now()
     playbook_activate(incident=incident, playbook=playbook, by=responder)
     after = timezone.now()
@@ -33,7 +37,9 @@ def test_it_snapshots_tasks_roles_and_approved_templates(responder):
     assert incident.playbook == playbook
     tasks = {t.title: t for t in Task.objects.filter(incident=incident)}
     assert set(tasks) == {"Confirm the facts", "Publish a holding statement", "Write the review"}
-    assert before + timedelta(minutes=15) <= tasks["Confirm the facts"].due_at <= after + timedelta(minutes=15)
+    assert (
+        before + timedelta(minutes=15) <= tasks["Confirm the facts"].due_at <= after + timedelta(minutes=15)
+    )
     assert tasks["Publish a holding statement"].role_name == "Spokesperson"
     assert tasks["Write the review"].due_at is None and tasks["Write the review"].phase == "post"
 
@@ -52,7 +58,10 @@ def test_it_snapshots_tasks_roles_and_approved_templates(responder):
     event = TimelineEvent.objects.get(incident=incident, kind="playbook:activated")
     assert event.actor == responder and "3 task(s), 2 crisis role(s), 2 draft(s)" in event.text
     audit = AuditRecord.objects.get(action="incident.playbook.activated", object_id=str(incident.pk))
-    assert audit.after["playbook"] == playbook.pk and audit.before == {"playbook": None, "scenario": playbook.scenario_id}
+    assert audit.after["playbook"] == playbook.pk and audit.before == {
+        "playbook": None,
+        "scenario": playbook.scenario_id,
+    }
 
 
 def test_later_playbook_edits_never_rewrite_the_incident(responder):
@@ -71,7 +80,9 @@ def test_later_playbook_edits_never_rewrite_the_incident(responder):
 
 def test_it_only_takes_the_watch_languages_when_the_watch_names_some(responder):
     playbook = ready_playbook()
-    incident = IncidentFactory(watch=WatchFactory(name="Türk Hava", languages=["tr"]), scenario=playbook.scenario)
+    incident = IncidentFactory(
+        watch=WatchFactory(name="Türk Hava", languages=["tr"]), scenario=playbook.scenario
+    )
     playbook_activate(incident=incident, playbook=playbook, by=responder)
     assert list(Draft.objects.filter(incident=incident).values_list("language", flat=True)) == ["tr"]
 
@@ -169,14 +180,21 @@ def test_one_click_activation_from_the_page(responder, client_for):
     page = client.get(f"/incidents/{incident.pk}/")
     assert "Confirm the facts" in page.content.decode()
 
-    again = client.post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": playbook.pk}, follow=True)
+    again = client.post(
+        f"/incidents/{incident.pk}/playbook/activate/", {"playbook": playbook.pk}, follow=True
+    )
     assert "cannot be activated twice" in again.content.decode()
 
 
 def test_the_activation_endpoint_refuses_a_viewer_and_names_a_bad_field(viewer, responder, client_for):
     incident = IncidentFactory()
-    assert client_for(viewer).post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": 1}).status_code == 403
-    page = client_for(responder).post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": "x"}, follow=True)
+    assert (
+        client_for(viewer).post(f"/incidents/{incident.pk}/playbook/activate/", {"playbook": 1}).status_code
+        == 403
+    )
+    page = client_for(responder).post(
+        f"/incidents/{incident.pk}/playbook/activate/", {"playbook": "x"}, follow=True
+    )
     assert "playbook:" in page.content.decode().lower()
 
 
@@ -193,7 +211,9 @@ def test_only_someone_who_can_activate_is_told_to_pick_a_playbook(viewer, respon
     assert 'id="id_activate_playbook"' not in as_viewer
 
 
-def test_the_empty_evidence_panel_points_only_a_responder_at_the_capture_button(viewer, responder, client_for):
+def test_the_empty_evidence_panel_points_only_a_responder_at_the_capture_button(
+    viewer, responder, client_for
+):
     incident = IncidentFactory()
 
     as_responder = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()

@@ -49,10 +49,15 @@ def test_a_viewer_cannot_hold_or_hand_out_a_role(incident, responder, viewer, cl
         crisis_role_assign(assignment=lead, user=viewer, by=responder)
     with pytest.raises(PermissionDenied):
         crisis_role_assign(assignment=lead, user=responder, by=viewer)
-    assert client_for(viewer).post(
-        f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": responder.pk}
-    ).status_code == 403
-    page = client_for(responder).post(f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": viewer.pk}, follow=True)
+    assert (
+        client_for(viewer)
+        .post(f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": responder.pk})
+        .status_code
+        == 403
+    )
+    page = client_for(responder).post(
+        f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": viewer.pk}, follow=True
+    )
     assert "user:" in page.content.decode().lower()
     lead.refresh_from_db()
     assert lead.user is None
@@ -60,8 +65,10 @@ def test_a_viewer_cannot_hold_or_hand_out_a_role(incident, responder, viewer, cl
 
 def test_the_side_panel_shows_roles_with_responsibilities(incident, responder, responder2, client_for):
     lead = RoleAssignment.objects.get(incident=incident, role_name="Incident lead")
-    response = client_for(responder).post(f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": responder2.pk})
+    response = client_for(responder).post(
+        f"/incidents/{incident.pk}/roles/{lead.pk}/", {"user": responder2.pk}
+    )
     assert response.status_code == 302
     html = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
-    roles_html = html[html.index('id="crisis-roles"'):]
+    roles_html = html[html.index('id="crisis-roles"') :]
     assert "Runs the response." in roles_html and responder2.username in roles_html

@@ -70,8 +70,12 @@ def test_the_page_groups_by_phase_and_highlights_overdue(incident, responder, cl
         due_at=timezone.now() - timedelta(minutes=1)
     )
     html = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
-    tasks_html = html[html.index('id="tasks"'):html.index('id="drafts"')]
-    assert tasks_html.index("Pre-crisis") < tasks_html.index("During the crisis") < tasks_html.index("Post-crisis")
+    tasks_html = html[html.index('id="tasks"') : html.index('id="drafts"')]
+    assert (
+        tasks_html.index("Pre-crisis")
+        < tasks_html.index("During the crisis")
+        < tasks_html.index("Post-crisis")
+    )
     overdue = Task.objects.get(incident=incident, title="Confirm the facts")
     assert f'class="task is-overdue" id="task-{overdue.pk}"' in tasks_html
     assert "overdue since" in tasks_html
@@ -92,4 +96,7 @@ def test_done_through_the_page(incident, responder, client_for):
 def test_a_task_of_another_incident_is_not_found(incident, responder, client_for):
     other = IncidentFactory()
     task = Task.objects.filter(incident=incident).first()
-    assert client_for(responder).post(f"/incidents/{other.pk}/tasks/{task.pk}/", {"done": "1"}).status_code == 404
+    assert (
+        client_for(responder).post(f"/incidents/{other.pk}/tasks/{task.pk}/", {"done": "1"}).status_code
+        == 404
+    )

@@ -29,8 +29,14 @@ def incident(responder):
     for language in WATCH_LANGUAGES:
         for kind in ("holding", "update"):
             if (kind, language) not in {("holding", "en"), ("holding", "tr")}:  # ready_playbook has those
-                MessageTemplateFactory(playbook=playbook, kind=kind, language=language, approval_state="approved",
-                                       title=f"{kind} {language}", body=f"{kind} in {language} about {{brand}}.")
+                MessageTemplateFactory(
+                    playbook=playbook,
+                    kind=kind,
+                    language=language,
+                    approval_state="approved",
+                    title=f"{kind} {language}",
+                    body=f"{kind} in {language} about {{brand}}.",
+                )
     watch = WatchFactory(name="Acme Air", languages=WATCH_LANGUAGES)
     incident = IncidentFactory(watch=watch, scenario=playbook.scenario, public_summary="check-in problems")
     playbook_activate(incident=incident, playbook=playbook, by=responder)
@@ -97,8 +103,13 @@ def test_the_panel_folds_untouched_languages_and_names_each_group(incident, resp
 def test_the_header_shows_when_the_crisis_began_before_the_first_signal(responder, client_for):
     now = timezone.now().replace(second=0, microsecond=0)
     incident = IncidentFactory(first_signal_at=now - timedelta(minutes=5), detected_at=now)
-    timeline_add(incident=incident, kind="buildup_started", phase=Phase.PRE, at=now - timedelta(minutes=47),
-                 text="First mention of the build-up")
+    timeline_add(
+        incident=incident,
+        kind="buildup_started",
+        phase=Phase.PRE,
+        at=now - timedelta(minutes=47),
+        text="First mention of the build-up",
+    )
 
     html = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
 
@@ -116,11 +127,18 @@ def test_the_header_does_not_repeat_the_first_signal_as_the_start(responder, cli
     assert "Crisis began" not in html and "First signal</dt>" in html
 
 
-def test_the_header_shows_one_time_when_the_crisis_began_in_the_minute_of_the_first_signal(responder, client_for):
+def test_the_header_shows_one_time_when_the_crisis_began_in_the_minute_of_the_first_signal(
+    responder, client_for
+):
     now = timezone.now().replace(second=30, microsecond=0)
     incident = IncidentFactory(first_signal_at=now, detected_at=now)
-    timeline_add(incident=incident, kind="buildup_started", phase=Phase.PRE, at=now - timedelta(seconds=20),
-                 text="First mention of the build-up")
+    timeline_add(
+        incident=incident,
+        kind="buildup_started",
+        phase=Phase.PRE,
+        at=now - timedelta(seconds=20),
+        text="First mention of the build-up",
+    )
 
     html = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
 

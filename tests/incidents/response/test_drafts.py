@@ -34,8 +34,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def incident(responder):
     playbook = ready_playbook()
-    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"), scenario=playbook.scenario,
-                               public_summary="delays to flights from Warsaw")
+    incident = IncidentFactory(
+        watch=WatchFactory(name="Acme Air"),
+        scenario=playbook.scenario,
+        public_summary="delays to flights from Warsaw",
+    )
     playbook_activate(incident=incident, playbook=playbook, by=responder)
     return incident
 
@@ -59,13 +62,19 @@ def test_the_whole_journey_records_who_and_when(holding, responder, manager, res
     assert holding.status == "published" and holding.author == responder and holding.approver == manager
     assert holding.published_by == responder2 and holding.published_channel == "x"
     assert holding.published_url == "https://x.example/acme/status/1" and holding.published_at
-    kinds = list(TimelineEvent.objects.filter(incident=holding.incident, kind__startswith="draft:")
-                 .values_list("kind", flat=True))
+    kinds = list(
+        TimelineEvent.objects.filter(incident=holding.incident, kind__startswith="draft:").values_list(
+            "kind", flat=True
+        )
+    )
     assert kinds == ["draft:edited", "draft:submitted", "draft:approved", "draft:published"]
     published = TimelineEvent.objects.get(incident=holding.incident, kind="draft:published")
     assert published.links == ["https://x.example/acme/status/1"] and published.actor == responder2
-    actions = set(AuditRecord.objects.filter(object_id=str(holding.pk), object_type="incidents.draft")
-                  .values_list("action", flat=True))
+    actions = set(
+        AuditRecord.objects.filter(object_id=str(holding.pk), object_type="incidents.draft").values_list(
+            "action", flat=True
+        )
+    )
     assert actions == {"draft.edited", "draft.submitted", "draft.approved", "draft.published"}
 
 
@@ -147,8 +156,11 @@ def test_publishing_takes_only_http_links(holding, responder, manager, url, clie
     with pytest.raises(ValidationError) as exc:
         draft_publish(draft=holding, by=responder, channel="x", url=url)
     assert "url" in exc.value.message_dict
-    page = client_for(responder).post(f"/incidents/{holding.incident_id}/drafts/{holding.pk}/publish/",
-                                      {"channel": "x", "url": url}, follow=True)
+    page = client_for(responder).post(
+        f"/incidents/{holding.incident_id}/drafts/{holding.pk}/publish/",
+        {"channel": "x", "url": url},
+        follow=True,
+    )
     assert "Link to the published message: Enter an http(s) link." in page.content.decode()
     holding.refresh_from_db()
     assert holding.status == "approved"
@@ -156,20 +168,35 @@ def test_publishing_takes_only_http_links(holding, responder, manager, url, clie
 
 def test_write_edit_submit_approve_and_publish_through_the_pages(incident, responder, manager, client_for):
     client = client_for(responder)
-    response = client.post(f"/incidents/{incident.pk}/drafts/new/", {
-        "kind": "update", "language": "pl", "channel": "facebook", "title": "Aktualizacja",
-        "body": "Loty z Warszawy są opóźnione. Następna informacja o 14:00.",
-    })
+    response = client.post(
+        f"/incidents/{incident.pk}/drafts/new/",
+        {
+            "kind": "update",
+            "language": "pl",
+            "channel": "facebook",
+            "title": "Aktualizacja",
+            "body": "Loty z Warszawy są opóźnione. Następna informacja o 14:00.",
+        },
+    )
     assert response.status_code == 302
     draft = Draft.objects.get(incident=incident, kind="update")
     assert response.url.endswith(f"#draft-{draft.pk}") and draft.author == responder
-    client.post(f"/incidents/{incident.pk}/drafts/{draft.pk}/edit/", {
-        "kind": "update", "language": "pl", "channel": "facebook", "title": "Aktualizacja 2", "body": draft.body,
-    })
+    client.post(
+        f"/incidents/{incident.pk}/drafts/{draft.pk}/edit/",
+        {
+            "kind": "update",
+            "language": "pl",
+            "channel": "facebook",
+            "title": "Aktualizacja 2",
+            "body": draft.body,
+        },
+    )
     client.post(f"/incidents/{incident.pk}/drafts/{draft.pk}/submit/")
     client_for(manager).post(f"/incidents/{incident.pk}/drafts/{draft.pk}/approve/")
-    client.post(f"/incidents/{incident.pk}/drafts/{draft.pk}/publish/",
-                {"channel": "facebook", "url": "https://facebook.example/acme/posts/9"})
+    client.post(
+        f"/incidents/{incident.pk}/drafts/{draft.pk}/publish/",
+        {"channel": "facebook", "url": "https://facebook.example/acme/posts/9"},
+    )
     draft.refresh_from_db()
     assert (draft.title, draft.status, draft.approver) == ("Aktualizacja 2", "published", manager)
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
@@ -177,9 +204,17 @@ def test_write_edit_submit_approve_and_publish_through_the_pages(incident, respo
 
 
 def test_an_empty_draft_is_refused_naming_the_field(incident, responder, client_for):
-    page = client_for(responder).post(f"/incidents/{incident.pk}/drafts/new/", {
-        "kind": "update", "language": "en", "channel": "all", "title": "", "body": "   ",
-    }, follow=True)
+    page = client_for(responder).post(
+        f"/incidents/{incident.pk}/drafts/new/",
+        {
+            "kind": "update",
+            "language": "en",
+            "channel": "all",
+            "title": "",
+            "body": "   ",
+        },
+        follow=True,
+    )
     assert "Body: Write the message." in page.content.decode()
     with pytest.raises(ValidationError) as exc:
         draft_create(incident=incident, by=responder, body="")
@@ -198,8 +233,13 @@ def negative_mentions(incident, n, *, minutes_ago=5):
     source = Source.objects.filter(watch=incident.watch).first()
     kwargs = {"source": source} if source else {"source__watch": incident.watch}
     return [
-        MentionFactory(incident=incident, sentiment_label="negative", risk=0.5,
-                       published_at=timezone.now() - timedelta(minutes=minutes_ago), **kwargs)
+        MentionFactory(
+            incident=incident,
+            sentiment_label="negative",
+            risk=0.5,
+            published_at=timezone.now() - timedelta(minutes=minutes_ago),
+            **kwargs,
+        )
         for _ in range(n)
     ]
 
@@ -222,7 +262,9 @@ def test_one_click_creates_the_holding_draft_when_there_is_none(responder, clien
     client = client_for(responder)
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert 'id="holding-suggestion"' in html and 'id="create-holding"' in html
-    template = MessageTemplate.objects.get(playbook=playbook, kind="holding", language="en", approval_state="approved")
+    template = MessageTemplate.objects.get(
+        playbook=playbook, kind="holding", language="en", approval_state="approved"
+    )
     response = client.post(f"/incidents/{incident.pk}/drafts/from-template/", {"template": template.pk})
     draft = Draft.objects.get(incident=incident)
     assert response.url.endswith(f"#draft-{draft.pk}")
@@ -246,7 +288,9 @@ def test_the_suggestion_also_counts_what_the_team_can_answer(incident, responder
     mentions = negative_mentions(incident, 11, minutes_ago=120)
     assert holding_suggestion(incident, playbook=incident.playbook).unanswered == 11
     assert selectors_response.REPLIES_PER_MEMBER_PER_WINDOW == 10
-    Reply.objects.create(incident=incident, mention=mentions[0], text="Sorry, we are on it", replied_by=responder)
+    Reply.objects.create(
+        incident=incident, mention=mentions[0], text="Sorry, we are on it", replied_by=responder
+    )
     assert holding_suggestion(incident, playbook=incident.playbook) is None
 
 

@@ -26,18 +26,29 @@ def incident():
 @pytest.fixture
 def mention(incident):
     return MentionFactory(
-        source__watch=incident.watch, incident=incident, text="Acme Air sızdırdı! Veriler çalındı 😡",
-        author="@şikayetçi", url="https://social.example/@s/1",
+        source__watch=incident.watch,
+        incident=incident,
+        text="Acme Air sızdırdı! Veriler çalındı 😡",
+        author="@şikayetçi",
+        url="https://social.example/@s/1",
         published_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
     )
 
 
 def test_it_captures_a_snapshot_with_the_sha256_of_its_content(incident, mention, responder):
-    evidence, created = evidence_capture(incident=incident, mention=mention, by=responder, note="Claims a leak")
+    evidence, created = evidence_capture(
+        incident=incident, mention=mention, by=responder, note="Claims a leak"
+    )
     canonical = json.dumps(
-        {"author": "@şikayetçi", "published_at": "2026-11-20T09:30:00+00:00",
-         "text": "Acme Air sızdırdı! Veriler çalındı 😡", "url": "https://social.example/@s/1"},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        {
+            "author": "@şikayetçi",
+            "published_at": "2026-11-20T09:30:00+00:00",
+            "text": "Acme Air sızdırdı! Veriler çalındı 😡",
+            "url": "https://social.example/@s/1",
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     assert created and evidence.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
     assert (evidence.text, evidence.author, evidence.url) == (mention.text, mention.author, mention.url)
@@ -79,7 +90,10 @@ def test_evidence_is_immutable(incident, mention, responder):
 def test_it_refuses_a_viewer_and_a_foreign_mention(incident, mention, viewer, responder, client_for):
     with pytest.raises(PermissionDenied):
         evidence_capture(incident=incident, mention=mention, by=viewer)
-    assert client_for(viewer).post(f"/incidents/{incident.pk}/evidence/", {"mention": mention.pk}).status_code == 403
+    assert (
+        client_for(viewer).post(f"/incidents/{incident.pk}/evidence/", {"mention": mention.pk}).status_code
+        == 403
+    )
     foreign = MentionFactory(incident=IncidentFactory())
     with pytest.raises(ValidationError):
         evidence_capture(incident=incident, mention=foreign, by=responder)

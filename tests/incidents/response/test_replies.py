@@ -27,8 +27,14 @@ def incident():
 
 def negative(incident, *, minutes_ago=10, risk=0.5, **kwargs):
     source = kwargs.pop("source", None) or SourceFactory(watch=incident.watch)
-    return MentionFactory(source=source, incident=incident, sentiment_label="negative", risk=risk,
-                          published_at=timezone.now() - timedelta(minutes=minutes_ago), **kwargs)
+    return MentionFactory(
+        source=source,
+        incident=incident,
+        sentiment_label="negative",
+        risk=risk,
+        published_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **kwargs,
+    )
 
 
 def test_a_reply_with_a_link_is_recorded(incident, responder):
@@ -56,8 +62,9 @@ def test_a_mention_of_another_incident_is_refused(incident, responder, client_fo
     stranger = negative(IncidentFactory())
     with pytest.raises(ValidationError):
         reply_record(incident=incident, mention=stranger, by=responder, text="hi")
-    page = client_for(responder).post(f"/incidents/{incident.pk}/replies/",
-                                      {"mention": stranger.pk, "text": "hi"}, follow=True)
+    page = client_for(responder).post(
+        f"/incidents/{incident.pk}/replies/", {"mention": stranger.pk, "text": "hi"}, follow=True
+    )
     assert "does not belong to this incident" in page.content.decode()
     assert not Reply.objects.exists()
 
@@ -66,8 +73,12 @@ def test_it_refuses_a_viewer(incident, viewer, client_for):
     mention = negative(incident)
     with pytest.raises(PermissionDenied):
         reply_record(incident=incident, mention=mention, by=viewer, text="hi")
-    assert client_for(viewer).post(f"/incidents/{incident.pk}/replies/",
-                                   {"mention": mention.pk, "text": "hi"}).status_code == 403
+    assert (
+        client_for(viewer)
+        .post(f"/incidents/{incident.pk}/replies/", {"mention": mention.pk, "text": "hi"})
+        .status_code
+        == 403
+    )
 
 
 def test_the_queue_orders_by_risk_or_newest_and_shows_only_negatives(incident):
@@ -113,7 +124,9 @@ def test_the_queue_is_paginated_and_the_page_highlights_overdue(incident, respon
     assert second.count('class="mention queue-item is-overdue"') == 3 and "Page 2 of 2" in second
 
 
-def test_the_incident_page_query_count_stays_flat(incident, responder, client_for, django_assert_max_num_queries):
+def test_the_incident_page_query_count_stays_flat(
+    incident, responder, client_for, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -143,8 +156,9 @@ def test_the_incident_page_query_count_stays_flat(incident, responder, client_fo
 
 def test_reply_through_the_page(incident, responder, client_for):
     mention = negative(incident)
-    response = client_for(responder).post(f"/incidents/{incident.pk}/replies/",
-                                          {"mention": mention.pk, "url": "https://x.example/r/1"})
+    response = client_for(responder).post(
+        f"/incidents/{incident.pk}/replies/", {"mention": mention.pk, "url": "https://x.example/r/1"}
+    )
     assert response.status_code == 302 and response.url.endswith(f"#mention-{mention.pk}")
     html = client_for(responder).get(f"/incidents/{incident.pk}/").content.decode()
     assert 'class="mention queue-item is-replied"' in html and 'href="https://x.example/r/1"' in html
@@ -159,9 +173,12 @@ def _routes(patterns, prefix=""):
 
 
 def test_no_route_deletes_or_hides_mentions_replies_or_evidence():
-    routes = [(r, n) for r, n in _routes(get_resolver().url_patterns) if not r.startswith("django-admin/")]  # admin: see below
+    routes = [
+        (r, n) for r, n in _routes(get_resolver().url_patterns) if not r.startswith("django-admin/")
+    ]  # admin: see below
     touching = [
-        (route, name) for route, name in routes
+        (route, name)
+        for route, name in routes
         if route.startswith("incidents/") or any(w in route for w in ("mention", "repl", "evidence"))
     ]
     assert any("replies" in route for route, _ in touching)  # the walk sees this module's routes
@@ -169,19 +186,25 @@ def test_no_route_deletes_or_hides_mentions_replies_or_evidence():
         assert not any(word in f"{route} {name}".lower() for word in ("delete", "hide", "remove")), route
 
 
-def test_mentions_cannot_be_deleted_through_the_ui_or_the_api(incident, responder, manager, admin_member,
-                                                                client_for):
+def test_mentions_cannot_be_deleted_through_the_ui_or_the_api(
+    incident, responder, manager, admin_member, client_for
+):
     mention = negative(incident)
     Reply.objects.create(incident=incident, mention=mention, text="answered")
     for user in (responder, manager, admin_member):
         client = client_for(user)
-        for url in (f"/incidents/{incident.pk}/replies/", f"/incidents/{incident.pk}/evidence/",
-                    f"/incidents/{incident.pk}/", f"/api/mentions/{mention.pk}/"):
+        for url in (
+            f"/incidents/{incident.pk}/replies/",
+            f"/incidents/{incident.pk}/evidence/",
+            f"/incidents/{incident.pk}/",
+            f"/api/mentions/{mention.pk}/",
+        ):
             assert client.delete(url).status_code in (403, 404, 405)
             client.post(url, {"mention": mention.pk, "action": "delete", "_method": "DELETE"})
         # Django admin refuses deleting mentions too (MentionAdmin.has_delete_permission).
-        assert client.post(f"/django-admin/monitoring/mention/{mention.pk}/delete/",
-                           {"post": "yes"}).status_code in (302, 403)
+        assert client.post(
+            f"/django-admin/monitoring/mention/{mention.pk}/delete/", {"post": "yes"}
+        ).status_code in (302, 403)
     assert Mention.objects.filter(pk=mention.pk, incident=incident).exists()
     assert Reply.objects.filter(mention=mention).count() == 1
 
@@ -195,7 +218,10 @@ def test_a_manager_sets_the_first_response_target(incident, manager, responder, 
         incident_set_first_response(incident=incident, minutes=15, by=manager)
     with pytest.raises(PermissionDenied):
         incident_set_first_response(incident=incident, minutes=30, by=responder)
-    assert client_for(responder).post(f"/incidents/{incident.pk}/first-response/", {"minutes": 30}).status_code == 403
+    assert (
+        client_for(responder).post(f"/incidents/{incident.pk}/first-response/", {"minutes": 30}).status_code
+        == 403
+    )
     page = client_for(manager).post(f"/incidents/{incident.pk}/first-response/", {"minutes": 0}, follow=True)
     assert "minutes:" in page.content.decode().lower()
 

@@ -51,15 +51,31 @@ def parse(text: str):
 def reviewed(responder, responder2):
     watch = WatchFactory(name="Acme <Air> | *Kargo*")
     incident = IncidentFactory(watch=watch, title="Luggage [lost](javascript:x) # again")
-    timeline_add(incident=incident, kind="notable_mention", phase="pre", text=HOSTILE,
-                 links=["javascript:alert(1)", "https://social.example/@a/1?q=<b>x</b>"])
+    timeline_add(
+        incident=incident,
+        kind="notable_mention",
+        phase="pre",
+        text=HOSTILE,
+        links=["javascript:alert(1)", "https://social.example/@a/1?q=<b>x</b>"],
+    )
     incident_acknowledge(incident=incident, by=responder)
     incident_resolve(incident=incident, by=responder, note="Fixed. <img src=x onerror=alert(1)>")
-    review = review_write(incident=incident, by=responder, summary=HOSTILE, went_well="We were *fast*.",
-                          went_badly=HOSTILE, lessons="")
+    review = review_write(
+        incident=incident,
+        by=responder,
+        summary=HOSTILE,
+        went_well="We were *fast*.",
+        went_badly=HOSTILE,
+        lessons="",
+    )
     playbook = PlaybookFactory(name="Service failure response")
-    action_item_add(review=review, by=responder, text="Translate | the **holding** statement <now>",
-                    owner=responder2, playbook=playbook)
+    action_item_add(
+        review=review,
+        by=responder,
+        text="Translate | the **holding** statement <now>",
+        owner=responder2,
+        playbook=playbook,
+    )
     return incident, playbook
 
 
@@ -88,12 +104,24 @@ def test_it_holds_the_review_kpis_action_items_and_the_full_timeline(reviewed, c
             headings.append((token.tag, tokens[index + 1].content))
     assert headings[0][0] == "h1" and headings[0][1].startswith(f"Post-crisis review: #{incident.pk} Luggage")
     assert headings[1:] == [
-        ("h2", "Summary"), ("h2", "What went well"), ("h2", "What went badly"), ("h2", "Lessons"), ("h2", "KPIs"),
-        ("h2", "Action items"), ("h2", "Timeline"),
-        ("h3", "Pre-crisis"), ("h3", "During the crisis"), ("h3", "Post-crisis"),
+        ("h2", "Summary"),
+        ("h2", "What went well"),
+        ("h2", "What went badly"),
+        ("h2", "Lessons"),
+        ("h2", "KPIs"),
+        ("h2", "Action items"),
+        ("h2", "Timeline"),
+        ("h3", "Pre-crisis"),
+        ("h3", "During the crisis"),
+        ("h3", "Post-crisis"),
     ]
-    for label in ("Time to detect", "Time to acknowledge", "Time to first published response",
-                  "Peak negative volume per hour", "Time for sentiment to recover"):
+    for label in (
+        "Time to detect",
+        "Time to acknowledge",
+        "Time to first published response",
+        "Peak negative volume per hour",
+        "Time for sentiment to recover",
+    ):
         assert f"<td>{label}</td>" in html
     assert "Acknowledge: Detected → Acknowledged" in html
     assert "Post-crisis review written by rafal-responder" in html

@@ -21,8 +21,11 @@ def mentions(source, at: datetime, *, negative: int, other: int, incident=None) 
     """``negative`` negative and ``other`` neutral scored mentions, spread over the 40 minutes after ``at``."""
     for n in range(negative + other):
         MentionFactory(
-            source=source, incident=incident, published_at=at + timedelta(minutes=(40 * n) // (negative + other)),
-            sentiment_label="negative" if n < negative else "neutral", state="scored",
+            source=source,
+            incident=incident,
+            published_at=at + timedelta(minutes=(40 * n) // (negative + other)),
+            sentiment_label="negative" if n < negative else "neutral",
+            state="scored",
             sentiment=-0.6 if n < negative else 0.0,
         )
 
@@ -34,21 +37,45 @@ def crisis(*, last_hour_negative: int = 1, last_hour_total: int = 10):
     incident = IncidentFactory(watch=source.watch, detected_at=T0, first_signal_at=T0 - timedelta(minutes=10))
     # Baseline: 20 scored mentions, 2 negative, spread over the night before.
     for hour in range(10):
-        mentions(source, T0 - timedelta(hours=12 - hour), negative=1 if hour in (2, 7) else 0, other=2 if hour not in (2, 7) else 1)
-    timeline_add(incident=incident, kind="buildup_started", phase="pre", at=T0 - timedelta(minutes=30),
-                 text="First mention of the build-up")
+        mentions(
+            source,
+            T0 - timedelta(hours=12 - hour),
+            negative=1 if hour in (2, 7) else 0,
+            other=2 if hour not in (2, 7) else 1,
+        )
+    timeline_add(
+        incident=incident,
+        kind="buildup_started",
+        phase="pre",
+        at=T0 - timedelta(minutes=30),
+        text="First mention of the build-up",
+    )
     mentions(source, T0, negative=30, other=5, incident=incident)
     mentions(source, T0 + timedelta(hours=1), negative=12, other=8)
-    mentions(source, T0 + timedelta(hours=2), negative=last_hour_negative, other=last_hour_total - last_hour_negative)
+    mentions(
+        source,
+        T0 + timedelta(hours=2),
+        negative=last_hour_negative,
+        other=last_hour_total - last_hour_negative,
+    )
     incident.acknowledged_at = T0 + timedelta(minutes=12)
     incident.resolved_at = T0 + timedelta(hours=2, minutes=30)
     incident.status = "resolved"
     incident.save()
-    Draft.objects.create(incident=incident, body="We are on it.", status=DraftStatus.PUBLISHED,
-                         published_at=T0 + timedelta(minutes=40), published_channel="twitter")
+    Draft.objects.create(
+        incident=incident,
+        body="We are on it.",
+        status=DraftStatus.PUBLISHED,
+        published_at=T0 + timedelta(minutes=40),
+        published_channel="twitter",
+    )
     mention = incident.mentions.first()
-    Reply.objects.create(incident=incident, mention=mention, text="Sorry, we are fixing it.",
-                         replied_at=T0 + timedelta(minutes=50))
+    Reply.objects.create(
+        incident=incident,
+        mention=mention,
+        text="Sorry, we are fixing it.",
+        replied_at=T0 + timedelta(minutes=50),
+    )
     return incident
 
 
@@ -84,8 +111,14 @@ def test_a_reply_is_its_own_kpi_and_never_the_first_published_response():
 def test_a_post_by_our_own_account_counts_as_the_first_published_response():
     incident = crisis()
     source = SourceFactory(watch=incident.watch)
-    MentionFactory(source=source, incident=incident, is_own=True, author="@AcmeAir",
-                   published_at=incident.detected_at + timedelta(minutes=12), sentiment_label="negative")
+    MentionFactory(
+        source=source,
+        incident=incident,
+        is_own=True,
+        author="@AcmeAir",
+        published_at=incident.detected_at + timedelta(minutes=12),
+        sentiment_label="negative",
+    )
     with time_machine.travel(T0 + timedelta(hours=5), tick=False):
         kpis = review_kpis(incident)
     assert kpis["time_to_first_response"]["value"] == 12 * 60
@@ -146,18 +179,33 @@ def test_kpis_compute_in_a_fixed_number_of_queries(django_assert_max_num_queries
 
 
 def test_rows_come_in_display_order_and_tolerate_old_stored_kpis():
-    rows = kpi_rows({"time_to_acknowledge": {"label": "Time to acknowledge", "display": "5 min", "value": 300}})
+    rows = kpi_rows(
+        {"time_to_acknowledge": {"label": "Time to acknowledge", "display": "5 min", "value": 300}}
+    )
     assert [row["key"] for row in rows] == [
-        "time_to_detect", "time_to_acknowledge", "time_to_first_response", "time_to_first_reply",
-        "peak_negative_per_hour", "sentiment_recovery",
+        "time_to_detect",
+        "time_to_acknowledge",
+        "time_to_first_response",
+        "time_to_first_reply",
+        "peak_negative_per_hour",
+        "sentiment_recovery",
     ]
     assert rows[1]["display"] == "5 min"
     assert rows[0]["display"] == "—" and "recompute" in rows[0]["note"]
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [
-    (0, "0 s"), (59.6, "1 min"), (45, "45 s"), (12 * 60, "12 min"), (3 * 3600, "3 h"),
-    (3 * 3600 + 5 * 60, "3 h 5 min"), (50 * 3600, "2 d 2 h"), (-5, "0 s"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "0 s"),
+        (59.6, "1 min"),
+        (45, "45 s"),
+        (12 * 60, "12 min"),
+        (3 * 3600, "3 h"),
+        (3 * 3600 + 5 * 60, "3 h 5 min"),
+        (50 * 3600, "2 d 2 h"),
+        (-5, "0 s"),
+    ],
+)
 def test_durations_read_like_a_human_wrote_them(seconds, shown):
     assert format_duration(seconds) == shown

@@ -48,8 +48,11 @@ def resolved(responder) -> Incident:
 
 def test_a_responder_writes_the_review_with_kpis_a_post_event_and_an_audit_row(resolved, responder, events):
     review = review_write(
-        incident=resolved, by=responder, summary="Baggage system outage at IST; we answered within the hour.",
-        went_well="Holding statement in Turkish within 20 minutes.", went_badly="Nobody owned Polish replies.",
+        incident=resolved,
+        by=responder,
+        summary="Baggage system outage at IST; we answered within the hour.",
+        went_well="Holding statement in Turkish within 20 minutes.",
+        went_badly="Nobody owned Polish replies.",
         lessons="Name a reply owner per language.",
     )
 
@@ -66,7 +69,9 @@ def test_a_responder_writes_the_review_with_kpis_a_post_event_and_an_audit_row(r
 
 def test_rewriting_updates_it_and_records_what_it_said_before(resolved, responder, responder2):
     review_write(incident=resolved, by=responder, summary="First draft")
-    review = review_write(incident=resolved, by=responder2, summary="Better summary", lessons="Ćwiczyć częściej")
+    review = review_write(
+        incident=resolved, by=responder2, summary="Better summary", lessons="Ćwiczyć częściej"
+    )
 
     assert Review.objects.count() == 1
     assert review.summary == "Better summary" and review.author == responder  # the first author stays
@@ -117,8 +122,13 @@ def test_a_closed_incidents_review_no_longer_changes(resolved, responder, manage
 def test_action_items_name_an_owner_and_the_playbook_to_change(resolved, responder, responder2):
     review = review_write(incident=resolved, by=responder, summary="s")
     playbook = PlaybookFactory(name="Service failure response")
-    item = action_item_add(review=review, by=responder, text="Add a Polish holding statement",
-                           owner=responder2, playbook=playbook)
+    item = action_item_add(
+        review=review,
+        by=responder,
+        text="Add a Polish holding statement",
+        owner=responder2,
+        playbook=playbook,
+    )
 
     assert (item.owner, item.playbook, item.done_at) == (responder2, playbook, None)
     event = TimelineEvent.objects.get(incident=resolved, kind="review:action_item")
@@ -151,8 +161,12 @@ def test_an_action_item_is_done_once_and_can_be_reopened_after_closing(resolved,
     assert ActionItem.objects.get(pk=item.pk).done_at is not None
     action_item_set_done(item=item, by=responder, done=False)
     assert ActionItem.objects.get(pk=item.pk).done_at is None
-    assert [a.action for a in AuditRecord.objects.filter(object_type="incidents.actionitem").order_by("id")] == [
-        "action_item.added", "action_item.done", "action_item.reopened",
+    assert [
+        a.action for a in AuditRecord.objects.filter(object_type="incidents.actionitem").order_by("id")
+    ] == [
+        "action_item.added",
+        "action_item.done",
+        "action_item.reopened",
     ]
 
 

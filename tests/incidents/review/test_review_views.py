@@ -33,10 +33,15 @@ def texts(response) -> list[str]:
 def test_a_responder_writes_the_review_through_the_form(resolved, responder, client_for):
     client = client_for(responder)
     assert client.get(url("review_edit", resolved)).status_code == 200
-    response = client.post(url("review_edit", resolved), {
-        "summary": "Bagaj sistemi çöktü; two hours of angry posts.", "went_well": "Fast holding statement",
-        "went_badly": "", "lessons": "Drill the Polish replies",
-    })
+    response = client.post(
+        url("review_edit", resolved),
+        {
+            "summary": "Bagaj sistemi çöktü; two hours of angry posts.",
+            "went_well": "Fast holding statement",
+            "went_badly": "",
+            "lessons": "Drill the Polish replies",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == url("review", resolved)
     review = Review.objects.get(incident=resolved)
     assert review.summary.startswith("Bagaj sistemi çöktü") and review.kpis
@@ -85,8 +90,10 @@ def test_action_items_are_added_and_done_from_the_page(resolved, responder, resp
     review_write(incident=resolved, by=responder, summary="s")
     playbook = PlaybookFactory()
     client = client_for(responder)
-    response = client.post(url("review_action_item_add", resolved),
-                           {"text": "Update the FAQ in Bahasa", "owner": responder2.pk, "playbook": playbook.pk})
+    response = client.post(
+        url("review_action_item_add", resolved),
+        {"text": "Update the FAQ in Bahasa", "owner": responder2.pk, "playbook": playbook.pk},
+    )
     assert response.status_code == 302
     item = ActionItem.objects.get()
     assert (item.owner, item.playbook) == (responder2, playbook)
@@ -104,7 +111,9 @@ def test_action_items_are_added_and_done_from_the_page(resolved, responder, resp
 
 def test_a_bad_playbook_choice_names_the_field(resolved, responder, client_for):
     review_write(incident=resolved, by=responder, summary="s")
-    response = client_for(responder).post(url("review_action_item_add", resolved), {"text": "x", "playbook": "999"})
+    response = client_for(responder).post(
+        url("review_action_item_add", resolved), {"text": "x", "playbook": "999"}
+    )
     assert any(text.startswith("Playbook:") for text in texts(response))
     assert not ActionItem.objects.exists()
 
@@ -114,7 +123,9 @@ def test_an_action_item_of_another_incident_is_404(resolved, responder, client_f
     other = IncidentFactory()
     incident_acknowledge(incident=other, by=responder)
     incident_resolve(incident=other, by=responder)
-    item = action_item_add(review=review_write(incident=other, by=responder, summary="t"), by=responder, text="x")
+    item = action_item_add(
+        review=review_write(incident=other, by=responder, summary="t"), by=responder, text="x"
+    )
     response = client_for(responder).post(url("review_action_item_done", resolved, item.pk), {"done": "1"})
     assert response.status_code == 404
 
@@ -135,7 +146,9 @@ def test_the_incident_page_shows_the_review_panel(resolved, responder, client_fo
     client = client_for(responder)
     detail = reverse("incidents:detail", args=[resolved.pk])
     html = client.get(detail).content.decode()
-    assert "No review yet. Closing this incident requires one." in html and url("review_edit", resolved) in html
+    assert (
+        "No review yet. Closing this incident requires one." in html and url("review_edit", resolved) in html
+    )
     review_write(incident=resolved, by=responder, summary="Short story of the crisis")
     html = client.get(detail).content.decode()
     assert "Short story of the crisis" in html and url("review_markdown", resolved) in html
@@ -143,7 +156,10 @@ def test_the_incident_page_shows_the_review_panel(resolved, responder, client_fo
 
 def test_an_open_incident_has_no_review_panel(responder, client_for):
     incident = IncidentFactory()
-    assert 'id="review"' not in client_for(responder).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert (
+        'id="review"'
+        not in client_for(responder).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    )
 
 
 def test_the_review_page_query_count_does_not_grow_with_action_items(

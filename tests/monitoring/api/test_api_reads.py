@@ -63,7 +63,9 @@ def test_watches_carry_their_last_24_hours_of_volume_and_negatives(viewer):
     SourceFactory(watch=watch)
     Bucket.objects.create(watch=watch, start=bucket_start(now - timedelta(hours=1)), volume=40, negative=25)
     Bucket.objects.create(watch=watch, start=bucket_start(now - timedelta(hours=3)), volume=10, negative=1)
-    Bucket.objects.create(watch=watch, start=bucket_start(now - timedelta(hours=30)), volume=999, negative=999)
+    Bucket.objects.create(
+        watch=watch, start=bucket_start(now - timedelta(hours=30)), volume=999, negative=999
+    )
     WatchFactory(name="Quiet brand")
 
     rows = api_for(viewer).get(url("watch-list")).json()["results"]
@@ -104,7 +106,9 @@ def test_sources_show_health_but_never_secrets_or_cursors(viewer):
     assert "secret" not in data and "cursor" not in data
     assert data["config"] == {"video_id": "abc123", "api_key": "•••"}
     assert (data["health"], data["last_error"], data["consecutive_failures"]) == (
-        "failing", "403 Forbidden: quota exceeded", 3,
+        "failing",
+        "403 Forbidden: quota exceeded",
+        3,
     )
 
 
@@ -118,9 +122,7 @@ def test_sources_filter_by_health_and_watch(viewer):
 
 
 def _mentions(source, count, *, start, step=timedelta(minutes=1), **fields):
-    return [
-        MentionFactory(source=source, published_at=start + step * n, **fields) for n in range(count)
-    ]
+    return [MentionFactory(source=source, published_at=start + step * n, **fields) for n in range(count)]
 
 
 def test_mentions_come_newest_first_in_cursor_pages(viewer):
@@ -155,25 +157,61 @@ def test_mentions_filter_by_every_documented_field(viewer):
     other_source = SourceFactory(watch=watch)
     incident = IncidentFactory(watch=watch)
     target = MentionFactory(
-        source=source, language="tr", sentiment_label="negative", state="scored", incident=incident,
-        published_at=now - timedelta(minutes=30), text="Acme Air bagajımı kaybetti, rezalet!",
+        source=source,
+        language="tr",
+        sentiment_label="negative",
+        state="scored",
+        incident=incident,
+        published_at=now - timedelta(minutes=30),
+        text="Acme Air bagajımı kaybetti, rezalet!",
     )
-    MentionFactory(source=source, language="tr", sentiment_label="positive", state="scored",
-                   published_at=now - timedelta(minutes=30))
-    MentionFactory(source=source, language="pl", sentiment_label="negative", state="scored",
-                   published_at=now - timedelta(minutes=30))
-    MentionFactory(source=other_source, language="tr", sentiment_label="negative", state="scored",
-                   published_at=now - timedelta(minutes=30))
-    MentionFactory(source=source, language="tr", sentiment_label="negative", state="new",
-                   published_at=now - timedelta(minutes=30))
-    MentionFactory(source=source, language="tr", sentiment_label="negative", state="scored",
-                   published_at=now - timedelta(days=3), incident=incident)
+    MentionFactory(
+        source=source,
+        language="tr",
+        sentiment_label="positive",
+        state="scored",
+        published_at=now - timedelta(minutes=30),
+    )
+    MentionFactory(
+        source=source,
+        language="pl",
+        sentiment_label="negative",
+        state="scored",
+        published_at=now - timedelta(minutes=30),
+    )
+    MentionFactory(
+        source=other_source,
+        language="tr",
+        sentiment_label="negative",
+        state="scored",
+        published_at=now - timedelta(minutes=30),
+    )
+    MentionFactory(
+        source=source,
+        language="tr",
+        sentiment_label="negative",
+        state="new",
+        published_at=now - timedelta(minutes=30),
+    )
+    MentionFactory(
+        source=source,
+        language="tr",
+        sentiment_label="negative",
+        state="scored",
+        published_at=now - timedelta(days=3),
+        incident=incident,
+    )
     MentionFactory(language="tr", sentiment_label="negative", state="scored", incident=None)
 
     params = {
-        "watch": watch.pk, "source": source.pk, "language": "tr", "sentiment_label": "negative",
-        "state": "scored", "incident": incident.pk,
-        "published_after": (now - timedelta(hours=2)).isoformat(), "published_before": now.isoformat(),
+        "watch": watch.pk,
+        "source": source.pk,
+        "language": "tr",
+        "sentiment_label": "negative",
+        "state": "scored",
+        "incident": incident.pk,
+        "published_after": (now - timedelta(hours=2)).isoformat(),
+        "published_before": now.isoformat(),
     }
     rows = api_for(viewer).get(url("mention-list"), params).json()["results"]
 
@@ -233,8 +271,14 @@ def test_signals_filter_by_watch_rule_and_processed(viewer):
     def signal(rule, minutes, processed):
         start = bucket_start(now - timedelta(minutes=minutes))
         return Signal.objects.create(
-            rule=rule, watch=rule.watch, window_start=start, window_end=start + timedelta(minutes=15),
-            observed=40, expected=3.5, severity=2, processed_at=now if processed else None,
+            rule=rule,
+            watch=rule.watch,
+            window_start=start,
+            window_end=start + timedelta(minutes=15),
+            observed=40,
+            expected=3.5,
+            severity=2,
+            processed_at=now if processed else None,
             summary={"top_terms": ["bagaj"]},
         )
 
@@ -271,10 +315,18 @@ def test_signal_list_queries_do_not_grow_with_signals(viewer, django_assert_max_
         rule = RuleFactory()
         start = bucket_start(now - timedelta(minutes=5 * n))
         signal = Signal.objects.create(
-            rule=rule, watch=rule.watch, window_start=start, window_end=start, observed=9, expected=1, severity=3
+            rule=rule,
+            watch=rule.watch,
+            window_start=start,
+            window_end=start,
+            observed=9,
+            expected=1,
+            severity=3,
         )
         signal.mentions.set([MentionFactory(source=SourceFactory(watch=rule.watch))])
     client = api_for(viewer)
-    with django_assert_max_num_queries(4):  # 2 permission lookups, count, page (rule joined, counts as subquery)
+    with django_assert_max_num_queries(
+        4
+    ):  # 2 permission lookups, count, page (rule joined, counts as subquery)
         rows = client.get(url("signal-list")).json()["results"]
     assert len(rows) == 8 and {r["mention_count"] for r in rows} == {1}

@@ -45,7 +45,10 @@ def test_a_manager_creates_a_watch_with_default_rules_and_an_audit_row(manager):
     data = response.json()
     watch = Watch.objects.get(pk=data["id"])
     assert (watch.name, watch.include_terms, watch.languages, watch.default_scenario) == (
-        "Türk Hava Yolları", ["THY", "Türk Hava Yolları"], ["tr", "en"], scenario,
+        "Türk Hava Yolları",
+        ["THY", "Türk Hava Yolları"],
+        ["tr", "en"],
+        scenario,
     )
     assert watch.created_by == manager
     assert sorted(watch.rules.values_list("kind", flat=True)) == sorted(RuleKind.values)
@@ -55,7 +58,9 @@ def test_a_manager_creates_a_watch_with_default_rules_and_an_audit_row(manager):
 
 def test_a_watch_can_start_without_default_rules(manager):
     response = api_for(manager).post(
-        url("watch-list"), {"name": "Żabka", "include_terms": ["żabka"], "with_default_rules": False}, format="json"
+        url("watch-list"),
+        {"name": "Żabka", "include_terms": ["żabka"], "with_default_rules": False},
+        format="json",
     )
     assert response.status_code == 201
     assert not Rule.objects.filter(watch_id=response.json()["id"]).exists()
@@ -83,7 +88,9 @@ def test_a_bad_watch_is_a_400_naming_the_field(manager, payload, field):
 
 def test_watch_names_are_unique_whatever_the_case(manager):
     WatchFactory(name="Acme Air")
-    response = api_for(manager).post(url("watch-list"), {"name": "ACME AIR", "include_terms": ["acme"]}, format="json")
+    response = api_for(manager).post(
+        url("watch-list"), {"name": "ACME AIR", "include_terms": ["acme"]}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["name"] == ["A watch with this name exists."]
 
@@ -91,7 +98,9 @@ def test_watch_names_are_unique_whatever_the_case(manager):
 def test_a_manager_changes_a_watch_and_the_audit_row_keeps_before_and_after(manager):
     watch = WatchFactory(name="Acme Air", include_terms=["acme"])
     response = api_for(manager).patch(
-        url("watch-detail", watch.pk), {"include_terms": ["acme", "acmeair"], "is_active": False}, format="json"
+        url("watch-detail", watch.pk),
+        {"include_terms": ["acme", "acmeair"], "is_active": False},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     watch.refresh_from_db()
@@ -119,7 +128,9 @@ def test_lesser_roles_may_not_write_watches_or_rules(request, persona):
     responses = [
         client.post(url("watch-list"), {"name": "New", "include_terms": ["new"]}, format="json"),
         client.patch(url("watch-detail", watch.pk), {"description": "mine now"}, format="json"),
-        client.post(url("rule-list"), {"watch": watch.pk, "name": "R", "kind": "volume_spike"}, format="json"),
+        client.post(
+            url("rule-list"), {"watch": watch.pk, "name": "R", "kind": "volume_spike"}, format="json"
+        ),
         client.patch(url("rule-detail", rule.pk), {"min_count": 1}, format="json"),
         client.delete(url("rule-detail", rule.pk)),
     ]
@@ -131,7 +142,10 @@ def test_lesser_roles_may_not_write_watches_or_rules(request, persona):
 def test_strangers_get_401_on_writes():
     watch = WatchFactory()
     client = APIClient()
-    assert client.post(url("watch-list"), {"name": "x", "include_terms": ["x"]}, format="json").status_code == 401
+    assert (
+        client.post(url("watch-list"), {"name": "x", "include_terms": ["x"]}, format="json").status_code
+        == 401
+    )
     assert client.patch(url("watch-detail", watch.pk), {"description": "x"}, format="json").status_code == 401
 
 
@@ -145,7 +159,9 @@ def test_a_session_write_needs_the_csrf_token(manager):
 def test_a_script_writes_with_basic_auth(manager):
     token = base64.b64encode(f"{manager.username}:{PASSWORD}".encode()).decode()
     response = APIClient().post(
-        url("watch-list"), {"name": "Acme", "include_terms": ["acme"]}, format="json",
+        url("watch-list"),
+        {"name": "Acme", "include_terms": ["acme"]},
+        format="json",
         HTTP_AUTHORIZATION=f"Basic {token}",
     )
     assert response.status_code == 201
@@ -159,8 +175,13 @@ def test_a_manager_adds_a_rule_through_the_service(manager):
     response = api_for(manager).post(
         url("rule-list"),
         {
-            "watch": watch.pk, "name": "Loud negative voices", "kind": "high_reach_negative",
-            "window_minutes": 30, "min_count": 1, "sensitivity": "more", "severity": 2,
+            "watch": watch.pk,
+            "name": "Loud negative voices",
+            "kind": "high_reach_negative",
+            "window_minutes": 30,
+            "min_count": 1,
+            "sensitivity": "more",
+            "severity": 2,
             "params": {"min_reach": 50_000, "min_mentions": 2},
         },
         format="json",
@@ -168,7 +189,10 @@ def test_a_manager_adds_a_rule_through_the_service(manager):
     assert response.status_code == 201, response.json()
     rule = Rule.objects.get(pk=response.json()["id"])
     assert (rule.kind, rule.window_minutes, rule.severity, rule.params) == (
-        "high_reach_negative", 30, 2, {"min_reach": 50_000, "min_mentions": 2},
+        "high_reach_negative",
+        30,
+        2,
+        {"min_reach": 50_000, "min_mentions": 2},
     )
     assert (rule.baseline_hours, rule.cooldown_minutes) == (24, 60)  # defaults as on the page
     assert AuditRecord.objects.filter(action="rule.created", object_id=str(rule.pk), actor=manager).exists()
@@ -207,7 +231,12 @@ def test_a_bad_parameter_is_named_inside_params(manager):
     watch = WatchFactory()
     response = api_for(manager).post(
         url("rule-list"),
-        {"watch": watch.pk, "name": "Neg", "kind": "negative_spike", "params": {"min_share": 2, "min_reach": 5}},
+        {
+            "watch": watch.pk,
+            "name": "Neg",
+            "kind": "negative_spike",
+            "params": {"min_share": 2, "min_reach": 5},
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -218,7 +247,9 @@ def test_a_manager_tunes_a_rule_and_a_new_kind_drops_the_old_kinds_params(manage
     rule = RuleFactory(kind="volume_spike", params={"method": "robust_z", "min_expected_per_hour": 2.0})
     client = api_for(manager)
 
-    response = client.patch(url("rule-detail", rule.pk), {"min_count": 25, "sensitivity": "fewer"}, format="json")
+    response = client.patch(
+        url("rule-detail", rule.pk), {"min_count": 25, "sensitivity": "fewer"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     rule.refresh_from_db()
     assert (rule.min_count, rule.sensitivity, rule.kind) == (25, "fewer", "volume_spike")

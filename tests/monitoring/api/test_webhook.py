@@ -37,7 +37,9 @@ def mention(n: int = 1, **overrides) -> dict:
     return data
 
 
-def post(source, body, *, secret: str | None = None, signature: str | None = None, source_id: int | None = None):
+def post(
+    source, body, *, secret: str | None = None, signature: str | None = None, source_id: int | None = None
+):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {}
     if signature is None and secret is not False:
@@ -50,12 +52,18 @@ def post(source, body, *, secret: str | None = None, signature: str | None = Non
 
 
 def test_a_good_batch_is_accepted_with_202(source):
-    response = post(source, {"mentions": [mention(1), mention(2, language="tr", text="Rezalet! Bavulum kayıp")]})
+    response = post(
+        source, {"mentions": [mention(1), mention(2, language="tr", text="Rezalet! Bavulum kayıp")]}
+    )
 
     assert response.status_code == 202
     assert response.json() == {"accepted": 2, "duplicates": 0, "dropped": 0}
     stored = Mention.objects.get(external_id="bw-2")
-    assert (stored.text, stored.language, stored.watch_id) == ("Rezalet! Bavulum kayıp", "tr", source.watch_id)
+    assert (stored.text, stored.language, stored.watch_id) == (
+        "Rezalet! Bavulum kayıp",
+        "tr",
+        source.watch_id,
+    )
     source.refresh_from_db()
     assert source.health == SourceHealth.OK and source.last_success_at is not None
 
@@ -178,7 +186,10 @@ def test_an_unknown_or_inactive_source_is_404(source):
 
 
 def test_a_script_in_a_pushed_mention_is_stored_as_inert_text(source):
-    post(source, {"mentions": [mention(1, text="<img src=x onerror=alert(1)>Acme Air <script>alert(1)</script>")]})
+    post(
+        source,
+        {"mentions": [mention(1, text="<img src=x onerror=alert(1)>Acme Air <script>alert(1)</script>")]},
+    )
 
     assert Mention.objects.get().text == "<img src=x onerror=alert(1)>Acme Air <script>alert(1)</script>"
 

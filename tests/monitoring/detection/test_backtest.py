@@ -30,7 +30,10 @@ def test_it_lists_each_burst_once_and_writes_no_signal():
 
     hits = backtest_rule(rule=rule, days=7, now=NOW)
 
-    assert [h.window_start.date() for h in hits] == [(NOW - timedelta(days=3)).date(), (NOW - timedelta(days=1)).date()]
+    assert [h.window_start.date() for h in hits] == [
+        (NOW - timedelta(days=3)).date(),
+        (NOW - timedelta(days=1)).date(),
+    ]
     assert hits[0].at == NOW - timedelta(days=3) + WIDTH - timedelta(microseconds=1)
     assert hits[0].observed == 8 and hits[0].expected > 0
     assert Signal.objects.count() == 0

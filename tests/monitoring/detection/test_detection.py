@@ -21,7 +21,9 @@ def direct_sf(k: int, lam: float) -> float:
     return 1.0 - sum(math.exp(-lam) * lam**j / math.factorial(j) for j in range(k))
 
 
-def series_with(baseline_per_bucket: int, window_counts: list[int], *, hours: int = 24, field: str = "volume"):
+def series_with(
+    baseline_per_bucket: int, window_counts: list[int], *, hours: int = 24, field: str = "volume"
+):
     """A series with a flat baseline and then ``window_counts`` in the last buckets up to NOW."""
     current = bucket_start(NOW)
     points = []
@@ -43,7 +45,9 @@ def rule(kind: str = "volume_spike", **kwargs) -> Rule:
 # --- Poisson tail ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("k", "lam"), [(0, 3.0), (1, 2.0), (3, 3.0), (5, 0.25), (12, 4.0), (20, 30.0), (2, 9.5)])
+@pytest.mark.parametrize(
+    ("k", "lam"), [(0, 3.0), (1, 2.0), (3, 3.0), (5, 0.25), (12, 4.0), (20, 30.0), (2, 9.5)]
+)
 def test_the_poisson_tail_matches_the_direct_sum(k, lam):
     assert poisson_sf(k, lam) == pytest.approx(direct_sf(k, lam), rel=1e-9, abs=1e-15)
 
@@ -90,7 +94,10 @@ def test_an_empty_history_is_floored_so_a_trickle_is_not_a_crisis():
 
 def test_sensitivity_orders_the_thresholds():
     series = series_with(2, [5, 6, 6])  # 17 vs 6 expected: p ≈ 1.3e-4
-    fired = {s: evaluate(rule(sensitivity=s), Context(series), NOW) is not None for s in ("fewer", "balanced", "more")}
+    fired = {
+        s: evaluate(rule(sensitivity=s), Context(series), NOW) is not None
+        for s in ("fewer", "balanced", "more")
+    }
     assert fired == {"fewer": False, "balanced": False, "more": True}
     assert evaluate(rule(sensitivity="more"), Context(series_with(2, [5, 6, 3])), NOW) is None
 
@@ -121,7 +128,11 @@ def test_negative_share_spike_fires_when_most_of_a_busy_window_turns_negative():
     current = bucket_start(NOW)
     points = [BucketPoint(start=current - WIDTH * (3 + i), volume=30, negative=6) for i in range(288)]
     points += [BucketPoint(start=current - WIDTH * i, volume=30, negative=20) for i in range(3)]
-    breach = evaluate(rule("negative_spike", params={"min_expected_per_hour": 0.5, "p": 1e-30}), Context(Series(points)), NOW)
+    breach = evaluate(
+        rule("negative_spike", params={"min_expected_per_hour": 0.5, "p": 1e-30}),
+        Context(Series(points)),
+        NOW,
+    )
     assert breach is not None and breach.detail["test"] == "negative_share"
     assert breach.detail["share"] == pytest.approx(60 / 90, abs=0.001)
 
@@ -134,12 +145,18 @@ def test_high_reach_negative_fires_on_one_loud_voice_and_respects_sensitivity():
         return 1 if min_reach <= 150_000 else 0
 
     assert evaluate(rule("high_reach_negative"), Context(Series(), high_reach=lookup), NOW) is not None
-    assert evaluate(rule("high_reach_negative", sensitivity="fewer"), Context(Series(), high_reach=lookup), NOW) is None
+    assert (
+        evaluate(rule("high_reach_negative", sensitivity="fewer"), Context(Series(), high_reach=lookup), NOW)
+        is None
+    )
     assert calls == [100_000, 200_000]
 
 
 def test_crisis_term_hits_fire_at_the_threshold():
-    assert evaluate(rule("crisis_terms"), Context(series_with(0, [1, 1, 2], field="crisis_term_hits")), NOW) is None
+    assert (
+        evaluate(rule("crisis_terms"), Context(series_with(0, [1, 1, 2], field="crisis_term_hits")), NOW)
+        is None
+    )
     breach = evaluate(rule("crisis_terms"), Context(series_with(0, [1, 2, 2], field="crisis_term_hits")), NOW)
     assert breach is not None and breach.observed == 5
 
@@ -152,9 +169,16 @@ def burst(watch, *, n: int = 20, text: str = "Acme Air lost my bag, refund now, 
     start = bucket_start(NOW)
     for i in range(n):
         MentionFactory(
-            source=source, text=text, author=f"angry{i % 4}", author_reach=1000 * i,
-            published_at=start + timedelta(seconds=10 * i), state="scored", sentiment=-0.6 - i / 100,
-            sentiment_label="negative", risk=0.5 + i / 100, crisis_terms=["refund", "scam"],
+            source=source,
+            text=text,
+            author=f"angry{i % 4}",
+            author_reach=1000 * i,
+            published_at=start + timedelta(seconds=10 * i),
+            state="scored",
+            sentiment=-0.6 - i / 100,
+            sentiment_label="negative",
+            risk=0.5 + i / 100,
+            crisis_terms=["refund", "scam"],
         )
     Bucket.objects.create(watch=watch, start=start, volume=n, negative=n, crisis_term_hits=n)
 
@@ -209,9 +233,15 @@ def test_every_kind_fires_on_a_negative_burst_with_a_loud_author():
         r.save()
     burst(watch)
     MentionFactory(
-        source=SourceFactory(watch=watch), text="Acme Air is a disgrace", author="famous", author_reach=2_000_000,
-        published_at=bucket_start(NOW) + timedelta(minutes=1), state="scored", sentiment=-0.9,
-        sentiment_label="negative", risk=0.9,
+        source=SourceFactory(watch=watch),
+        text="Acme Air is a disgrace",
+        author="famous",
+        author_reach=2_000_000,
+        published_at=bucket_start(NOW) + timedelta(minutes=1),
+        state="scored",
+        sentiment=-0.9,
+        sentiment_label="negative",
+        risk=0.9,
     )
     kinds = sorted(s.rule.kind for s in detect_for_watch(watch_id=watch.pk, now=NOW))
     assert kinds == ["crisis_terms", "high_reach_negative", "negative_spike", "volume_spike"]

@@ -20,7 +20,9 @@ T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def test_it_floors_moments_to_five_minutes():
-    assert bucket_start(datetime(2026, 3, 1, 10, 7, 59, 999, tzinfo=UTC)) == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+    assert bucket_start(datetime(2026, 3, 1, 10, 7, 59, 999, tzinfo=UTC)) == datetime(
+        2026, 3, 1, 10, 5, tzinfo=UTC
+    )
     assert bucket_start(T0) == T0
 
 
@@ -41,7 +43,9 @@ def test_it_adds_to_existing_buckets_instead_of_overwriting_them():
         ]
     )
     assert buckets_add(deltas=first) == 2
-    buckets_add(deltas=deltas_for([(watch.pk, datetime(2026, 3, 1, 10, 2, tzinfo=UTC), "negative", 5, 0.9, True)]))
+    buckets_add(
+        deltas=deltas_for([(watch.pk, datetime(2026, 3, 1, 10, 2, tzinfo=UTC), "negative", 5, 0.9, True)])
+    )
 
     b = Bucket.objects.get(watch=watch, start=T0)
     assert (b.volume, b.negative, b.positive, b.reach, b.crisis_term_hits) == (3, 2, 1, 115, 2)
@@ -69,11 +73,22 @@ def test_counting_stored_mentions_matches_the_python_aggregation():
         datetime(2026, 3, 1, 23, 58, 1, tzinfo=UTC),
     ]
     mentions = [
-        MentionFactory(source=source, published_at=moment, state="scored", sentiment_label=label, risk=risk,
-                       author_reach=reach, crisis_terms=terms)
+        MentionFactory(
+            source=source,
+            published_at=moment,
+            state="scored",
+            sentiment_label=label,
+            risk=risk,
+            author_reach=reach,
+            crisis_terms=terms,
+        )
         for moment, label, risk, reach, terms in zip(
-            moments, ["negative", "positive", "neutral", "negative"], [0.9, 0.1, None, 0.5], [10, 0, 7, 3],
-            [["refund"], [], [], ["scam", "boycott"]], strict=True,
+            moments,
+            ["negative", "positive", "neutral", "negative"],
+            [0.9, 0.1, None, 0.5],
+            [10, 0, 7, 3],
+            [["refund"], [], [], ["scam", "boycott"]],
+            strict=True,
         )
     ]
     unscored = MentionFactory(source=source, published_at=moments[0])  # state new: not counted yet
@@ -81,7 +96,8 @@ def test_counting_stored_mentions_matches_the_python_aggregation():
     buckets_add_mentions([m.pk for m in mentions] + [unscored.pk])
 
     expected = deltas_for(
-        (m.watch_id, m.published_at, m.sentiment_label, m.author_reach, m.risk, bool(m.crisis_terms)) for m in mentions
+        (m.watch_id, m.published_at, m.sentiment_label, m.author_reach, m.risk, bool(m.crisis_terms))
+        for m in mentions
     )
     stored = list(Bucket.objects.filter(watch=source.watch).order_by("start"))
     fields = ("start", "volume", "negative", "positive", "reach", "risk_sum", "risk_max", "crisis_term_hits")

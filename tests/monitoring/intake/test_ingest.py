@@ -88,8 +88,13 @@ def test_a_scorer_failure_stores_the_items_unscored_for_the_scoring_stage(
 
 
 def test_chunks_prepared_in_the_helper_thread_are_stored_and_counted_once(source, monkeypatch):
-    monkeypatch.setattr("monitoring.intake.overlap.chunked", lambda values: [values[i : i + 3] for i in range(0, len(values), 3)])
-    items = [item(n, text="Terrible service, awful" if n % 2 else "Lovely crew, thank you") for n in range(10)]
+    monkeypatch.setattr(
+        "monitoring.intake.overlap.chunked",
+        lambda values: [values[i : i + 3] for i in range(0, len(values), 3)],
+    )
+    items = [
+        item(n, text="Terrible service, awful" if n % 2 else "Lovely crew, thank you") for n in range(10)
+    ]
 
     result = ingest_items(source=source, items=items)
 
@@ -100,7 +105,10 @@ def test_chunks_prepared_in_the_helper_thread_are_stored_and_counted_once(source
 
 
 def test_duplicates_and_drops_are_found_across_chunks(source, monkeypatch):
-    monkeypatch.setattr("monitoring.intake.overlap.chunked", lambda values: [values[i : i + 2] for i in range(0, len(values), 2)])
+    monkeypatch.setattr(
+        "monitoring.intake.overlap.chunked",
+        lambda values: [values[i : i + 2] for i in range(0, len(values), 2)],
+    )
     source.watch.exclude_terms = ["giveaway"]
     source.watch.save()
     items = [item(1), item(2), item(1, text="edited"), item(3, text="Giveaway!"), item(2), item(4)]
@@ -109,9 +117,13 @@ def test_duplicates_and_drops_are_found_across_chunks(source, monkeypatch):
 
     assert (result.created, result.duplicates, result.dropped) == (3, 2, 1)
     assert sorted(Mention.objects.filter(source=source).values_list("external_id", flat=True)) == [
-        "ext-1", "ext-2", "ext-4"
+        "ext-1",
+        "ext-2",
+        "ext-4",
     ]
-    assert Mention.objects.get(external_id="ext-1").text == "Acme Air cancelled flight 1"  # the first one wins
+    assert (
+        Mention.objects.get(external_id="ext-1").text == "Acme Air cancelled flight 1"
+    )  # the first one wins
 
 
 def test_ingesting_the_same_items_twice_stores_each_once(source):
@@ -121,7 +133,9 @@ def test_ingesting_the_same_items_twice_stores_each_once(source):
     assert (first.created, first.duplicates) == (2, 0)
     assert (second.created, second.duplicates) == (1, 2)
     assert Mention.objects.filter(source=source).count() == 3
-    assert second.mention_ids == list(Mention.objects.filter(external_id="ext-3").values_list("id", flat=True))
+    assert second.mention_ids == list(
+        Mention.objects.filter(external_id="ext-3").values_list("id", flat=True)
+    )
 
 
 def test_the_same_item_twice_in_one_batch_is_one_mention(source):
@@ -280,7 +294,9 @@ def test_it_nudges_detection_after_commit_only_when_it_created_something(
     with mock.patch("crisisdesk.nudging.enqueue_now") as send:
         for callback in callbacks:
             callback()
-    send.assert_called_once_with("monitoring.tasks.detect_watch", source.watch_id, countdown=None)  # no scoring
+    send.assert_called_once_with(
+        "monitoring.tasks.detect_watch", source.watch_id, countdown=None
+    )  # no scoring
 
 
 def test_plain_text_keeps_paragraphs_and_collapses_spaces():

@@ -35,9 +35,7 @@ def feed_source(db, recorded_server):
 
 
 def health_audits(source: Source) -> list[AuditRecord]:
-    return list(
-        AuditRecord.objects.filter(action="source.health", object_id=str(source.pk)).order_by("id")
-    )
+    return list(AuditRecord.objects.filter(action="source.health", object_id=str(source.pk)).order_by("id"))
 
 
 def test_a_poll_stores_the_items_then_the_cursor_and_schedules_the_next(feed_source):
@@ -85,7 +83,9 @@ def test_an_expired_lease_can_be_taken_over(feed_source):
     assert poll_source(source_id=feed_source.pk).status == "ok"
 
 
-def test_a_poll_that_fails_halfway_through_storing_keeps_the_cursor_and_loses_nothing(feed_source, monkeypatch):
+def test_a_poll_that_fails_halfway_through_storing_keeps_the_cursor_and_loses_nothing(
+    feed_source, monkeypatch
+):
     real_ingest = polling.ingest_items
 
     def ingest_then_crash(**kwargs):
@@ -110,7 +110,9 @@ def test_a_poll_that_fails_halfway_through_storing_keeps_the_cursor_and_loses_no
 
 def test_a_temporary_error_backs_off_honours_retry_after_and_keeps_the_cursor(feed_source, recorded_server):
     Source.objects.filter(pk=feed_source.pk).update(cursor={"seen": ["old"]})
-    recorded_server.route("GET", "/feed.xml", Reply(429, b"slow down", {"Retry-After": "900"}), Reply(503, b"down"))
+    recorded_server.route(
+        "GET", "/feed.xml", Reply(429, b"slow down", {"Retry-After": "900"}), Reply(503, b"down")
+    )
     now = timezone.now()
 
     first = poll_source(source_id=feed_source.pk, now=now)
@@ -178,11 +180,15 @@ def test_due_sources_are_active_pull_sources_whose_time_has_come(db):
 def test_a_pull_source_without_success_past_its_deadline_goes_silent(db):
     now = timezone.now()
     watch = WatchFactory(name="Heartbeats")
-    dead = SourceFactory(watch=watch, kind="rss", poll_interval=60, health="ok",
-                         last_success_at=now - timedelta(minutes=16))
-    alive = SourceFactory(watch=watch, kind="rss", poll_interval=60, health="ok",
-                          last_success_at=now - timedelta(minutes=14))
-    failing = SourceFactory(watch=watch, kind="rss", health="failing", last_success_at=now - timedelta(days=2))
+    dead = SourceFactory(
+        watch=watch, kind="rss", poll_interval=60, health="ok", last_success_at=now - timedelta(minutes=16)
+    )
+    alive = SourceFactory(
+        watch=watch, kind="rss", poll_interval=60, health="ok", last_success_at=now - timedelta(minutes=14)
+    )
+    failing = SourceFactory(
+        watch=watch, kind="rss", health="failing", last_success_at=now - timedelta(days=2)
+    )
 
     assert check_heartbeats(now=now) == [dead.pk]
 
@@ -197,10 +203,18 @@ def test_a_pull_source_without_success_past_its_deadline_goes_silent(db):
 def test_a_webhook_goes_silent_only_past_its_expected_interval(db):
     now = timezone.now()
     watch = WatchFactory(name="Pushes")
-    late = SourceFactory(watch=watch, kind="webhook", config={"expected_interval_minutes": 30},
-                         last_mention_at=now - timedelta(minutes=31))
-    on_time = SourceFactory(watch=watch, kind="webhook", config={"expected_interval_minutes": 30},
-                            last_mention_at=now - timedelta(minutes=29))
+    late = SourceFactory(
+        watch=watch,
+        kind="webhook",
+        config={"expected_interval_minutes": 30},
+        last_mention_at=now - timedelta(minutes=31),
+    )
+    on_time = SourceFactory(
+        watch=watch,
+        kind="webhook",
+        config={"expected_interval_minutes": 30},
+        last_mention_at=now - timedelta(minutes=29),
+    )
     no_rhythm = SourceFactory(watch=watch, kind="webhook", last_mention_at=now - timedelta(days=9))
     Source.objects.filter(pk=no_rhythm.pk).update(created_at=now - timedelta(days=10))
 

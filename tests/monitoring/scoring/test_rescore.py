@@ -22,7 +22,9 @@ ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 @pytest.mark.django_db
 def test_it_scores_new_mentions_and_counts_them_into_buckets():
     source = SourceFactory()
-    MentionFactory.create_batch(3, source=source, text="Terrible service, flight cancelled, awful", published_at=T0)
+    MentionFactory.create_batch(
+        3, source=source, text="Terrible service, flight cancelled, awful", published_at=T0
+    )
     MentionFactory(source=source, text="Lovely crew, great flight, thank you!", published_at=T0)
 
     touched = score_new_mentions()
@@ -58,8 +60,13 @@ def test_it_works_in_batches_of_limit():
 @pytest.mark.django_db
 def test_it_keeps_the_language_a_platform_tagged():
     source = SourceFactory()
-    mention = MentionFactory(source=source, text="Uçuş yine iptal edildi, rezalet", language="tr",
-                             language_from_source=True, published_at=T0)
+    mention = MentionFactory(
+        source=source,
+        text="Uçuş yine iptal edildi, rezalet",
+        language="tr",
+        language_from_source=True,
+        published_at=T0,
+    )
     score_new_mentions()
     mention.refresh_from_db()
     assert mention.language == "tr"
@@ -68,7 +75,10 @@ def test_it_keeps_the_language_a_platform_tagged():
 
 @pytest.mark.django_db
 def test_it_counts_mentions_of_several_watches_separately():
-    a, b = SourceFactory(watch=WatchFactory(name="Acme Air")), SourceFactory(watch=WatchFactory(name="Beta Bank"))
+    a, b = (
+        SourceFactory(watch=WatchFactory(name="Acme Air")),
+        SourceFactory(watch=WatchFactory(name="Beta Bank")),
+    )
     MentionFactory.create_batch(2, source=a, published_at=T0)
     MentionFactory.create_batch(3, source=b, published_at=T0)
     assert score_new_mentions() == sorted([a.watch_id, b.watch_id])
@@ -77,7 +87,10 @@ def test_it_counts_mentions_of_several_watches_separately():
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers")
+@pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="needs PostgreSQL (SKIP LOCKED between real connections); SQLite serialises writers",
+)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("overlap_chunk", [250, 10], ids=["one-chunk", "overlapped-chunks"])
 def test_two_workers_at_once_never_count_a_mention_twice(monkeypatch, overlap_chunk):
@@ -112,7 +125,9 @@ def test_a_batch_of_several_overlapped_chunks_is_scored_and_counted_once(monkeyp
     monkeypatch.setattr("monitoring.intake.overlap.OVERLAP_CHUNK", 3)
     source = SourceFactory()
     MentionFactory.create_batch(6, source=source, text="Terrible service, flight cancelled", published_at=T0)
-    MentionFactory.create_batch(4, source=source, text="Lovely crew, great flight, thank you!", published_at=T0)
+    MentionFactory.create_batch(
+        4, source=source, text="Lovely crew, great flight, thank you!", published_at=T0
+    )
 
     assert score_new_mentions(limit=10) == [source.watch_id]
 

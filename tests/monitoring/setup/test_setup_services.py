@@ -34,7 +34,10 @@ def test_watch_create_writes_the_watch_its_default_rules_and_audit_rows(manager)
 
     assert watch.created_by == manager
     assert set(watch.rules.values_list("kind", flat=True)) == {
-        "volume_spike", "negative_spike", "high_reach_negative", "crisis_terms",
+        "volume_spike",
+        "negative_spike",
+        "high_reach_negative",
+        "crisis_terms",
     }
     [created] = audits("watch.created")
     assert created.actor == manager and created.after["include_terms"] == ["Acme Air", "acmeair"]
@@ -68,11 +71,17 @@ def test_source_create_refuses_a_config_its_connector_refuses_naming_the_field(m
     assert not Source.objects.exists() and not audits("source.created")
 
 
-def test_source_create_stores_the_cleaned_config_and_enqueues_a_first_poll(manager, django_capture_on_commit_callbacks):
+def test_source_create_stores_the_cleaned_config_and_enqueues_a_first_poll(
+    manager, django_capture_on_commit_callbacks
+):
     watch = WatchFactory()
     with django_capture_on_commit_callbacks() as callbacks:
         source = services.source_create(
-            watch=watch, by=manager, kind="rss", name="Alerts", config={"url": " https://example.org/feed "},
+            watch=watch,
+            by=manager,
+            kind="rss",
+            name="Alerts",
+            config={"url": " https://example.org/feed "},
             poll_interval=600,
         )
 
@@ -88,13 +97,17 @@ def test_credentials_never_reach_an_audit_row_and_a_blank_one_keeps_the_stored_o
     config = {"client_id": "abc", "client_secret": "s3cr3t-value", "query": "acme air"}
     source = services.source_create(watch=watch, by=manager, kind="reddit", name="Reddit", config=config)
 
-    services.source_update(source=source, by=manager, config={**config, "client_secret": "", "query": "acmeair"})
+    services.source_update(
+        source=source, by=manager, config={**config, "client_secret": "", "query": "acmeair"}
+    )
 
     source.refresh_from_db()
     assert source.config["client_secret"] == "s3cr3t-value"
     assert source.config["query"] == "acmeair"
-    dumped = json.dumps([[r.before, r.after] for r in AuditRecord.objects.filter(object_type="monitoring.source")],
-                        ensure_ascii=False)
+    dumped = json.dumps(
+        [[r.before, r.after] for r in AuditRecord.objects.filter(object_type="monitoring.source")],
+        ensure_ascii=False,
+    )
     assert "s3cr3t-value" not in dumped
     assert "•••" in dumped
 
@@ -150,8 +163,12 @@ def test_poll_now_refuses_a_push_source_and_enqueues_a_pull_one(manager, django_
 
 
 def test_restart_drill_resets_the_cursor_so_the_recording_plays_again(manager):
-    source = SourceFactory(kind="drill", name="Drill replay", config={"recording": "acme_air.jsonl", "speed": 50.0},
-                           cursor={"started_at": "2026-01-01T00:00:00+00:00", "line": 120})
+    source = SourceFactory(
+        kind="drill",
+        name="Drill replay",
+        config={"recording": "acme_air.jsonl", "speed": 50.0},
+        cursor={"started_at": "2026-01-01T00:00:00+00:00", "line": 120},
+    )
 
     services.source_restart_drill(source=source, by=manager)
 
@@ -164,8 +181,13 @@ def test_restart_drill_resets_the_cursor_so_the_recording_plays_again(manager):
 def test_rule_create_update_and_delete_are_audited(manager):
     watch = WatchFactory()
     rule = services.rule_create(
-        watch=watch, by=manager, name="Negative burst", kind="negative_spike", window_minutes=30,
-        min_count=8, params={"min_share": 0.6},
+        watch=watch,
+        by=manager,
+        name="Negative burst",
+        kind="negative_spike",
+        window_minutes=30,
+        min_count=8,
+        params={"min_share": 0.6},
     )
     services.rule_update(rule=rule, by=manager, sensitivity="more", min_count=4)
     services.rule_delete(rule=rule, by=manager)
@@ -180,8 +202,9 @@ def test_rule_create_update_and_delete_are_audited(manager):
 def test_a_rule_that_fired_is_not_deleted(manager):
     rule = RuleFactory()
     now = timezone.now()
-    Signal.objects.create(rule=rule, watch=rule.watch, window_start=now, window_end=now, observed=30, expected=2,
-                          severity=3)
+    Signal.objects.create(
+        rule=rule, watch=rule.watch, window_start=now, window_end=now, observed=30, expected=2, severity=3
+    )
 
     with pytest.raises(ValidationError):
         services.rule_delete(rule=rule, by=manager)
@@ -210,7 +233,9 @@ def test_every_setup_write_refuses_a_role_that_may_not_manage_monitoring(request
         lambda: services.rule_update(rule=rule, by=member, min_count=1),
         lambda: services.rule_delete(rule=rule, by=member),
         lambda: import_services.import_source_for(watch=watch, by=member),
-        lambda: import_services.import_upload_store(source=feed, fileobj=io.BytesIO(b"x"), filename="a.csv", by=member),
+        lambda: import_services.import_upload_store(
+            source=feed, fileobj=io.BytesIO(b"x"), filename="a.csv", by=member
+        ),
         lambda: import_services.import_upload_retry(upload_id="0" * 32, by=member),
     ]
     for write in writes:

@@ -1,4 +1,6 @@
-"""Setup pages: watches, sources (setup, health), rules (edit + backtest); every monitoring write page is for managers."""
+"""Setup pages: watches, sources (setup, health), rules (edit + backtest).
+
+Every monitoring write page is for managers."""
 
 from __future__ import annotations
 
@@ -116,7 +118,7 @@ def test_the_watch_list_shows_volume_negative_share_incident_and_source_health(
         response = client.get(reverse("monitoring:watches"))
 
     page = text_of(response)
-    row = page[page.index("Acme Air"):page.index("Other 0")]
+    row = page[page.index("Acme Air") : page.index("Other 0")]
     assert ">40<" in row  # 24 h volume
     assert "50%" in row  # 20 of 40 negative
     assert reverse("incidents:detail", args=[incident.pk]) in row
@@ -124,8 +126,9 @@ def test_the_watch_list_shows_volume_negative_share_incident_and_source_health(
     assert "1 source needs attention" in page
 
 
-def test_the_watch_page_draws_its_volume_from_buckets_through_json_script(client_for, viewer, watch,
-                                                                          django_assert_max_num_queries):
+def test_the_watch_page_draws_its_volume_from_buckets_through_json_script(
+    client_for, viewer, watch, django_assert_max_num_queries
+):
     start = bucket_start(timezone.now())
     Bucket.objects.create(watch=watch, start=start - WIDTH, volume=7, negative=3)
     MentionFactory(source=SourceFactory(watch=watch), text="<script>alert(1)</script> Acme Air")
@@ -145,13 +148,21 @@ def test_the_watch_page_draws_its_volume_from_buckets_through_json_script(client
 
 
 def test_a_manager_creates_a_watch_with_multilingual_terms(client_for, manager):
-    response = client_for(manager).post(reverse("monitoring:watch_create"), {
-        "name": "Acme Air", "include_terms": "Acme Air\nacme havayolları, Acme Linie Lotnicze",
-        "exclude_terms": "acme anvil", "languages": "en, TR, pl", "description": "",
-    })
+    response = client_for(manager).post(
+        reverse("monitoring:watch_create"),
+        {
+            "name": "Acme Air",
+            "include_terms": "Acme Air\nacme havayolları, Acme Linie Lotnicze",
+            "exclude_terms": "acme anvil",
+            "languages": "en, TR, pl",
+            "description": "",
+        },
+    )
 
     watch = Watch.objects.get(name="Acme Air")
-    assert response.status_code == 302 and response["Location"] == reverse("monitoring:watch_detail", args=[watch.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "monitoring:watch_detail", args=[watch.pk]
+    )
     assert watch.include_terms == ["Acme Air", "acme havayolları", "Acme Linie Lotnicze"]
     assert watch.languages == ["en", "tr", "pl"]
     assert watch.rules.count() == 4
@@ -159,9 +170,14 @@ def test_a_manager_creates_a_watch_with_multilingual_terms(client_for, manager):
 
 
 def test_the_watch_form_names_the_bad_field(client_for, manager, watch):
-    response = client_for(manager).post(reverse("monitoring:watch_edit", args=[watch.pk]), {
-        "name": "Acme Air", "include_terms": "acme", "languages": "english",
-    })
+    response = client_for(manager).post(
+        reverse("monitoring:watch_edit", args=[watch.pk]),
+        {
+            "name": "Acme Air",
+            "include_terms": "acme",
+            "languages": "english",
+        },
+    )
     assert response.status_code == 200
     assert "Not a language code: english" in text_of(response)
 
@@ -169,11 +185,25 @@ def test_the_watch_form_names_the_bad_field(client_for, manager, watch):
 # --- Sources --------------------------------------------------------------------------------------
 
 
-def test_the_sources_page_puts_a_dead_feed_first_and_says_why(client_for, viewer, watch, django_assert_max_num_queries):
-    SourceFactory(watch=watch, name="Healthy hook", kind="webhook", health=SourceHealth.OK,
-                  last_success_at=timezone.now())
-    SourceFactory(watch=watch, name="Dead feed", kind="rss", health=SourceHealth.FAILING, consecutive_failures=4,
-                  last_error="HTTP 403 from feed: <title>Forbidden</title>", last_error_at=timezone.now())
+def test_the_sources_page_puts_a_dead_feed_first_and_says_why(
+    client_for, viewer, watch, django_assert_max_num_queries
+):
+    SourceFactory(
+        watch=watch,
+        name="Healthy hook",
+        kind="webhook",
+        health=SourceHealth.OK,
+        last_success_at=timezone.now(),
+    )
+    SourceFactory(
+        watch=watch,
+        name="Dead feed",
+        kind="rss",
+        health=SourceHealth.FAILING,
+        consecutive_failures=4,
+        last_error="HTTP 403 from feed: <title>Forbidden</title>",
+        last_error_at=timezone.now(),
+    )
     for n in range(5):
         SourceFactory(watch=WatchFactory(name=f"W{n}"), kind="rss", health=SourceHealth.SILENT)
 
@@ -204,7 +234,9 @@ def test_choosing_no_kind_shows_the_kind_picker(client_for, manager, watch):
 
 def test_a_bad_feed_url_is_a_field_error_not_a_500(client_for, manager, watch):
     url = reverse("monitoring:source_create", args=[watch.pk])
-    response = client_for(manager).post(url, {"kind": "rss", "name": "Alerts", "poll_interval": 300, "cfg_url": "not a url"})
+    response = client_for(manager).post(
+        url, {"kind": "rss", "name": "Alerts", "poll_interval": 300, "cfg_url": "not a url"}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors["cfg_url"] == ["Enter an absolute http(s) URL."]
@@ -214,31 +246,48 @@ def test_a_bad_feed_url_is_a_field_error_not_a_500(client_for, manager, watch):
 
 def test_a_connector_error_lands_on_the_field_it_names(client_for, manager, watch):
     url = reverse("monitoring:source_create", args=[watch.pk])
-    response = client_for(manager).post(url, {
-        "kind": "mastodon", "name": "Fediverse", "poll_interval": 300,
-        "cfg_instances": "https://mastodon.social", "cfg_tags": "acme air!",
-    })
+    response = client_for(manager).post(
+        url,
+        {
+            "kind": "mastodon",
+            "name": "Fediverse",
+            "poll_interval": 300,
+            "cfg_instances": "https://mastodon.social",
+            "cfg_tags": "acme air!",
+        },
+    )
     assert response.status_code == 200
     assert "is not a hashtag" in " ".join(response.context["form"].errors["cfg_tags"])
 
 
-def test_a_manager_adds_a_feed_and_its_first_poll_is_enqueued(client_for, manager, watch,
-                                                             django_capture_on_commit_callbacks):
+def test_a_manager_adds_a_feed_and_its_first_poll_is_enqueued(
+    client_for, manager, watch, django_capture_on_commit_callbacks
+):
     url = reverse("monitoring:source_create", args=[watch.pk])
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client_for(manager).post(url, {
-            "kind": "rss", "name": "Google Alerts", "poll_interval": 600, "cfg_url": "https://www.google.com/alerts/feeds/1/2",
-        })
+        response = client_for(manager).post(
+            url,
+            {
+                "kind": "rss",
+                "name": "Google Alerts",
+                "poll_interval": 600,
+                "cfg_url": "https://www.google.com/alerts/feeds/1/2",
+            },
+        )
 
     source = Source.objects.get(name="Google Alerts")
-    assert response.status_code == 302 and response["Location"] == reverse("monitoring:source_setup", args=[source.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "monitoring:source_setup", args=[source.pk]
+    )
     assert source.config == {"url": "https://www.google.com/alerts/feeds/1/2"} and source.poll_interval == 600
     assert len(callbacks) == 1
 
 
 def test_a_remote_source_is_not_polled_more_often_than_every_30_seconds(client_for, manager, watch):
     url = reverse("monitoring:source_create", args=[watch.pk])
-    response = client_for(manager).post(url, {"kind": "rss", "name": "F", "poll_interval": 5, "cfg_url": "https://e.org/f"})
+    response = client_for(manager).post(
+        url, {"kind": "rss", "name": "F", "poll_interval": 5, "cfg_url": "https://e.org/f"}
+    )
     assert "at most every 30 seconds" in text_of(response)
 
 
@@ -263,19 +312,29 @@ def test_rotating_the_secret_from_the_page(client_for, manager, watch):
 
 
 def test_a_stored_credential_is_never_rendered_back(client_for, manager, watch):
-    source = SourceFactory(watch=watch, kind="youtube", name="YT",
-                           config={"api_key": "AIza-very-secret", "video_ids": ["dQw4w9WgXcQ"], "max_pages": 5})
+    source = SourceFactory(
+        watch=watch,
+        kind="youtube",
+        name="YT",
+        config={"api_key": "AIza-very-secret", "video_ids": ["dQw4w9WgXcQ"], "max_pages": 5},
+    )
     page = text_of(client_for(manager).get(reverse("monitoring:source_setup", args=[source.pk])))
     assert "AIza-very-secret" not in page
     assert "dQw4w9WgXcQ" in page and "leave empty to keep the current one" in page
 
 
-def test_pause_resume_poll_now_and_restart_drill_from_the_page(client_for, manager, watch,
-                                                              django_capture_on_commit_callbacks):
+def test_pause_resume_poll_now_and_restart_drill_from_the_page(
+    client_for, manager, watch, django_capture_on_commit_callbacks
+):
     client = client_for(manager)
     feed = SourceFactory(watch=watch, kind="rss", config={"url": "https://example.org/feed"})
-    drill = SourceFactory(watch=watch, kind="drill", name="Drill replay",
-                          config={"recording": "acme_air.jsonl", "speed": 20.0}, cursor={"line": 10})
+    drill = SourceFactory(
+        watch=watch,
+        kind="drill",
+        name="Drill replay",
+        config={"recording": "acme_air.jsonl", "speed": 20.0},
+        cursor={"line": 10},
+    )
 
     client.post(reverse("monitoring:source_pause", args=[feed.pk]))
     feed.refresh_from_db()
@@ -297,9 +356,17 @@ def test_pause_resume_poll_now_and_restart_drill_from_the_page(client_for, manag
 
 
 RULE_POST = {
-    "name": "Negative burst", "kind": "negative_spike", "is_active": "on", "window_minutes": 30,
-    "baseline_hours": 48, "min_count": 6, "sensitivity": "more", "cooldown_minutes": 90, "severity": 2,
-    "min_share": "0.4", "min_reach": "5000",  # min_reach belongs to another kind: dropped
+    "name": "Negative burst",
+    "kind": "negative_spike",
+    "is_active": "on",
+    "window_minutes": 30,
+    "baseline_hours": 48,
+    "min_count": 6,
+    "sensitivity": "more",
+    "cooldown_minutes": 90,
+    "severity": 2,
+    "min_share": "0.4",
+    "min_reach": "5000",  # min_reach belongs to another kind: dropped
 }
 
 
@@ -314,17 +381,25 @@ def test_a_manager_creates_a_rule_with_its_kind_params(client_for, manager, watc
 
 
 def test_the_rule_form_refuses_a_window_that_is_not_whole_buckets(client_for, manager, watch):
-    response = client_for(manager).post(reverse("monitoring:rule_create", args=[watch.pk]),
-                                        {**RULE_POST, "window_minutes": 7})
+    response = client_for(manager).post(
+        reverse("monitoring:rule_create", args=[watch.pk]), {**RULE_POST, "window_minutes": 7}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["window_minutes"] == ["Use a multiple of 5 minutes."]
 
 
 def test_editing_a_rule_is_audited(client_for, manager, watch):
     rule = RuleFactory(watch=watch, name="Volume", min_count=10)
-    response = client_for(manager).post(reverse("monitoring:rule_edit", args=[rule.pk]), {
-        **RULE_POST, "name": "Volume", "kind": "volume_spike", "min_count": 3, "method": "robust_z",
-    })
+    response = client_for(manager).post(
+        reverse("monitoring:rule_edit", args=[rule.pk]),
+        {
+            **RULE_POST,
+            "name": "Volume",
+            "kind": "volume_spike",
+            "min_count": 3,
+            "method": "robust_z",
+        },
+    )
     rule.refresh_from_db()
     assert response.status_code == 302
     assert rule.min_count == 3 and rule.params == {"method": "robust_z"}
@@ -338,14 +413,19 @@ def test_deleting_a_rule_that_never_fired(client_for, manager, watch):
     assert not Rule.objects.filter(pk=rule.pk).exists()
 
 
-def test_the_backtest_page_lists_when_the_rule_would_have_fired(client_for, manager, watch,
-                                                                django_assert_max_num_queries):
+def test_the_backtest_page_lists_when_the_rule_would_have_fired(
+    client_for, manager, watch, django_assert_max_num_queries
+):
     rule = RuleFactory(watch=watch, name="Volume", min_count=5, cooldown_minutes=60)
     now = bucket_start(timezone.now())
     quiet = now - timedelta(days=3)
-    Bucket.objects.bulk_create([Bucket(watch=watch, start=quiet + WIDTH * i, volume=1) for i in range(0, 480, 4)])
+    Bucket.objects.bulk_create(
+        [Bucket(watch=watch, start=quiet + WIDTH * i, volume=1) for i in range(0, 480, 4)]
+    )
     spike = now - timedelta(days=1)
-    Bucket.objects.bulk_create([Bucket(watch=watch, start=spike + WIDTH * i, volume=v) for i, v in enumerate([9, 14, 20])])
+    Bucket.objects.bulk_create(
+        [Bucket(watch=watch, start=spike + WIDTH * i, volume=v) for i, v in enumerate([9, 14, 20])]
+    )
 
     client = client_for(manager)
     with django_assert_max_num_queries(10):
@@ -363,7 +443,9 @@ def test_the_backtest_page_lists_when_the_rule_would_have_fired(client_for, mana
 def test_a_quiet_backtest_says_so_and_bad_days_are_refused(client_for, manager, watch):
     rule = RuleFactory(watch=watch)
     client = client_for(manager)
-    assert "would not have fired" in text_of(client.get(reverse("monitoring:rule_backtest", args=[rule.pk]) + "?days=3"))
+    assert "would not have fired" in text_of(
+        client.get(reverse("monitoring:rule_backtest", args=[rule.pk]) + "?days=3")
+    )
     response = client.get(reverse("monitoring:rule_backtest", args=[rule.pk]) + "?days=400")
     assert response.status_code == 200 and response.context["hits"] is None
     assert "less than or equal to 31" in text_of(response)

@@ -30,7 +30,14 @@ def drill_dir(tmp_path, settings):
     settings.DRILL_DIR = tmp_path
     lines = [
         {"offset_s": 0, "author": "@a", "text": "first", "language": "en", "url": "https://x.example/1"},
-        {"offset_s": 10, "author": "@b", "author_reach": 5000, "engagement": 3, "text": "second", "language": "tr"},
+        {
+            "offset_s": 10,
+            "author": "@b",
+            "author_reach": 5000,
+            "engagement": 3,
+            "text": "second",
+            "language": "tr",
+        },
         {"offset_s": 40, "author": "@c", "text": "third"},
     ]
     (tmp_path / "mini.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
@@ -113,8 +120,10 @@ def test_a_looping_drill_starts_again_after_the_last_line(db, drill_dir, connect
     assert cursor == {"started_at": second_start.isoformat(), "position": 2, "total": 3}
 
 
-@pytest.mark.parametrize("name", ["../settings.py", "/etc/passwd.jsonl", "..\\x.jsonl", ".hidden.jsonl",
-                                  "mini.json", "missing.jsonl", ""])
+@pytest.mark.parametrize(
+    "name",
+    ["../settings.py", "/etc/passwd.jsonl", "..\\x.jsonl", ".hidden.jsonl", "mini.json", "missing.jsonl", ""],
+)
 def test_recordings_outside_the_drill_folder_are_refused(drill_dir, connector, name):
     with pytest.raises(ValidationError) as raised:
         connector.validate_config({"recording": name, "speed": 20})
@@ -148,12 +157,16 @@ def test_drill_replay_creates_and_then_resets_a_drill_source(db, drill_dir):
     watch = WatchFactory(name="Acme Air")
     out = StringIO()
 
-    call_command("drill_replay", "--watch", "Acme Air", "--recording", "mini.jsonl", "--speed", "50", stdout=out)
+    call_command(
+        "drill_replay", "--watch", "Acme Air", "--recording", "mini.jsonl", "--speed", "50", stdout=out
+    )
     source = Source.objects.get(watch=watch, kind="drill")
     assert source.config == {"recording": "mini.jsonl", "speed": 50.0, "loop": False}
     assert "mini.jsonl at 50x" in out.getvalue()
 
-    Source.objects.filter(pk=source.pk).update(cursor={"started_at": T0.isoformat(), "position": 3}, health="failing")
+    Source.objects.filter(pk=source.pk).update(
+        cursor={"started_at": T0.isoformat(), "position": 3}, health="failing"
+    )
     call_command("drill_replay", "--watch", "Acme Air", "--recording", "mini.jsonl", stdout=StringIO())
     source.refresh_from_db()
     assert (source.cursor, source.health, source.config["speed"]) == ({}, "unknown", 20.0)
@@ -207,4 +220,6 @@ def test_the_acme_air_surge_starts_about_thirty_seconds_into_the_demo(acme_air):
 
 def test_the_acme_air_recording_is_under_the_drill_folder_and_valid(db):
     assert recording_path("acme_air.jsonl").name == "acme_air.jsonl"
-    assert get_connector("drill").validate_config({"recording": "acme_air.jsonl", "speed": 20})["speed"] == 20.0
+    assert (
+        get_connector("drill").validate_config({"recording": "acme_air.jsonl", "speed": 20})["speed"] == 20.0
+    )

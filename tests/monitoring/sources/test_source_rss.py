@@ -75,7 +75,9 @@ def test_google_alerts_links_are_unwrapped_to_the_article(recorded_server, conne
         "https://news.example.com/2026/11/16/acme-air-refunds?utm_source=x",
         "https://www.blog.example.org/acme-leak",
     ]
-    assert items[0].text.startswith("Acme Air passengers demand refunds after outage\nAngry travellers say Acme Air")
+    assert items[0].text.startswith(
+        "Acme Air passengers demand refunds after outage\nAngry travellers say Acme Air"
+    )
     assert "<b>" not in items[0].text
     assert [i.author for i in items] == ["news.example.com", "blog.example.org"]
     assert items[0].external_id == "tag:google.com,2013:googlealerts/feed:10401740000000000001"
@@ -90,7 +92,10 @@ def test_talkwalker_alert_links_are_unwrapped(recorded_server, connector):
 
 
 def test_unwrap_leaves_ordinary_links_and_refuses_to_unwrap_into_javascript():
-    assert unwrap_link("https://example.com/a?url=https://other.example") == "https://example.com/a?url=https://other.example"
+    assert (
+        unwrap_link("https://example.com/a?url=https://other.example")
+        == "https://example.com/a?url=https://other.example"
+    )
     wrapped = "https://www.google.com/url?url=javascript:alert(1)"
     assert unwrap_link(wrapped) == wrapped
 
@@ -212,7 +217,9 @@ def test_an_unreachable_host_is_temporary(connector):
 
 
 def test_config_needs_an_http_url(connector):
-    assert connector.validate_config({"url": " https://example.com/feed "}) == {"url": "https://example.com/feed"}
+    assert connector.validate_config({"url": " https://example.com/feed "}) == {
+        "url": "https://example.com/feed"
+    }
     for bad in ({}, {"url": "javascript:alert(1)"}, {"url": "example.com/feed"}):
         with pytest.raises(ValidationError) as raised:
             connector.validate_config(bad)

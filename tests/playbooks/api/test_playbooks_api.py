@@ -28,12 +28,15 @@ def url(name, *args):
 
 
 def test_a_viewer_reads_a_playbook_with_its_roles_and_checklist(viewer):
-    scenario = ScenarioFactory(type="data_breach", name="Data breach", trigger_terms={"tr": ["veri sızıntısı"]})
+    scenario = ScenarioFactory(
+        type="data_breach", name="Data breach", trigger_terms={"tr": ["veri sızıntısı"]}
+    )
     playbook = PlaybookFactory(scenario=scenario, name="Data breach")
     lead = CrisisRoleFactory(playbook=playbook, name="Incident lead", order=0)
     CrisisRoleFactory(playbook=playbook, name="Legal", order=1)
-    ChecklistItemFactory(playbook=playbook, phase="during", order=1, title="Notify the DPO", role=lead,
-                         due_offset_minutes=60)
+    ChecklistItemFactory(
+        playbook=playbook, phase="during", order=1, title="Notify the DPO", role=lead, due_offset_minutes=60
+    )
     ChecklistItemFactory(playbook=playbook, phase="pre", order=0, title="Freeze scheduled posts", role=None)
 
     data = api_for(viewer).get(url("playbook-detail", playbook.pk)).json()
@@ -61,7 +64,9 @@ def test_playbooks_filter_by_status_and_scenario(viewer):
     active = PlaybookFactory(scenario=ScenarioFactory(type="product_defect", name="Defect"), status="active")
     PlaybookFactory(scenario=active.scenario, status="retired", version=0)
     PlaybookFactory(scenario=ScenarioFactory(type="data_breach", name="Breach"), status="active")
-    rows = api_for(viewer).get(url("playbook-list"), {"status": "active", "scenario": "product_defect"}).json()
+    rows = (
+        api_for(viewer).get(url("playbook-list"), {"status": "active", "scenario": "product_defect"}).json()
+    )
     assert [r["id"] for r in rows["results"]] == [active.pk]
     assert api_for(viewer).get(url("playbook-list"), {"scenario": "alien_invasion"}).status_code == 400
 
@@ -69,7 +74,11 @@ def test_playbooks_filter_by_status_and_scenario(viewer):
 def test_templates_in_every_approval_state_are_readable_and_filterable(viewer, manager, manager2):
     playbook = PlaybookFactory()
     approved = MessageTemplateFactory(
-        playbook=playbook, language="pl", approval_state="approved", author=manager, approved_by=manager2,
+        playbook=playbook,
+        language="pl",
+        approval_state="approved",
+        author=manager,
+        approved_by=manager2,
         body="Wiemy o problemie z {issue}. Kolejna aktualizacja: {next_update}.",
     )
     pending = MessageTemplateFactory(playbook=playbook, approval_state="pending", author=manager)

@@ -146,7 +146,9 @@ def test_submit_and_return_are_idempotent_and_audited(playbook, manager, manager
 
 def test_a_responder_may_not_write_or_submit_templates(playbook, responder, manager):
     with pytest.raises(PermissionDenied, match="may not write message templates"):
-        services.template_create(playbook=playbook, by=responder, kind="reply", language="en", title="t", body="Hi")
+        services.template_create(
+            playbook=playbook, by=responder, kind="reply", language="en", title="t", body="Hi"
+        )
     draft = MessageTemplateFactory(playbook=playbook, author=manager)
     with pytest.raises(PermissionDenied):
         services.template_submit(template=draft, by=responder)
@@ -167,4 +169,3 @@ def test_approving_needs_the_approval_permission(playbook, manager):
         services.template_return_to_draft(template=pending, by=editor)
     pending.refresh_from_db()
     assert pending.approval_state == ApprovalState.PENDING
-

@@ -45,7 +45,9 @@ def test_an_import_upload_end_to_end(client_for, manager, watch, django_capture_
     client = client_for(manager)
     upload = SimpleUploadedFile("brandwatch.csv", CSV.encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(reverse("monitoring:import_upload"), {"new_for_watch": watch.pk, "file": upload})
+        response = client.post(
+            reverse("monitoring:import_upload"), {"new_for_watch": watch.pk, "file": upload}
+        )
 
     assert response.status_code == 302
     status_url = response["Location"]
@@ -70,9 +72,12 @@ def test_an_import_upload_end_to_end(client_for, manager, watch, django_capture_
 
 def test_the_upload_form_requires_a_target_and_a_readable_file(client_for, manager, watch):
     client = client_for(manager)
-    response = client.post(reverse("monitoring:import_upload"), {
-        "file": SimpleUploadedFile("export.xlsx", b"PK\x03\x04"),
-    })
+    response = client.post(
+        reverse("monitoring:import_upload"),
+        {
+            "file": SimpleUploadedFile("export.xlsx", b"PK\x03\x04"),
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "source" in errors and "file" in errors
@@ -85,8 +90,9 @@ def test_an_unknown_upload_is_a_404(client_for, manager):
 
 def test_a_stalled_upload_can_be_queued_again(client_for, manager, watch, django_capture_on_commit_callbacks):
     source = SourceFactory(watch=watch, kind="import")
-    upload_id = services.import_upload_store(source=source, fileobj=SimpleUploadedFile("a.csv", CSV.encode()),
-                                             filename="a.csv", by=manager)
+    upload_id = services.import_upload_store(
+        source=source, fileobj=SimpleUploadedFile("a.csv", CSV.encode()), filename="a.csv", by=manager
+    )
     client = client_for(manager)
     retry = reverse("monitoring:import_retry", args=[upload_id])
     client.post(retry)  # not stalled yet: refused
@@ -96,8 +102,11 @@ def test_a_stalled_upload_can_be_queued_again(client_for, manager, watch, django
     services.import_status_write(upload_id, status)
     old = (timezone.now() - timedelta(minutes=5)).isoformat()
     path = services.uploads_dir() / f"{upload_id}.json"
-    path.write_text(path.read_text().replace(status["created_at"], old).replace(
-        services.import_status_read(upload_id)["updated_at"], old))
+    path.write_text(
+        path.read_text()
+        .replace(status["created_at"], old)
+        .replace(services.import_status_read(upload_id)["updated_at"], old)
+    )
     assert "Queue it again" in text_of(client.get(reverse("monitoring:import_status", args=[upload_id])))
     with django_capture_on_commit_callbacks() as callbacks:
         client.post(retry)

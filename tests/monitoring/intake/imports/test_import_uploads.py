@@ -27,12 +27,15 @@ CSV = (
 )
 
 
-def test_an_upload_is_stored_under_a_random_name_then_imported_with_progress(manager, django_capture_on_commit_callbacks):
+def test_an_upload_is_stored_under_a_random_name_then_imported_with_progress(
+    manager, django_capture_on_commit_callbacks
+):
     source = SourceFactory(kind="import", watch=WatchFactory(name="Acme Air", include_terms=["acme"]))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        upload_id = services.import_upload_store(source=source, fileobj=io.BytesIO(CSV.encode()), filename="export.csv",
-                                                 by=manager)
+        upload_id = services.import_upload_store(
+            source=source, fileobj=io.BytesIO(CSV.encode()), filename="export.csv", by=manager
+        )
     assert len(callbacks) == 1
     assert services.import_status_read(upload_id)["state"] == "queued"
     assert (services.uploads_dir() / f"{upload_id}.data").read_bytes() == CSV.encode()
@@ -57,7 +60,9 @@ def test_an_upload_id_that_is_not_ours_is_unknown():
 def test_an_upload_of_an_unreadable_type_is_refused(manager):
     source = SourceFactory(kind="import")
     with pytest.raises(ValidationError):
-        services.import_upload_store(source=source, fileobj=io.BytesIO(b"x"), filename="export.xlsx", by=manager)
+        services.import_upload_store(
+            source=source, fileobj=io.BytesIO(b"x"), filename="export.xlsx", by=manager
+        )
 
 
 def test_import_source_for_reuses_the_watch_import_source(manager):

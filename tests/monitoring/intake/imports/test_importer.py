@@ -38,10 +38,16 @@ def upload(name: str, content: str | bytes) -> SimpleUploadedFile:
 
 
 def test_a_csv_export_is_imported_and_bad_rows_are_reported(source):
-    result = import_file(source=source, fileobj=upload("brandwatch.csv", BRANDWATCH_CSV), filename="brandwatch.csv")
+    result = import_file(
+        source=source, fileobj=upload("brandwatch.csv", BRANDWATCH_CSV), filename="brandwatch.csv"
+    )
 
     assert (result.rows, result.created, result.error_count) == (5, 2, 3)
-    assert [(e.row, e.field) for e in result.errors] == [(4, "published_at"), (5, "text"), (6, "author_reach")]
+    assert [(e.row, e.field) for e in result.errors] == [
+        (4, "published_at"),
+        (5, "text"),
+        (6, "author_reach"),
+    ]
     assert "not a date" in result.errors[0].message
     jen = Mention.objects.get(external_id="tw-1")
     assert (jen.author, jen.author_reach, jen.language) == ("@jen_travels", 1234, "en")
@@ -98,14 +104,21 @@ def test_dates_without_a_zone_use_the_source_time_zone(source):
 
 def test_a_json_array_with_bad_records_reports_them_by_position(source):
     records = [
-        {"id": "j1", "content": "Acme Air refund please", "published_at": "2026-11-16T09:00:00Z", "followers": 10},
+        {
+            "id": "j1",
+            "content": "Acme Air refund please",
+            "published_at": "2026-11-16T09:00:00Z",
+            "followers": 10,
+        },
         "not an object",
         {"id": "j3", "content": "Acme Air", "published_at": 1763283600},  # epoch seconds
         {"id": "j4", "content": "Acme Air", "created_at": 1763283600000, "lang": "en"},  # epoch ms
         {"id": "j5", "content": "no date at all"},
     ]
 
-    result = import_file(source=source, fileobj=upload("talkwalker.json", json.dumps(records)), filename="talkwalker.json")
+    result = import_file(
+        source=source, fileobj=upload("talkwalker.json", json.dumps(records)), filename="talkwalker.json"
+    )
 
     assert result.created == 3
     assert [(e.row, e.field) for e in result.errors] == [(2, "record"), (5, "published_at")]
@@ -114,11 +127,19 @@ def test_a_json_array_with_bad_records_reports_them_by_position(source):
 
 
 def test_json_lines_with_a_broken_line_keep_the_good_ones(source):
-    lines = "\n".join([
-        json.dumps({"external_id": "l1", "text": "Acme Air <script>alert(1)</script>ok", "date": "2026-11-16T09:00:00Z"}),
-        '{"external_id": "l2", "text": ',
-        json.dumps({"external_id": "l3", "text": "Acme Air again", "date": "2026-11-16T09:01:00+03:00"}),
-    ])
+    lines = "\n".join(
+        [
+            json.dumps(
+                {
+                    "external_id": "l1",
+                    "text": "Acme Air <script>alert(1)</script>ok",
+                    "date": "2026-11-16T09:00:00Z",
+                }
+            ),
+            '{"external_id": "l2", "text": ',
+            json.dumps({"external_id": "l3", "text": "Acme Air again", "date": "2026-11-16T09:01:00+03:00"}),
+        ]
+    )
 
     result = import_file(source=source, fileobj=upload("export.jsonl", lines), filename="export.jsonl")
 
@@ -129,10 +150,12 @@ def test_json_lines_with_a_broken_line_keep_the_good_ones(source):
 
 def test_a_json_line_with_an_over_long_number_is_a_row_error(source):
     # Python refuses integers of more than 4,300 digits with a plain ValueError (no ``msg``).
-    lines = "\n".join([
-        '{"external_id": "n1", "text": "Acme Air", "engagement": ' + "9" * 5000 + "}",
-        json.dumps({"external_id": "n2", "text": "Acme Air again", "date": "2026-11-16T09:01:00Z"}),
-    ])
+    lines = "\n".join(
+        [
+            '{"external_id": "n1", "text": "Acme Air", "engagement": ' + "9" * 5000 + "}",
+            json.dumps({"external_id": "n2", "text": "Acme Air again", "date": "2026-11-16T09:01:00Z"}),
+        ]
+    )
 
     result = import_file(source=source, fileobj=upload("export.jsonl", lines), filename="export.jsonl")
 
@@ -144,7 +167,9 @@ def test_a_json_line_with_an_over_long_number_is_a_row_error(source):
 def test_a_json_object_wrapping_its_records_is_understood(source):
     body = {"data": [{"id": "w1", "text": "Acme Air", "timestamp": "2026-11-16T09:00:00Z"}]}
 
-    result = import_file(source=source, fileobj=upload("export.json", json.dumps(body)), filename="export.json")
+    result = import_file(
+        source=source, fileobj=upload("export.json", json.dumps(body)), filename="export.json"
+    )
 
     assert result.created == 1
 
@@ -173,7 +198,13 @@ def test_an_unknown_file_type_is_refused(source):
 
 def test_counts_are_read_the_way_exports_write_them():
     assert [parse_count(v, "reach") for v in ["1,234", "1.2K", "3M", "", "n/a", 17, "1.234.567"]] == [
-        1234, 1200, 3_000_000, 0, 0, 17, 1_234_567,
+        1234,
+        1200,
+        3_000_000,
+        0,
+        0,
+        17,
+        1_234_567,
     ]
 
 
