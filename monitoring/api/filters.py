@@ -6,6 +6,7 @@ would list every watch's mentions); these refuse it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -31,6 +32,16 @@ MAX_ID = 2**63 - 1  # ids are BigAutoField
 
 
 @extend_schema_field(OpenApiTypes.INT)
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time compared in UTC. Python accepts offsets up to ±23:59; PostgreSQL refuses
+    a literal past ±15:59 (a 500 before), so the value is converted before it reaches the query."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return super().filter(qs, value)
+
+
 class IdFilter(django_filters.NumberFilter):
     """An id filter: whole numbers only (``?watch=1.5`` or ``?watch=acme`` is a 400 naming the field), and
     within a 64-bit id's range: SQLite raises OverflowError (a 500) on a larger number."""
@@ -88,10 +99,10 @@ class MentionFilter(django_filters.FilterSet):
     language = django_filters.CharFilter(max_length=8)
     sentiment_label = django_filters.ChoiceFilter(choices=SentimentLabel.choices)
     state = django_filters.ChoiceFilter(choices=MentionState.choices)
-    published_after = django_filters.IsoDateTimeFilter(
+    published_after = UtcIsoDateTimeFilter(
         field_name="published_at", lookup_expr="gte", label="Published at or after (ISO 8601)."
     )
-    published_before = django_filters.IsoDateTimeFilter(
+    published_before = UtcIsoDateTimeFilter(
         field_name="published_at", lookup_expr="lt", label="Published before (ISO 8601)."
     )
 

@@ -80,6 +80,32 @@ def _body_too_large(max_bytes: int) -> WebhookRejected:
     return WebhookRejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {max_bytes} bytes.")
 
 
+# Deeper than any real payload; the JSON parser itself gives up near 1,000 levels (RecursionError).
+JSON_MAX_DEPTH = 32
+
+
+def json_storable(value: Any, depth: int = 0) -> Any:
+    """``value`` with every string (keys included) made storable: NUL characters dropped and lone
+    surrogates replaced, since PostgreSQL's ``jsonb`` and UTF-8 refuse both. Raises ``ValueError``
+    past ``JSON_MAX_DEPTH`` levels of nesting. Unknown keys are kept (in ``raw``), so they are
+    cleaned too, not only the fields the serializer reads."""
+    if depth > JSON_MAX_DEPTH:
+        raise ValueError(f"nested deeper than {JSON_MAX_DEPTH} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [json_storable(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {json_storable(key, depth + 1): json_storable(item, depth + 1) for key, item in value.items()}
+    return value
+
+
 def webhook_accept(*, signed: SignedBody) -> IngestResult:
     """Validate the signed batch and store it; raises ``WebhookRejected`` (400, 413) naming the field.
 
@@ -87,7 +113,9 @@ def webhook_accept(*, signed: SignedBody) -> IngestResult:
     a stored batch stays stored whatever happens next, then the source is recorded alive.
     """
     try:
-        payload = json.loads(signed.body)
+        payload = json_storable(json.loads(signed.body))
+    except RecursionError as error:
+        raise WebhookRejected(HTTPStatus.BAD_REQUEST, "Malformed JSON: nested too deeply.") from error
     except (UnicodeDecodeError, ValueError) as error:
         raise WebhookRejected(HTTPStatus.BAD_REQUEST, f"Malformed JSON: {error}") from error
     if not isinstance(payload, dict) or "mentions" not in payload:

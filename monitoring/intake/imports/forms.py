@@ -7,10 +7,9 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 
+from monitoring.intake.imports.importer import IMPORT_MAX_BYTES
 from monitoring.intake.imports.selectors import import_sources
 from monitoring.models import Source, Watch
-
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 
 class ImportUploadForm(forms.Form):

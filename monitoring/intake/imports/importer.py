@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 CHUNK_ROWS = 1000
+IMPORT_MAX_BYTES = 50 * 1024 * 1024  # an upload at most (the form refuses larger files)
 MAX_ERRORS = 1000  # keep the report readable; the count goes on
 
 # Normalised header (lowercase, letters/digits only) → mention field. First match wins per field.
@@ -261,6 +262,12 @@ class _Prepend(io.RawIOBase):
         chunk = self._file.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+# The csv module refuses a field over 131,072 characters by default, which ended the whole import.
+# An upload is at most IMPORT_MAX_BYTES, so no field can exceed that; over-long texts are then
+# capped by ingest like every other source's.
+csv.field_size_limit(IMPORT_MAX_BYTES)
 
 
 def _csv_records(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, Any], list[str]]]:

@@ -330,3 +330,15 @@ def test_signal_list_queries_do_not_grow_with_signals(viewer, django_assert_max_
     ):  # 2 permission lookups, count, page (rule joined, counts as subquery)
         rows = client.get(url("signal-list")).json()["results"]
     assert len(rows) == 8 and {r["mention_count"] for r in rows} == {1}
+
+
+@pytest.mark.parametrize("offset", ["+22:24", "-23:59", "+16:00", "+03:00"])
+def test_published_after_takes_any_offset_python_accepts(viewer, offset):
+    """PostgreSQL refuses a literal offset past ±15:59 (a 500 before): the time is compared in UTC."""
+    source = SourceFactory()
+    MentionFactory(source=source, published_at=timezone.now() - timedelta(days=1))
+
+    response = api_for(viewer).get(url("mention-list"), {"published_after": f"2020-11-07T08:24:43{offset}"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1

@@ -216,3 +216,42 @@ def test_the_connector_validates_the_expected_interval():
     with pytest.raises(ValidationError) as raised:
         connector.validate_config({"expected_interval_minutes": "soon"})
     assert "expected_interval_minutes" in raised.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"unknown\x00key": "value"},
+        {"unknown": "nul \x00 inside"},
+        {"unknown": "lone surrogate \ud800 inside"},
+        {"lone \udfff key": 1},
+    ],
+    ids=["nul-in-key", "nul-in-value", "surrogate-in-value", "surrogate-in-key"],
+)
+def test_nul_and_lone_surrogates_in_unknown_keys_are_stored_clean(source, hostile):
+    body = json.dumps({"mentions": [mention(1, **hostile)]}).encode()  # ensure_ascii: valid JSON escapes
+
+    response = post(source, body)
+
+    assert response.status_code == 202
+    raw = Mention.objects.get(source=source).raw
+    assert "\x00" not in json.dumps(raw, ensure_ascii=False)
+
+
+def test_deep_nesting_is_400_not_a_crash(source):
+    deep = b'{"mentions": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+
+    response = post(source, deep)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Malformed JSON")
+
+
+def test_nesting_past_the_limit_is_400(source):
+    nested: dict = {"leaf": 1}
+    for _ in range(40):
+        nested = {"deeper": nested}
+
+    response = post(source, {"mentions": [mention(1, extra=nested)]})
+
+    assert response.status_code == 400

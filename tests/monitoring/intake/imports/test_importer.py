@@ -230,3 +230,22 @@ def test_import_mentions_only_imports_into_an_import_source(db, tmp_path):
         call_command("import_mentions", "--source", str(webhook.pk), str(path))
     with pytest.raises(CommandError, match="No source"):
         call_command("import_mentions", "--source", "99999", str(path))
+
+
+def test_a_field_over_the_csv_modules_default_limit_does_not_stop_the_import(source):
+    """One cell over 131,072 characters crashed the whole import before; every row is stored now
+    (the long text capped like any source's)."""
+    long_text = "Acme Air " + "x" * 140_000
+    rows = "".join(
+        f"tw-{n},2026-11-16 09:{30 + n}:00.0,@p{n},Acme Air delayed again #{n},https://social.example.com/{n},1,en\n"
+        for n in range(1, 15)
+    )
+    content = (
+        "Resource Id,Date,Author,Full Text,Url,Twitter Followers,Language\n"
+        f'tw-long,2026-11-16 09:29:00.0,@long,"{long_text}",https://social.example.com/long,1,en\n' + rows
+    )
+
+    result = import_file(source=source, fileobj=upload("long.csv", content), filename="long.csv")
+
+    assert (result.rows, result.created, result.error_count) == (15, 15, 0)
+    assert Mention.objects.get(external_id="tw-long").text.startswith("Acme Air xxx")
