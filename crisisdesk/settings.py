@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisisdesk.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP middleware, so the 503 page carries the policy too.
+    "crisisdesk.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: a locked-out sign-in answers 429 (crisisdesk.signin.lockout_response).
     "axes.middleware.AxesMiddleware",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -198,12 +197,9 @@ def source_setup(request: MemberRequest, pk: int) -> HttpResponse:
             return redirect("monitoring:source_setup", pk=source.pk)
     webhook_url = ""
     if source.kind == SourceKind.WEBHOOK:
-        path = reverse("crisisdesk:source-webhook", args=[source.pk])
-        webhook_url = (
-            settings.SITE_URL.rstrip("/") + path
-            if getattr(settings, "SITE_URL", "")
-            else request.build_absolute_uri(path)
-        )
+        # The host and port this member is on (``make run PORT=8123``, a proxy's name): SITE_URL is
+        # for links sent out of the app (emails), where no request says where the app is.
+        webhook_url = request.build_absolute_uri(reverse("crisisdesk:source-webhook", args=[source.pk]))
     return render(
         request,
         "monitoring/source_form.html",

@@ -449,3 +449,16 @@ def test_a_quiet_backtest_says_so_and_bad_days_are_refused(client_for, manager, 
     response = client.get(reverse("monitoring:rule_backtest", args=[rule.pk]) + "?days=400")
     assert response.status_code == 200 and response.context["hits"] is None
     assert "less than or equal to 31" in text_of(response)
+
+
+def test_the_webhook_url_names_the_host_and_port_the_manager_is_on(client_for, manager, watch, settings):
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    source = SourceFactory(watch=watch, kind="webhook", name="Brandwatch push")
+
+    page = text_of(
+        client_for(manager).get(
+            reverse("monitoring:source_setup", args=[source.pk]), HTTP_HOST="127.0.0.1:8123"
+        )
+    )
+
+    assert f"http://127.0.0.1:8123/api/sources/{source.pk}/webhook/" in page
