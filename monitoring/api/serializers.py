@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from monitoring.models import Mention, Rule, RuleKind, Sensitivity, Severity, Signal, Source, Watch
 from monitoring.setup.forms import MAX_TERMS, RULE_PARAMS, RuleForm
-from monitoring.setup.services import is_secret_config_key, own_accounts_clean
+from monitoring.setup.services import RULE_FIELDS, is_secret_config_key, own_accounts_clean
 from playbooks.models import Scenario
 
 TERM_MAX = 100
@@ -188,22 +188,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rule
-        fields = [
-            "id",
-            "watch",
-            "name",
-            "kind",
-            "is_active",
-            "window_minutes",
-            "baseline_hours",
-            "min_count",
-            "sensitivity",
-            "cooldown_minutes",
-            "severity",
-            "params",
-            "last_fired_at",
-            "created_at",
-        ]
+        fields = ["id", "watch", *RULE_FIELDS, "last_fired_at", "created_at"]
         read_only_fields = fields
 
 

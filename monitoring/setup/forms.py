@@ -12,7 +12,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity, Source, SourceKind, Watch
-from monitoring.setup.services import is_secret_config_key, own_accounts_clean, source_config_clean
+from monitoring.setup.services import (
+    RULE_FIELDS,
+    is_secret_config_key,
+    own_accounts_clean,
+    source_config_clean,
+)
 from monitoring.sources import get_connector
 from monitoring.sources.drill import available_recordings
 from playbooks.models import Scenario
@@ -333,17 +338,8 @@ class RuleForm(forms.Form):
         if rule is not None and "initial" not in kwargs:
             initial = {
                 name: getattr(rule, name)
-                for name in (
-                    "name",
-                    "kind",
-                    "is_active",
-                    "window_minutes",
-                    "baseline_hours",
-                    "min_count",
-                    "sensitivity",
-                    "cooldown_minutes",
-                    "severity",
-                )
+                for name in RULE_FIELDS
+                if name != "params"  # shown as the kind's own fields below
             }
             initial.update(
                 {key: value for key, value in (rule.params or {}).items() if key in self.base_fields}
