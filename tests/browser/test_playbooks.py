@@ -29,8 +29,14 @@ def test_a_manager_edits_a_template_and_a_second_manager_approves_it(
 
     body = page.locator("#id_body")
     body.wait_for()
-    # htmx wires the live preview when the page has loaded; typing earlier would go unheard.
-    page.wait_for_function("document.readyState === 'complete' && !!window.htmx")
+    # htmx wires the live preview when the page has loaded; typing earlier would go unheard. Polled
+    # from Python: wait_for_function's in-page polling compiles its predicate, which the strict CSP
+    # (no 'unsafe-eval') refuses whenever the first check comes too early.
+    page.wait_for_load_state("load")
+    for _ in range(200):
+        if page.evaluate("() => !!window.htmx"):
+            break
+        page.wait_for_timeout(25)
     body.fill("<script>alert(1)</script> We are sorry about {issue}. ")
     preview = page.locator("#template-preview [data-testid=preview]")
     preview.filter(has_text="We are sorry about delays to flights departing Warsaw").wait_for()
