@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from crisisdesk.admin_audit import AppendOnlyAdmin, AuditedAdmin
+from incidents.lifecycle.transitions import LIFECYCLE_FIELDS
 from incidents.models import (
     ActionItem,
     Draft,
@@ -60,22 +61,7 @@ class IncidentAdmin(AuditedAdmin):
     search_fields = ["title", "summary"]
     list_select_related = ["watch", "owner"]
     date_hierarchy = "detected_at"
-    readonly_fields = [
-        "status",
-        "severity",
-        "owner",
-        "detected_at",
-        "acknowledged_at",
-        "acknowledged_by",
-        "responding_at",
-        "monitoring_at",
-        "resolved_at",
-        "resolved_by",
-        "closed_at",
-        "closed_by",
-        "escalation_tier",
-        "updated_at",
-    ]
+    readonly_fields = [*LIFECYCLE_FIELDS, "severity", "owner", "detected_at", "escalation_tier", "updated_at"]
     raw_id_fields = ["watch", "scenario", "playbook"]
     inlines = [TimelineInline]
 

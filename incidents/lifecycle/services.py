@@ -22,22 +22,15 @@ from crisisdesk.types import Member
 from incidents.lifecycle.ownership import attach_watch_mentions, lock_watch
 from incidents.lifecycle.selectors import closing_blockers
 from incidents.lifecycle.timeline import timeline_add
-from incidents.lifecycle.transitions import TRANSITIONS, transition_label, transition_permission
+from incidents.lifecycle.transitions import (
+    LIFECYCLE_FIELDS,
+    TRANSITIONS,
+    transition_label,
+    transition_permission,
+)
 from incidents.models import Incident, Status
 from incidents.signals import incident_event
 from monitoring.models import Severity
-
-_AUDITED_FIELDS = [
-    "status",
-    "acknowledged_at",
-    "acknowledged_by",
-    "responding_at",
-    "monitoring_at",
-    "resolved_at",
-    "resolved_by",
-    "closed_at",
-    "closed_by",
-]
 
 
 class TransitionError(Refusal):
@@ -117,7 +110,7 @@ def incident_transition(*, incident: Incident, to_status: str, by: Member, note:
                 by=by,
                 action=f"incident.status.{to_status}",
                 changes=changes,
-                audit_fields=_AUDITED_FIELDS,
+                audit_fields=LIFECYCLE_FIELDS,
                 extra_after={"note": note},
             )
     except IntegrityError as exc:

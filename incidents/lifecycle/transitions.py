@@ -19,6 +19,20 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.CLOSED: (),
 }
 
+# The incident fields a move writes (its status and the when/who stamps): audited on every move, and
+# read-only in the admin because only a move may change them.
+LIFECYCLE_FIELDS: list[str] = [
+    "status",
+    "acknowledged_at",
+    "acknowledged_by",
+    "responding_at",
+    "monitoring_at",
+    "resolved_at",
+    "resolved_by",
+    "closed_at",
+    "closed_by",
+]
+
 # Button labels and timeline wording, keyed by (from, to) where the wording depends on both.
 ACTION_LABELS: dict[str, str] = {
     Status.ACKNOWLEDGED: "Acknowledge",

@@ -81,10 +81,10 @@ class PublishForm(forms.Form):
     url = HttpUrlField(required=False, label="Link to the published message")
 
 
-class ReplyForm(forms.Form):
+class IncidentMentionForm(forms.Form):
+    """A form about one mention of ``incident``: the chosen mention must belong to it."""
+
     mention = forms.ModelChoiceField(queryset=Mention.objects.all())
-    url = HttpUrlField(required=False, label="Link to the reply")
-    text = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,6 +95,11 @@ class ReplyForm(forms.Form):
         if self.incident is not None and mention.incident_id != self.incident.pk:
             raise forms.ValidationError("That mention does not belong to this incident.")
         return mention
+
+
+class ReplyForm(IncidentMentionForm):
+    url = HttpUrlField(required=False, label="Link to the reply")
+    text = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -104,19 +109,8 @@ class ReplyForm(forms.Form):
         return data
 
 
-class EvidenceForm(forms.Form):
-    mention = forms.ModelChoiceField(queryset=Mention.objects.all())
+class EvidenceForm(IncidentMentionForm):
     note = forms.CharField(required=False, max_length=2000)
-
-    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.incident = incident
-
-    def clean_mention(self) -> Mention:
-        mention = self.cleaned_data["mention"]
-        if self.incident is not None and mention.incident_id != self.incident.pk:
-            raise forms.ValidationError("That mention does not belong to this incident.")
-        return mention
 
 
 class FirstResponseForm(forms.Form):

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from monitoring.models import Mention, Rule, RuleKind, Sensitivity, Severity, Signal, Source, Watch
 from monitoring.setup.forms import MAX_TERMS, RULE_PARAMS, RuleForm
-from monitoring.setup.services import RULE_FIELDS, is_secret_config_key, own_accounts_clean
+from monitoring.setup.services import RULE_FIELDS, WATCH_FIELDS, is_secret_config_key, own_accounts_clean
 from playbooks.models import Scenario
 
 TERM_MAX = 100
@@ -50,14 +50,7 @@ class WatchSerializer(serializers.ModelSerializer):
         model = Watch
         fields = [
             "id",
-            "name",
-            "description",
-            "include_terms",
-            "exclude_terms",
-            "languages",
-            "own_accounts",
-            "default_scenario",
-            "is_active",
+            *WATCH_FIELDS,
             "created_at",
             "source_count",
             "volume_24h",
