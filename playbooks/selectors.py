@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from playbooks.models import (
-    ApprovalState,
-    ChecklistItem,
-    CrisisRole,
-    MessageTemplate,
-    Phase,
-    Playbook,
-    PlaybookStatus,
-    Scenario,
-)
+from playbooks.choices import ApprovalState, Phase, PlaybookStatus
+from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
 
 
 def playbook_list(*, status: str | None = None, scenario_type: str | None = None) -> QuerySet[Playbook]:

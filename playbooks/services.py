@@ -29,15 +29,8 @@ from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.errors import Refusal
 from crisisdesk.roles import MANAGE_PLAYBOOKS, ensure_permission
 from crisisdesk.types import Member
-from playbooks.models import (
-    ChecklistItem,
-    CrisisRole,
-    MessageTemplate,
-    Phase,
-    Playbook,
-    PlaybookStatus,
-    Scenario,
-)
+from playbooks.choices import Phase, PlaybookStatus
+from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
 
 SCENARIO_FIELDS = ["type", "name", "guidance", "engagement_approach", "trigger_terms", "channels"]
 PLAYBOOK_FIELDS = ["scenario", "name", "description", "version", "status", "previous"]

@@ -40,6 +40,26 @@ def _followed(request: MemberRequest, before: Playbook, after: Playbook) -> None
         )
 
 
+def _part_change(
+    request: MemberRequest, before: Playbook, change: Callable[[], Playbook], *, done: str = ""
+) -> Playbook | None:
+    """Run a service that changes a part of ``before`` (a role or a checklist step).
+
+    ``change`` returns the playbook the change landed on: an edit to an active playbook that is in
+    use lands on a new version. Returns that playbook, or None when the service refused (flashed).
+    """
+    landed: Playbook | None = None
+
+    def act() -> str:
+        nonlocal landed
+        landed = change()
+        _followed(request, before, landed)
+        return done
+
+    run_action(request, act)
+    return landed
+
+
 # --- Library and playbooks -------------------------------------------------------------------
 
 
@@ -195,17 +215,13 @@ def role_add(request: MemberRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        added: CrisisRole | None = None
-
-        def add() -> str:
-            nonlocal added
-            added = services.role_add(playbook=playbook, by=request.user, **form.cleaned_data)
-            _followed(request, playbook, added.playbook)
-            return ""
-
-        if run_action(request, add):
-            assert added is not None  # run_action is True only once add() returned
-            return redirect("playbooks:detail", pk=added.playbook_id)
+        landed = _part_change(
+            request,
+            playbook,
+            lambda: services.role_add(playbook=playbook, by=request.user, **form.cleaned_data).playbook,
+        )
+        if landed is not None:
+            return redirect("playbooks:detail", pk=landed.pk)
     return _form_page(
         request, form, title=f"Add a crisis role to {playbook}", cancel=reverse("playbooks:detail", args=[pk])
     )
@@ -218,17 +234,13 @@ def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if v is not None}
-        edited: CrisisRole | None = None
-
-        def edit() -> str:
-            nonlocal edited
-            edited = services.role_edit(role=role, by=request.user, **changes)
-            _followed(request, role.playbook, edited.playbook)
-            return ""
-
-        if run_action(request, edit):
-            assert edited is not None  # run_action is True only once edit() returned
-            return redirect("playbooks:detail", pk=edited.playbook_id)
+        landed = _part_change(
+            request,
+            role.playbook,
+            lambda: services.role_edit(role=role, by=request.user, **changes).playbook,
+        )
+        if landed is not None:
+            return redirect("playbooks:detail", pk=landed.pk)
     return _form_page(
         request,
         form,
@@ -242,16 +254,13 @@ def role_edit(request: MemberRequest, pk: int) -> HttpResponse:
 @require_POST
 def role_remove(request: MemberRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(CrisisRole.objects.select_related("playbook"), pk=pk)
-    target = role.playbook
-
-    def remove() -> str:
-        nonlocal target
-        target = services.role_remove(role=role, by=request.user)
-        _followed(request, role.playbook, target)
-        return f"Removed the role “{role.name}”."
-
-    run_action(request, remove)
-    return redirect("playbooks:detail", pk=target.pk)
+    landed = _part_change(
+        request,
+        role.playbook,
+        lambda: services.role_remove(role=role, by=request.user),
+        done=f"Removed the role “{role.name}”.",
+    )
+    return redirect("playbooks:detail", pk=(landed or role.playbook).pk)
 
 
 @require(MANAGE_PLAYBOOKS)
@@ -261,17 +270,15 @@ def checklist_add(request: MemberRequest, pk: int) -> HttpResponse:
         request.POST or None, playbook=playbook, initial={"phase": request.GET.get("phase", "during")}
     )
     if request.method == "POST" and form.is_valid():
-        added: ChecklistItem | None = None
-
-        def add() -> str:
-            nonlocal added
-            added = services.checklist_item_add(playbook=playbook, by=request.user, **form.cleaned_data)
-            _followed(request, playbook, added.playbook)
-            return ""
-
-        if run_action(request, add):
-            assert added is not None  # run_action is True only once add() returned
-            return redirect("playbooks:detail", pk=added.playbook_id)
+        landed = _part_change(
+            request,
+            playbook,
+            lambda: (
+                services.checklist_item_add(playbook=playbook, by=request.user, **form.cleaned_data).playbook
+            ),
+        )
+        if landed is not None:
+            return redirect("playbooks:detail", pk=landed.pk)
     return _form_page(
         request,
         form,
@@ -292,17 +299,13 @@ def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
         changes = dict(form.cleaned_data)
         if changes["order"] is None:
             del changes["order"]
-        edited: ChecklistItem | None = None
-
-        def edit() -> str:
-            nonlocal edited
-            edited = services.checklist_item_edit(item=item, by=request.user, **changes)
-            _followed(request, item.playbook, edited.playbook)
-            return ""
-
-        if run_action(request, edit):
-            assert edited is not None  # run_action is True only once edit() returned
-            return redirect("playbooks:detail", pk=edited.playbook_id)
+        landed = _part_change(
+            request,
+            item.playbook,
+            lambda: services.checklist_item_edit(item=item, by=request.user, **changes).playbook,
+        )
+        if landed is not None:
+            return redirect("playbooks:detail", pk=landed.pk)
     return _form_page(
         request,
         form,
@@ -316,13 +319,10 @@ def checklist_edit(request: MemberRequest, pk: int) -> HttpResponse:
 @require_POST
 def checklist_remove(request: MemberRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.select_related("playbook"), pk=pk)
-    target = item.playbook
-
-    def remove() -> str:
-        nonlocal target
-        target = services.checklist_item_remove(item=item, by=request.user)
-        _followed(request, item.playbook, target)
-        return f"Removed the step “{item.title}”."
-
-    run_action(request, remove)
-    return redirect("playbooks:detail", pk=target.pk)
+    landed = _part_change(
+        request,
+        item.playbook,
+        lambda: services.checklist_item_remove(item=item, by=request.user),
+        done=f"Removed the step “{item.title}”.",
+    )
+    return redirect("playbooks:detail", pk=(landed or item.playbook).pk)

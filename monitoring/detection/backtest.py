@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from monitoring.detection.evaluators import Context, HighReachLookup, evaluate, lookback
+from monitoring.detection.evaluators import BreachFigures, Context, HighReachLookup, evaluate, lookback
 from monitoring.detection.selectors import series_load
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Mention, MentionState, Rule, RuleKind
@@ -20,15 +20,9 @@ from monitoring.models import Mention, MentionState, Rule, RuleKind
 MAX_DAYS = 31
 
 
-@dataclass(frozen=True)
-class BacktestHit:
+@dataclass(kw_only=True)
+class BacktestHit(BreachFigures):
     at: datetime  # when the rule would have fired (end of the bucket evaluated)
-    window_start: datetime
-    window_end: datetime
-    observed: float
-    expected: float
-    score: float
-    severity: int
 
 
 def _high_reach_preloaded(rule: Rule, start: datetime, end: datetime) -> HighReachLookup:
@@ -77,16 +71,6 @@ def backtest_rule(*, rule: Rule, days: int, now: datetime | None = None) -> list
             breach = evaluate(rule, ctx, at)
             if breach is not None:
                 last = at
-                hits.append(
-                    BacktestHit(
-                        at=at,
-                        window_start=breach.window_start,
-                        window_end=breach.window_end,
-                        observed=breach.observed,
-                        expected=breach.expected,
-                        score=breach.score,
-                        severity=breach.severity,
-                    )
-                )
+                hits.append(BacktestHit(at=at, **breach.figures()))
         moment += WIDTH
     return hits

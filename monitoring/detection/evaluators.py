@@ -14,12 +14,12 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from monitoring.detection.defaults import DEFAULT_MIN_EXPECTED_PER_HOUR, DEFAULT_MIN_REACH
-from monitoring.intake.buckets import WIDTH, window_bounds
+from monitoring.intake.buckets import WIDTH, BucketCounts, window_bounds
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity
 
 # Sensitivity → thresholds. "more" alerts earlier and more often, "fewer" only on clear breaches.
@@ -94,16 +94,11 @@ def severity_for(rule: Rule, observed: float, expected: float, *, floor_count: i
 # --- Series and context ---------------------------------------------------------------------------
 
 
-@dataclass
-class BucketPoint:
+@dataclass(kw_only=True)
+class BucketPoint(BucketCounts):
+    """One bucket of a watch's series, as detection reads it."""
+
     start: datetime
-    volume: int = 0
-    negative: int = 0
-    positive: int = 0
-    reach: int = 0
-    risk_sum: float = 0.0
-    risk_max: float = 0.0
-    crisis_term_hits: int = 0
 
 
 class Series:
@@ -159,13 +154,23 @@ class Context:
 
 
 @dataclass
-class Breach:
+class BreachFigures:
+    """What a breach measured: stored on its signal, listed by the backtest."""
+
     window_start: datetime
     window_end: datetime
     observed: float
     expected: float
     score: float
     severity: int
+
+    def figures(self) -> dict[str, Any]:
+        """The measured fields by name (``Signal`` has a column for each)."""
+        return {f.name: getattr(self, f.name) for f in fields(BreachFigures)}
+
+
+@dataclass
+class Breach(BreachFigures):
     detail: dict[str, Any] = field(default_factory=dict)
     # Which of the window's mentions this breach is about (linked to the signal).
     keep: Callable[[WindowMention], bool] = field(default=lambda mention: True)
@@ -192,10 +197,21 @@ def _param(rule: Rule, name: str, default: Any) -> Any:
 # --- Evaluators -----------------------------------------------------------------------------------
 
 
+class CountTest(NamedTuple):
+    """A count test over the rule's window against its trailing baseline."""
+
+    fired: bool
+    observed: float
+    expected: float
+    score: float  # the p-value (Poisson) or the robust z
+    window_start: datetime
+    window_end: datetime
+
+
 def _count_spike(
     rule: Rule, ctx: Context, now: datetime, *, name: str, floor_per_hour: float
-) -> tuple[bool, float, float, float, datetime, datetime] | None:
-    """Shared by volume and negative spikes: ``(fired, observed, expected, score, ws, we)``."""
+) -> CountTest | None:
+    """Shared by volume and negative spikes; None below the rule's minimum count."""
     window_start, window_end, baseline_start, n_window, n_baseline = _windows(rule, now)
     observed = ctx.series.total(name, window_start, window_end)
     if observed < rule.min_count:
@@ -207,44 +223,55 @@ def _count_spike(
         z, median = robust_z(observed, sums, floor=floor_per_bucket * n_window)
         expected = max(median, floor_per_bucket * n_window)
         threshold = float(_param(rule, "z", ROBUST_Z[_sensitivity(rule)]))
-        return z >= threshold, observed, expected, z, window_start, window_end
+        return CountTest(z >= threshold, observed, expected, z, window_start, window_end)
     baseline = ctx.series.total(name, baseline_start, window_start)
     rate = max(baseline / n_baseline, floor_per_bucket)
     expected = rate * n_window
     p = poisson_sf(int(observed), expected)
     threshold = float(_param(rule, "p", POISSON_P[_sensitivity(rule)]))
-    return p < threshold, observed, expected, p, window_start, window_end
+    return CountTest(p < threshold, observed, expected, p, window_start, window_end)
+
+
+def _count_breach(
+    rule: Rule,
+    test: CountTest,
+    *,
+    detail: dict[str, Any],
+    keep: Callable[[WindowMention], bool] = lambda mention: True,
+) -> Breach:
+    """The breach of a fired count test, its severity scaled by how far it overshot."""
+    return Breach(
+        window_start=test.window_start,
+        window_end=test.window_end,
+        observed=test.observed,
+        expected=round(test.expected, 4),
+        score=test.score,
+        severity=severity_for(rule, test.observed, test.expected, floor_count=rule.min_count),
+        detail=detail,
+        keep=keep,
+    )
 
 
 def evaluate_volume_spike(rule: Rule, ctx: Context, now: datetime) -> Breach | None:
     """More mentions in the window than the trailing baseline makes plausible (Poisson or robust z)."""
     floor = float(_param(rule, "min_expected_per_hour", DEFAULT_MIN_EXPECTED_PER_HOUR))
-    result = _count_spike(rule, ctx, now, name="volume", floor_per_hour=floor)
-    if result is None or not result[0]:
+    test = _count_spike(rule, ctx, now, name="volume", floor_per_hour=floor)
+    if test is None or not test.fired:
         return None
-    _, observed, expected, score, ws, we = result
-    return Breach(
-        window_start=ws,
-        window_end=we,
-        observed=observed,
-        expected=round(expected, 4),
-        score=score,
-        severity=severity_for(rule, observed, expected, floor_count=rule.min_count),
-        detail={"method": _param(rule, "method", "poisson"), "test": "volume"},
-    )
+    return _count_breach(rule, test, detail={"method": _param(rule, "method", "poisson"), "test": "volume"})
 
 
 def evaluate_negative_spike(rule: Rule, ctx: Context, now: datetime) -> Breach | None:
     """Negative mentions spike in count (Poisson vs baseline negatives) or in share of the window."""
     floor = float(_param(rule, "min_expected_per_hour", 0.5))
-    result = _count_spike(rule, ctx, now, name="negative", floor_per_hour=floor)
-    if result is None:
+    test = _count_spike(rule, ctx, now, name="negative", floor_per_hour=floor)
+    if test is None:
         return None
-    fired, observed, expected, score, ws, we = result
     detail: dict[str, Any] = {"test": "negative_count"}
     _, _, baseline_start, _, _ = _windows(rule, now)
+    ws, we = test.window_start, test.window_end
     volume = ctx.series.total("volume", ws, we)
-    share = observed / volume if volume else 0.0
+    share = test.observed / volume if volume else 0.0
     base_volume = ctx.series.total("volume", baseline_start, ws)
     base_negative = ctx.series.total("negative", baseline_start, ws)
     # With little history, assume a typical share rather than trusting a handful of mentions.
@@ -253,25 +280,14 @@ def evaluate_negative_spike(rule: Rule, ctx: Context, now: datetime) -> Breach |
     )
     min_share = float(_param(rule, "min_share", 0.5))
     share_fired = share >= max(min_share, base_share + SHARE_DELTA[_sensitivity(rule)])
-    if not fired and share_fired:
-        fired, detail, expected, score = (
-            True,
-            {"test": "negative_share"},
-            max(base_share * volume, 0.01),
-            share,
-        )
-    if not fired:
+    if not test.fired and share_fired:
+        detail = {"test": "negative_share"}
+        test = test._replace(fired=True, expected=max(base_share * volume, 0.01), score=share)
+    if not test.fired:
         return None
     detail.update({"share": round(share, 3), "baseline_share": round(base_share, 3), "volume": volume})
-    return Breach(
-        window_start=ws,
-        window_end=we,
-        observed=observed,
-        expected=round(expected, 4),
-        score=score,
-        severity=severity_for(rule, observed, expected, floor_count=rule.min_count),
-        detail=detail,
-        keep=lambda mention: mention.sentiment_label == "negative",
+    return _count_breach(
+        rule, test, detail=detail, keep=lambda mention: mention.sentiment_label == "negative"
     )
 
 

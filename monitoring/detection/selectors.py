@@ -7,27 +7,17 @@ from datetime import datetime
 from itertools import islice
 
 from monitoring.detection.evaluators import Breach, BucketPoint, HighReachLookup, Series, WindowMention
+from monitoring.intake.buckets import COUNT_FIELDS
 from monitoring.models import Bucket, Mention, MentionState, Signal
 
 LINKED_MENTIONS_MAX = 500
 
-_BUCKET_FIELDS = (
-    "start",
-    "volume",
-    "negative",
-    "positive",
-    "reach",
-    "risk_sum",
-    "risk_max",
-    "crisis_term_hits",
-)
+_BUCKET_FIELDS = ("start", *COUNT_FIELDS)
 
 
 def series_load(*, watch_id: int, start: datetime, end: datetime) -> Series:
-    rows = Bucket.objects.filter(watch_id=watch_id, start__gte=start, start__lt=end).values_list(
-        *_BUCKET_FIELDS
-    )
-    return Series(BucketPoint(*row) for row in rows)
+    rows = Bucket.objects.filter(watch_id=watch_id, start__gte=start, start__lt=end).values(*_BUCKET_FIELDS)
+    return Series(BucketPoint(**row) for row in rows)
 
 
 def high_reach_lookup(watch_id: int) -> HighReachLookup:

@@ -34,12 +34,7 @@ def _signal_create(*, rule: Rule, breach: Breach, series: Series, now: datetime)
                     rule=locked,
                     watch_id=locked.watch_id,
                     detected_at=now,
-                    window_start=breach.window_start,
-                    window_end=breach.window_end,
-                    observed=breach.observed,
-                    expected=breach.expected,
-                    score=breach.score,
-                    severity=breach.severity,
+                    **breach.figures(),
                     summary=summary_for(mentions=mentions, series=series, breach=breach, watch=locked.watch),
                 )
         except IntegrityError:

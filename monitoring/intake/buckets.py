@@ -13,7 +13,7 @@ overwrites). The same statement runs on SQLite (≥ 3.24) and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from django.db import connection
@@ -24,8 +24,6 @@ WIDTH = Bucket.WIDTH
 _WIDTH_SECONDS = int(WIDTH.total_seconds())
 # Rows per statement: 9 parameters each stays far below SQLite's variable limit.
 CHUNK = 400
-_COLUMNS = "watch_id, start, volume, negative, positive, reach, risk_sum, risk_max, crisis_term_hits"
-_SUMMED = ("volume", "negative", "positive", "reach", "risk_sum", "crisis_term_hits")
 
 
 def bucket_start(moment: datetime) -> datetime:
@@ -36,11 +34,9 @@ def bucket_start(moment: datetime) -> datetime:
 
 
 @dataclass
-class BucketDelta:
-    """What one batch adds to one (watch, start) bucket."""
+class BucketCounts:
+    """What a bucket counts: ingest adds these, detection reads them (the ``Bucket`` columns)."""
 
-    watch_id: int
-    start: datetime
     volume: int = 0
     negative: int = 0
     positive: int = 0
@@ -48,6 +44,20 @@ class BucketDelta:
     risk_sum: float = 0.0
     risk_max: float = 0.0
     crisis_term_hits: int = 0
+
+
+COUNT_FIELDS = tuple(f.name for f in fields(BucketCounts))
+_COLUMNS = ", ".join(("watch_id", "start", *COUNT_FIELDS))
+# Every count adds up across batches except the maximum, which keeps the larger.
+_SUMMED = tuple(name for name in COUNT_FIELDS if name != "risk_max")
+
+
+@dataclass(kw_only=True)
+class BucketDelta(BucketCounts):
+    """What one batch adds to one (watch, start) bucket."""
+
+    watch_id: int
+    start: datetime
 
 
 # A mention as ``deltas_for`` counts it: (watch_id, published_at, label, reach, risk, has_crisis_terms).
@@ -97,22 +107,11 @@ def buckets_add(*, deltas: list[BucketDelta]) -> int:
     with connection.cursor() as cursor:
         for offset in range(0, len(deltas), CHUNK):
             chunk = deltas[offset : offset + CHUNK]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            row = "(" + ", ".join(["%s"] * (2 + len(COUNT_FIELDS))) + ")"
+            values = ", ".join([row] * len(chunk))
             params: list[int | float | str | None] = []
             for d in chunk:
-                params.extend(
-                    [
-                        d.watch_id,
-                        adapt(d.start),
-                        d.volume,
-                        d.negative,
-                        d.positive,
-                        d.reach,
-                        d.risk_sum,
-                        d.risk_max,
-                        d.crisis_term_hits,
-                    ]
-                )
+                params.extend([d.watch_id, adapt(d.start), *(getattr(d, name) for name in COUNT_FIELDS)])
             cursor.execute(
                 f"INSERT INTO {table} ({_COLUMNS}) VALUES {values} "  # noqa: S608 - names are ours
                 f"ON CONFLICT (watch_id, start) DO UPDATE SET {update}",

@@ -31,20 +31,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.audit.services import audit_record, snapshot
+from playbooks.choices import ApprovalState, Phase, PlaybookStatus, ScenarioType, TemplateKind
 from playbooks.constants import CHANNELS, LANGUAGES
 from playbooks.message_templates.placeholders import placeholder_errors
-from playbooks.models import (
-    ApprovalState,
-    ChecklistItem,
-    CrisisRole,
-    MessageTemplate,
-    Phase,
-    Playbook,
-    PlaybookStatus,
-    Scenario,
-    ScenarioType,
-    TemplateKind,
-)
+from playbooks.models import ChecklistItem, CrisisRole, MessageTemplate, Playbook, Scenario
 
 LIBRARY_DIR = Path(__file__).resolve().parent
 
