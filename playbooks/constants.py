@@ -35,6 +35,13 @@ CHANNELS: dict[str, str] = {
     "intranet": "Internal (employees)",
 }
 CHANNEL_CHOICES = list(CHANNELS.items())
+
+
+def channel_name(code: str) -> str:
+    """The channel's name as people say it ("X (Twitter)" for ``x``); an unknown slug as it is."""
+    return CHANNELS.get(code, code)
+
+
 CHANNEL_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 MAX_TERMS_PER_LANGUAGE = 100

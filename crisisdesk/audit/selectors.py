@@ -7,11 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from crisisdesk.audit.sentences import audit_sentence
 from crisisdesk.models import AuditRecord
 from crisisdesk.types import Member
+
+# Fields that hold a member's id in audit snapshots: shown with the member's name.
+MEMBER_FIELDS = frozenset(
+    {"actor", "approver", "assignee", "author", "by", "created_by", "owner", "published_by", "user"}
+)
 
 
 def audit_object_types() -> list[str]:
@@ -85,3 +92,46 @@ def audit_diff(before: Any, after: Any) -> list[DiffRow]:
         )
     order = {"changed": 0, "added": 1, "removed": 2, "same": 3}
     return sorted(rows, key=lambda row: order[row.state])
+
+
+@dataclass
+class AuditRow:
+    record: AuditRecord
+    sentence: str
+    diff: list[DiffRow]
+
+
+def _member_ids(records: list[AuditRecord]) -> set[int]:
+    ids: set[int] = set()
+    for record in records:
+        for snapshot in (record.before, record.after):
+            if isinstance(snapshot, dict):
+                ids.update(v for k, v in snapshot.items() if k in MEMBER_FIELDS and isinstance(v, int))
+    return ids
+
+
+def audit_rows(records: list[AuditRecord]) -> list[AuditRow]:
+    """A page of audit rows as sentences and diffs, member ids shown with their names.
+
+    One query for all the names on the page, whatever its length.
+    """
+    names = dict(get_user_model().objects.filter(pk__in=_member_ids(records)).values_list("pk", "username"))
+
+    def named(snapshot: Any) -> Any:
+        if not isinstance(snapshot, dict):
+            return snapshot
+        return {
+            key: f"{names[value]} (#{value})"
+            if key in MEMBER_FIELDS and isinstance(value, int) and value in names
+            else value
+            for key, value in snapshot.items()
+        }
+
+    return [
+        AuditRow(
+            record=record,
+            sentence=audit_sentence(record),
+            diff=audit_diff(named(record.before), named(record.after)),
+        )
+        for record in records
+    ]

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from crisisdesk.audit.forms import AuditFilterForm
-from crisisdesk.audit.selectors import audit_diff, audit_records
+from crisisdesk.audit.selectors import audit_records, audit_rows
 from crisisdesk.models import AuditRecord
 from crisisdesk.roles import VIEW_AUDIT, require
 from crisisdesk.types import MemberRequest
@@ -30,8 +30,6 @@ def audit_list(request: MemberRequest) -> HttpResponse:
     # Bad filters show their errors (400) and no rows, rather than an unfiltered list posing as filtered.
     records = audit_records(**filters) if valid else AuditRecord.objects.none()
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
-    for record in page.object_list:
-        record.diff = audit_diff(record.before, record.after)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -40,6 +38,7 @@ def audit_list(request: MemberRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": audit_rows(list(page.object_list)),
             "query": query.urlencode(),
             "filtered": bool(filters),
         },

@@ -31,6 +31,7 @@ from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Status, Task
 from incidents.signals import incident_event
 from monitoring.models import Mention
+from playbooks.constants import channel_name
 from playbooks.message_templates.placeholders import placeholders_in, render_placeholders
 from playbooks.message_templates.selectors import approved_templates_for
 from playbooks.models import ApprovalState, MessageTemplate, Playbook, PlaybookStatus
@@ -557,7 +558,7 @@ def draft_publish(*, draft: Draft, by: Member, channel: str, url: str = "") -> D
         kind="draft:published",
         actor=by,
         at=now,
-        text=f"Published on {draft.published_channel}: {draft.title or draft.get_kind_display()}",
+        text=f"Published on {channel_name(draft.published_channel)}: {draft.title or draft.get_kind_display()}",
         links=[url] if url else None,
         data={"draft": draft.pk, "channel": draft.published_channel, "url": url, "kind": draft.kind},
     )

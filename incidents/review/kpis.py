@@ -19,6 +19,7 @@ from django.utils import timezone
 from incidents.lifecycle.selectors import crisis_start
 from incidents.models import Draft, DraftStatus, Incident, Reply
 from monitoring.models import Mention, SentimentLabel
+from playbooks.constants import channel_name
 
 # Sentiment counts as recovered in the first full hour after detection whose negative share is
 # no more than the pre-crisis baseline share plus this margin (5 percentage points absorbs the
@@ -141,7 +142,7 @@ def _time_to_first_response(incident: Incident) -> dict[str, Any]:
         firsts.append(
             (
                 published.published_at,
-                f"published statement on {published.published_channel or 'an unnamed channel'}",
+                f"published statement on {channel_name(published.published_channel) or 'an unnamed channel'}",
             )
         )
     if own is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from playbooks.constants import CHANNELS, LANGUAGES
+from playbooks.constants import LANGUAGES, channel_name
 
 register = template.Library()
 
@@ -29,6 +29,4 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code, code)
 
 
-@register.filter
-def channel_name(code: str) -> str:
-    return CHANNELS.get(code, code)
+register.filter("channel_name", channel_name)

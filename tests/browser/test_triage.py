@@ -76,6 +76,10 @@ def test_a_responder_acknowledges_the_drill_incident(page, live_url, login, resp
     assert responder.username in event.inner_text()
     incident.refresh_from_db()
     assert incident.status == Status.ACKNOWLEDGED and incident.acknowledged_by == responder
+    # The success message fades by itself; the × closes it at once so it no longer covers the panel.
+    assert page.locator(".msg-success").get_attribute("data-autohide") is not None
+    page.get_by_role("button", name="Dismiss").click()
+    page.locator(".msg-success").wait_for(state="hidden")
     assert dialogs == []
 
 

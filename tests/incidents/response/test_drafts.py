@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crisisdesk.models import AuditRecord
@@ -298,3 +299,13 @@ def test_a_template_that_is_not_approved_cannot_make_a_draft(incident, responder
     pending = MessageTemplate.objects.get(kind="apology")
     with pytest.raises(ResponseError, match="approved"):
         draft_create_from_template(incident=incident, template=pending, by=responder)
+
+
+def test_a_published_channel_reads_by_its_name_not_its_slug(holding, responder, manager, client_for):
+    filled(holding, responder)
+    draft_submit(draft=holding, by=responder)
+    draft_approve(draft=holding, by=manager)
+    draft_publish(draft=holding, by=responder, channel="x")
+    assert TimelineEvent.objects.get(kind="draft:published").text.startswith("Published on X (Twitter):")
+    html = client_for(responder).get(reverse("incidents:detail", args=[holding.incident_id])).content.decode()
+    assert "published on <strong>X (Twitter)</strong>" in html
