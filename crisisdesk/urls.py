@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", include("incidents.overview.urls")),
     path("", include("crisisdesk.web_urls")),
     path("incidents/", include("incidents.urls")),
     path("monitoring/", include("monitoring.urls")),

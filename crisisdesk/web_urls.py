@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
 
 from crisisdesk.audit import views as audit_views
 from crisisdesk.team import views as team_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("team/", team_views.team, name="team"),

@@ -250,12 +250,15 @@ class QueueFilters:
         return bool(self.language or self.source_kind or self.min_reach or self.answered)
 
 
+def queue_condition() -> Q:
+    """What makes a mention wait for an answer: negative, or high-risk (at least ``QUEUE_HIGH_RISK``)."""
+    return Q(sentiment_label=SentimentLabel.NEGATIVE) | Q(risk__gte=QUEUE_HIGH_RISK)
+
+
 def queue_mentions(incident: Incident) -> QuerySet[Mention]:
-    """Every mention the incident owns that waits for an answer: negative or high-risk (at least
-    ``QUEUE_HIGH_RISK``), never the brand's own posts."""
-    return incident_mentions(incident).filter(
-        Q(sentiment_label=SentimentLabel.NEGATIVE) | Q(risk__gte=QUEUE_HIGH_RISK)
-    )
+    """Every mention the incident owns that waits for an answer (``queue_condition``), never the
+    brand's own posts."""
+    return incident_mentions(incident).filter(queue_condition())
 
 
 def response_queue(

@@ -20,7 +20,6 @@ pytestmark = pytest.mark.django_db
 
 # Open on purpose, each with the reason. Anything else must check the role.
 PUBLIC = {
-    "home": "a redirect to the incident list, which checks the role",
     "login": "signing in",
     "logout": "signing out",
     "crisisdesk:source-webhook": "authenticated by the source's HMAC signature, not a session",

@@ -1,0 +1,1 @@
+"""The home page: what needs me now — each watch's state, and my unfinished work across incidents."""
