@@ -422,3 +422,22 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.channel}"
+
+
+class IncidentView(models.Model):
+    """When a member last opened an incident: the page's "since you last looked" starts there.
+
+    A read receipt, not a change to the incident: written on every visit, never audited.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "member"], name="incident_view_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id} seen by {self.member_id} at {self.seen_at:%Y-%m-%d %H:%M}"

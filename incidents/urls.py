@@ -5,6 +5,7 @@ from incidents.lifecycle import views
 from incidents.notifications import views as notification_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
+from incidents.room import views as room_views
 
 app_name = "incidents"
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/transition/", views.incident_transition, name="transition"),
     path("<int:pk>/severity/", views.incident_severity, name="severity"),
     path("<int:pk>/owner/", views.incident_owner, name="owner"),
+    path("<int:pk>/timeline/", room_views.timeline_more, name="timeline_more"),
     # Working an incident. No delete/hide routes for mentions, replies or evidence, by policy.
     path("<int:pk>/playbook/activate/", response_views.playbook_activate, name="playbook_activate"),
     path("<int:pk>/tasks/<int:task_pk>/", response_views.task_set_done, name="task_set_done"),

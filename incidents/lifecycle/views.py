@@ -16,11 +16,11 @@ from crisisdesk.web import form_error, run_action
 from incidents.archive import views as archive_views
 from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
-from incidents.lifecycle.timeline import crisis_start_from
 from incidents.models import Incident
 from incidents.notifications import views as notification_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
+from incidents.room import views as room_views
 
 # Panels other parts add to the incident page: template names included in order, each rendered
 # with the page's context (``incident``, ``user``, ``perms``…). Add a line here for each, e.g. the
@@ -40,6 +40,9 @@ INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]
     notification_views.incident_panel_context,
     response_views.panel_context,
     review_views.review_panel_context,
+    # The page's lead: figures, chart, breakdown, the paged timeline, since you last looked.
+    # Its ``crisis_began`` is the same start the review measures "time to detect" from.
+    room_views.room_context,
 ]
 
 
@@ -73,12 +76,8 @@ def incident_list(request: MemberRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: MemberRequest, pk: int) -> HttpResponse:
     incident = _get_incident(pk)
-    timeline = selectors.incident_timeline(incident)
     context = {
         "incident": incident,
-        "timeline": timeline,
-        # The same start the review measures "time to detect" from: the first pre-crisis sign.
-        "crisis_began": crisis_start_from(selectors.timeline_events(timeline), incident),
         "signals": selectors.incident_signals(incident),
         "mentions": selectors.incident_recent_mentions(incident),
         "transitions": selectors.allowed_transitions(incident, request.user),

@@ -35,3 +35,11 @@ def scenario_label(value: str) -> str:
         return str(ScenarioType(value).label)
     except ValueError:
         return str(value or "").replace("_", " ")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A share as a whole percentage: 0.437 -> 44%; None -> —."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.0f}%"
