@@ -12,12 +12,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
 app = Celery("crisisdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The live stream's housekeeping lives in a package of crisisdesk, not in an app's tasks.py.
+app.autodiscover_tasks(["crisisdesk.live"])
 
 
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
     schedule: dict = {}
-    for module_name in ("monitoring.schedule", "incidents.schedule"):
+    for module_name in ("monitoring.schedule", "incidents.schedule", "crisisdesk.live.schedule"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

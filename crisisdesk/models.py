@@ -33,3 +33,42 @@ class AuditRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit records are append-only.")
+
+
+class LiveEvent(models.Model):
+    """One change pushed to open pages: the outbox of the live stream.
+
+    Written in the transaction of the change it announces, so a page never hears of a change that
+    rolled back, and never misses one that committed: a reconnecting stream resumes after the last
+    id it saw (``Last-Event-ID``). Pruned after a day (``crisisdesk.live.tasks``).
+    """
+
+    topic = models.CharField(max_length=40)  # "incident:<id>", "incidents" or "overview"
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["topic", "id"], name="live_event_topic_idx"),
+            models.Index(fields=["at"], name="live_event_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.kind} #{self.pk}"
+
+
+class LivePresence(models.Model):
+    """Who has a page of a topic open now: the stream beats while the page is open."""
+
+    topic = models.CharField(max_length=40)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_beat = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "member"], name="live_presence_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.topic}"

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from crisisdesk.audit import views as audit_views
+from crisisdesk.live import views as live_views
 from crisisdesk.team import views as team_views
 
 urlpatterns = [
@@ -12,4 +13,5 @@ urlpatterns = [
     path("team/<int:pk>/role/", team_views.member_role, name="team-member-role"),
     path("team/<int:pk>/active/", team_views.member_active, name="team-member-active"),
     path("audit/", audit_views.audit_list, name="audit"),
+    path("live/", live_views.live_stream, name="live"),
 ]

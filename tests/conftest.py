@@ -18,6 +18,10 @@ django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHash
 # Connector and notification tests serve from 127.0.0.1: let the outbound guard reach it (only it).
 django_settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
+# Live streams of pages a browser test has closed notice at their next write and end: write often,
+# so none outlives its test by more than a moment.
+django_settings.LIVE_STREAM_TIMES = {"poll": 0.2, "heartbeat": 0.5, "beat": 2.0, "lifetime": 30.0}
+
 PASSWORD = "correct-horse-battery-staple"
 
 

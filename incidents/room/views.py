@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -9,6 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from crisisdesk.live.selectors import live_present
+from crisisdesk.live.topics import incident_topic
 from crisisdesk.roles import VIEW_INCIDENTS, require
 from crisisdesk.types import MemberRequest
 from incidents.lifecycle.selectors import crisis_start, incident_get
@@ -16,6 +19,9 @@ from incidents.models import Incident
 from incidents.room import selectors
 from incidents.room.services import incident_seen
 from playbooks.models import Phase
+
+# Members whose open page beat within this long are "here now".
+PRESENT_WINDOW = timedelta(seconds=30)
 
 
 def room_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
@@ -28,7 +34,9 @@ def room_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
     began = recorded_start or incident.detected_at
     since = selectors.since_last_looked(incident, request.user)
     incident_seen(incident=incident, member=request.user, at=now)
+    present = live_present(topic=incident_topic(incident.pk), since=now - PRESENT_WINDOW)
     return {
+        "present_others": [name for name in present if name != request.user.get_username()],
         "crisis_began": recorded_start,
         "glance": selectors.crisis_glance(incident, began=began, now=now),
         "chart": selectors.crisis_chart(incident, began=began, now=now),

@@ -30,6 +30,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.links import safe_url
+from crisisdesk.live.services import live_publish
+from crisisdesk.live.topics import INCIDENTS, incident_topic
 from incidents.lifecycle.timeline import own_statements_add
 from incidents.models import OPEN_STATUSES, Incident
 from monitoring import nudges, scoring
@@ -430,6 +432,14 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     if result.own_ids and target is not None:
         # Rare (the brand posts a few times per crisis): one timeline event per attached own post.
         own_statements_add(mention_ids=result.own_ids)
+    if result.created and target is not None:
+        # Open pages of the incident (queue, counts, chart) and the triage list hear of the batch:
+        # one outbox row per topic per batch, committed with the mentions.
+        live_publish(
+            topics=[incident_topic(target.incident_id), INCIDENTS],
+            kind="mentions",
+            data={"count": result.created},
+        )
 
     if result.created:
         Source.objects.filter(pk=source.pk).filter(

@@ -1,6 +1,6 @@
 // The incident page's crisis chart. Data comes from the json_script block "crisis-series" (never
 // inline JS: the CSP forbids it). Phases are shaded by a small plugin; markers are a point series.
-document.addEventListener("DOMContentLoaded", function () {
+function drawCrisisChart() {
   var canvas = document.getElementById("crisis-chart");
   var data = document.getElementById("crisis-series");
   if (!canvas || !data || typeof window.Chart === "undefined") return;
@@ -77,4 +77,7 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   canvas.setAttribute("data-rendered", String(chart.data.labels.length));
   canvas.setAttribute("data-markers", String(series.markers.length));
-});
+}
+document.addEventListener("DOMContentLoaded", drawCrisisChart);
+// A live refresh swaps in a new canvas (and new data): draw it again.
+document.addEventListener("crisisdesk:live-refreshed", drawCrisisChart);

@@ -48,8 +48,9 @@ def test_the_page_leads_with_the_crisis(page, live_url, login, responder, manage
     assert timeline.locator("li.event").count() == TIMELINE_PAGE + 3
     assert timeline.get_by_role("button", name="Show older events").count() == 0
 
-    incident_acknowledge(incident=incident, by=manager)  # someone else moves it on meanwhile
-    page.reload()
+    page.goto(f"{live_url}/")  # away from the incident…
+    incident_acknowledge(incident=incident, by=manager)  # …while someone else moves it on
+    page.goto(f"{live_url}/incidents/{incident.pk}/")
     since = page.locator("#since")
     assert "Since you last looked" in since.inner_text() and manager.username in since.inner_text()
     assert dialogs == []
