@@ -107,6 +107,7 @@ class ImportResult(IngestResult):
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    format_name: str = ""  # the export format the columns were read as (see ``formats``)
 
 
 class RowProblem(ValueError):
