@@ -14,6 +14,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 
 from crisisdesk.audit.services import audit_record
 from crisisdesk.types import Member
+from monitoring.intake.imports.formats import ColumnMap, is_header_row, map_columns
 from monitoring.intake.ingest import IngestResult, ingest_items
 from monitoring.intake.polling import record_push
 from monitoring.sources.base import Item
@@ -38,39 +40,22 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 1000
 IMPORT_MAX_BYTES = 50 * 1024 * 1024  # an upload at most (the form refuses larger files)
 MAX_ERRORS = 1000  # keep the report readable; the count goes on
+_MAPPINGS_KEPT = 256  # JSON records with ever-different keys must not grow the cache without bound
 
-# Normalised header (lowercase, letters/digits only) → mention field. First match wins per field.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "external_id": ("externalid", "id", "mentionid", "postid", "tweetid", "guid", "resourceid", "uid"),
-    "text": ("text", "content", "message", "fulltext", "body", "snippet", "post", "mention", "contents"),
-    "title": ("title", "headline", "subject"),
-    "published_at": (
-        "publishedat",
-        "date",
-        "createdat",
-        "published",
-        "publisheddate",
-        "datetime",
-        "timestamp",
-        "time",
-        "dateutc",
-        "created",
-        "postedat",
-    ),
-    "url": ("url", "link", "permalink", "posturl", "mentionurl", "source_url", "sourceurl"),
-    "author": ("author", "username", "user", "screenname", "handle", "authorname", "authorhandle", "name"),
-    "author_reach": (
-        "authorreach",
-        "reach",
-        "followers",
-        "followercount",
-        "followerscount",
-        "twitterfollowers",
-        "audience",
-        "subscribers",
-    ),
-    "engagement": ("engagement", "engagements", "interactions", "totalengagement", "likes"),
-    "language": ("language", "lang", "languagecode", "langcode"),
+# Meltwater (and some spreadsheets) write the language's English name instead of its code.
+_LANGUAGE_NAMES = {
+    "english": "en",
+    "turkish": "tr",
+    "polish": "pl",
+    "indonesian": "id",
+    "malay": "ms",
+    "german": "de",
+    "french": "fr",
+    "spanish": "es",
+    "italian": "it",
+    "dutch": "nl",
+    "portuguese": "pt",
+    "arabic": "ar",
 }
 _NOT_A_NUMBER = {"", "-", "n/a", "na", "none", "null", "nan"}
 _DATE_FORMATS = (
@@ -115,25 +100,6 @@ class RowProblem(ValueError):
         super().__init__(message)
         self.field = field_name
         self.message = message
-
-
-def _key(header: Any) -> str:
-    return re.sub(r"[^a-z0-9_]", "", str(header or "").strip().lower()).replace("_", "")
-
-
-def map_headers(headers: list[Any]) -> dict[str, Any]:
-    """Mention field → the header carrying it, by the aliases commercial exports use."""
-    by_key: dict[str, Any] = {}
-    for header in headers:
-        by_key.setdefault(_key(header), header)
-    mapping: dict[str, Any] = {}
-    for target, aliases in HEADER_ALIASES.items():
-        for alias in aliases:
-            key = alias.replace("_", "")
-            if key in by_key and by_key[key] not in mapping.values():
-                mapping[target] = by_key[key]
-                break
-    return mapping
 
 
 def parse_count(value: Any, field_name: str) -> int:
@@ -196,12 +162,11 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def row_to_item(record: dict[str, Any], mapping: dict[str, Any], tz: ZoneInfo) -> Item:
+def row_to_item(record: dict[str, Any], mapping: ColumnMap, tz: ZoneInfo) -> Item:
     """One exported record → an Item, or RowProblem naming the field."""
 
     def get(name: str) -> Any:
-        header = mapping.get(name)
-        return record.get(header) if header is not None else None
+        return mapping.value(record, name)
 
     text = str(get("text") or "").strip()
     title = str(get("title") or "").strip()
@@ -225,25 +190,52 @@ def row_to_item(record: dict[str, Any], mapping: dict[str, Any], tz: ZoneInfo) -
         author=author,
         author_reach=parse_count(get("author_reach"), "author_reach"),
         engagement=parse_count(get("engagement"), "engagement"),
-        language=str(get("language") or "").strip(),
+        language=_language_code(get("language")),
         raw={
             "import_row": {str(k)[:60]: str(v)[:200] for k, v in list(record.items())[:40] if k is not None}
         },
     )
 
 
+_SNIFF_BYTES = 65_536  # enough of the file to tell its encoding
+
+
+def detect_encoding(head: bytes) -> str:
+    """The encoding of a file starting with ``head``.
+
+    A byte-order mark decides (Meltwater and Excel write UTF-16 LE with one, Excel UTF-8 with one);
+    without one, UTF-16 shows as a NUL in every other byte of ASCII text; otherwise UTF-8 if the
+    bytes decode as UTF-8, else Windows-1252 (what older Excel on Windows writes).
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    half = len(sample) // 2
+    if half >= 2:
+        even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+        if odd_nuls >= half * 0.3 and even_nuls <= half * 0.05:
+            return "utf-16-le"
+        if even_nuls >= half * 0.3 and odd_nuls <= half * 0.05:
+            return "utf-16-be"
+    try:
+        # Not final: the head may end inside a multi-byte character.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
 def _text_stream(fileobj: IO[Any]) -> io.TextIOBase:
-    """A text stream from a binary or text file object; BOM-aware (Excel writes UTF-16 and UTF-8-SIG)."""
+    """A text stream from a binary or text file object, in the encoding ``detect_encoding`` finds."""
     if isinstance(fileobj, io.TextIOBase):
         return fileobj
-    head = fileobj.read(4)
+    head = fileobj.read(_SNIFF_BYTES)
     if isinstance(head, str):
         return io.StringIO(head + fileobj.read())
-    encoding = "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
     stream = io.BufferedReader(_Prepend(head, fileobj))
-    return io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(stream, encoding=detect_encoding(head), errors="replace", newline="")
 
 
 class _Prepend(io.RawIOBase):
@@ -270,20 +262,53 @@ class _Prepend(io.RawIOBase):
 # capped by ingest like every other source's.
 csv.field_size_limit(IMPORT_MAX_BYTES)
 
+_CSV_SAMPLE_CHARS = 16_384
+_HEADER_SEARCH_ROWS = 50  # a report block above the column row (Brandwatch) is a dozen lines
+_DELIMITERS = ("\t", ",", ";")
+
+
+def csv_layout(sample: str) -> tuple[str, int]:
+    """(delimiter, index of the column row) for a CSV starting with ``sample``.
+
+    The column row is the first row naming a text-like and a date-like column (``is_header_row``),
+    so a report block above it is skipped. Each delimiter is tried; the one whose column row has the
+    most columns wins (a wrong delimiter leaves a row in one cell). Without such a row, the
+    delimiter is sniffed and the first row is taken as the header.
+    """
+    best: tuple[int, int, str] | None = None  # (columns, -index, delimiter)
+    for delimiter in _DELIMITERS:
+        try:
+            rows = list(
+                itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), _HEADER_SEARCH_ROWS)
+            )
+        except csv.Error:
+            continue
+        for index, row in enumerate(rows):
+            if len(row) > 1 and is_header_row(row):
+                candidate = (len(row), -index, delimiter)
+                if best is None or candidate > best:
+                    best = candidate
+                break
+    if best is not None:
+        return best[2], -best[1]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter, 0
+    except csv.Error:
+        return ",", 0
+
 
 def _csv_records(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
-    sample = stream.read(16_384)
-    rest = stream
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(_chain(sample, rest), dialect)
+    sample = stream.read(_CSV_SAMPLE_CHARS)
+    delimiter, header_index = csv_layout(sample)
+    reader = csv.reader(_chain(sample, stream), delimiter=delimiter)
+    # Rows are counted as a spreadsheet shows them (the first line = 1), even when a cell spans lines.
+    for _skipped in range(header_index):
+        if next(reader, None) is None:
+            return
     headers = next(reader, None)
     if not headers:
         return
-    # Rows are counted as a spreadsheet shows them (header = 1), even when a cell spans lines.
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(reader, start=header_index + 2):
         if not any(cell.strip() for cell in row):
             continue
         yield number, dict(zip(headers, row, strict=False)), headers
@@ -296,6 +321,48 @@ def _chain(sample: str, rest: io.TextIOBase) -> Iterator[str]:
     yield from rest
 
 
+_FLATTEN_DEPTH = 3  # Talkwalker nests author and source attributes one level down
+
+
+def _flatten(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested objects become dotted keys (``extra_author_attributes.name``), so a column map can
+    name them; lists and deeper objects stay values."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < _FLATTEN_DEPTH:
+            flat.update(_flatten(value, f"{name}.", depth + 1))
+        else:
+            flat[name] = value
+    return flat
+
+
+# Talkwalker streaming chunks (JSON lines): CT_RESULT holds one document in chunk_result.data.data;
+# CT_CONTROL (connection and resume information) is no mention at all; CT_ERROR is the stream
+# reporting a fault, which the report shows.
+_TALKWALKER_RESULT = "CT_RESULT"
+_TALKWALKER_ERROR = "CT_ERROR"
+
+
+def _documents(number: int, value: Any) -> Iterator[tuple[int, Any, list[str]]]:
+    """The records one parsed JSON value holds: a record, a Talkwalker chunk's document, or nothing
+    (a control chunk)."""
+    if isinstance(value, dict) and "chunk_type" in value:
+        chunk_type = str(value.get("chunk_type") or "")
+        document = ((value.get("chunk_result") or {}).get("data") or {}).get("data")
+        if isinstance(document, dict):
+            yield number, _flatten(document), []
+        elif chunk_type == _TALKWALKER_ERROR:
+            detail = json.dumps(value.get("chunk_error") or value)[:200]
+            yield number, RowProblem("chunk", f"the stream reported an error: {detail}"), []
+        elif chunk_type == _TALKWALKER_RESULT:
+            yield number, RowProblem("chunk", "a result chunk without chunk_result.data.data"), []
+        return  # CT_CONTROL and other chunks carry no document
+    if isinstance(value, dict) and set(value) == {"data"} and isinstance(value["data"], dict):
+        value = value["data"]  # one hit of a Talkwalker API answer: {"data": {document}}
+    yield number, _flatten(value) if isinstance(value, dict) else value, []
+
+
 def _json_records(stream: io.TextIOBase) -> Iterator[tuple[int, Any, list[str]]]:
     text = stream.read()
     stripped = text.lstrip()
@@ -305,7 +372,7 @@ def _json_records(stream: io.TextIOBase) -> Iterator[tuple[int, Any, list[str]]]
         except ValueError as error:
             raise RowProblem("file", f"not valid JSON: {error}") from error
         for number, record in enumerate(records, start=1):
-            yield number, record, []
+            yield from _documents(number, record)
         return
     if stripped.startswith("{"):
         try:
@@ -313,22 +380,27 @@ def _json_records(stream: io.TextIOBase) -> Iterator[tuple[int, Any, list[str]]]
         except ValueError:
             document = None  # not one object: JSON lines
         if isinstance(document, dict):
+            # A Talkwalker API answer keeps its hits in result_content.data.
+            content = document.get("result_content")
+            holder: dict[str, Any] = content if isinstance(content, dict) else document
             for key in ("mentions", "data", "results", "items", "posts"):
-                if isinstance(document.get(key), list):
-                    for number, record in enumerate(document[key], start=1):
-                        yield number, record, []
+                if isinstance(holder.get(key), list):
+                    for number, record in enumerate(holder[key], start=1):
+                        yield from _documents(number, record)
                     return
-            yield 1, document, []
+            yield from _documents(1, document)
             return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line), []
+            value = json.loads(line)
         except ValueError as error:
             # Only a syntax error has ``msg``; an over-long integer is a plain ValueError.
             detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             yield number, RowProblem("json", f"not valid JSON: {detail}"), []
+        else:
+            yield from _documents(number, value)
 
 
 def _count_records(fileobj: IO[Any], kind: str) -> int | None:
@@ -380,7 +452,7 @@ def import_file(
     total = _count_records(fileobj, kind)
     result = ImportResult()
     batch: list[Item] = []
-    mapping: dict[str, Any] | None = None
+    mappings: dict[tuple[Any, ...], ColumnMap] = {}
 
     def flush() -> None:
         if batch:
@@ -403,12 +475,18 @@ def import_file(
             if not isinstance(record, dict):
                 error(row, "record", "is not an object")
                 continue
-            if mapping is None or (kind == "json" and not headers):
-                mapping = map_headers(headers or list(record))
-                if kind == "csv" and "text" not in mapping and "title" not in mapping:
+            # One map per set of columns: every CSV row shares one; JSON records may differ.
+            columns = tuple(headers or record)
+            mapping = mappings.get(columns)
+            if mapping is None:
+                if len(mappings) >= _MAPPINGS_KEPT:
+                    mappings.clear()
+                mapping = mappings[columns] = map_columns(list(columns))
+                if kind == "csv" and not mapping.has_text():
                     raise ValidationError(
                         {"file": f"No text column found (headers: {', '.join(map(str, headers))[:300]})."}
                     )
+                result.format_name = result.format_name or mapping.export_format.name
             try:
                 batch.append(row_to_item(record, mapping, tz))
             except RowProblem as problem:
@@ -434,6 +512,12 @@ def import_file(
     if result.created:
         record_push(source=source)
     return result
+
+
+def _language_code(value: Any) -> str:
+    """A code as written, or the code of a language written by name (``Indonesian`` → ``id``)."""
+    text = str(value or "").strip()
+    return _LANGUAGE_NAMES.get(text.casefold(), text)
 
 
 def _timezone(name: Any) -> ZoneInfo:

@@ -230,8 +230,9 @@ def import_upload_run(*, upload_id: str) -> dict[str, Any] | None:
     if superseded():  # a newer run owns the status now; it writes the outcome
         return import_status_read(upload_id)
     import_status_write(upload_id, status)
-    if status["state"] == "done":
-        data_path.unlink(missing_ok=True)  # the summary stays; the export itself is not kept
+    if status["state"] == "done" or not status.get("retryable", True):
+        # The summary stays; the export itself is kept only while a retry may still need it.
+        data_path.unlink(missing_ok=True)
         _forget_runs(upload_id)
     return status
 

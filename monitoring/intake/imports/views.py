@@ -12,6 +12,7 @@ from crisisdesk.roles import MANAGE_MONITORING, require
 from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from monitoring.intake.imports import selectors, services
+from monitoring.intake.imports.formats import FORMATS, format_rows
 from monitoring.intake.imports.forms import ImportUploadForm
 
 
@@ -34,7 +35,8 @@ def import_upload(request: MemberRequest) -> HttpResponse:
             form.add_error("file", error.messages)
         else:
             return redirect("monitoring:import_status", upload_id=upload_id)
-    return render(request, "monitoring/import_upload.html", {"form": form})
+    formats = [(export_format, format_rows(export_format)) for export_format in FORMATS]
+    return render(request, "monitoring/import_upload.html", {"form": form, "formats": formats})
 
 
 @require(MANAGE_MONITORING)

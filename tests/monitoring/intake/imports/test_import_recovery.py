@@ -82,6 +82,7 @@ def test_a_task_that_raises_mid_file_shows_failed_and_a_retry_stores_the_rest_on
 
     status = services.import_status_read(upload_id)
     assert status["retryable"] is True
+    assert (services.uploads_dir() / f"{upload_id}.data").exists()  # kept for the retry
     assert "RuntimeError: worker fell over" in status["message"]
     assert "after 2 rows" in status["message"]
     assert Mention.objects.filter(source=source).count() == 2  # the first chunk stays stored
@@ -145,6 +146,7 @@ def test_a_file_that_cannot_be_read_fails_without_a_retry(source, manager, clien
 
     status = services.import_status_read(upload_id)
     assert status["retryable"] is False and "No text column" in status["message"]
+    assert not (services.uploads_dir() / f"{upload_id}.data").exists()  # no retry will need it
     with pytest.raises(MonitoringRefusal):
         services.import_upload_retry(upload_id=upload_id, by=manager)
     page = client_for(manager).get(reverse("monitoring:import_status", args=[upload_id])).content.decode()
