@@ -75,7 +75,7 @@ def header_key(header: Any) -> str:
     return re.sub(r"[^0-9a-z]", "", str(header or "").strip().casefold())
 
 
-NOT_SCORED = _("not imported: CrisisDesk scores every mention itself")
+NOT_SCORED = _("CrisisDesk scores every mention itself")
 
 BRANDWATCH = ExportFormat(
     key="brandwatch",
@@ -144,8 +144,9 @@ MELTWATER = ExportFormat(
         Column("Twitter Followers", "author_reach", _("when Reach is empty")),
         Column("Engagement", "engagement"),
         Column("Language", "language"),
+        Column("Time", "", _("Date carries the time")),
         Column("Sentiment", "", NOT_SCORED),
-        Column("Source", "", _("not imported: the outlet's name")),
+        Column("Source", "", _("the outlet's name")),
     ),
 )
 
@@ -294,11 +295,23 @@ def map_columns(headers: list[Any]) -> ColumnMap:
     return ColumnMap(export_format=fmt, fields=fields)
 
 
+def _known_headers() -> dict[str, str]:
+    """Every header any format reads → the field it fills (the first format's wins)."""
+    known: dict[str, str] = {}
+    for export_format in FORMATS:
+        for column in export_format.columns:
+            if column.field:
+                known.setdefault(column.key, column.field)
+    return known
+
+
+_KNOWN_HEADERS = _known_headers()  # for spotting the column row of a CSV
+
+
 def is_header_row(cells: list[str]) -> bool:
     """Whether a CSV row looks like the column row: it names a text-like and a date-like column."""
     keys = {header_key(cell) for cell in cells if cell}
-    known = {column.key: column.field for fmt in FORMATS for column in fmt.columns if column.field}
-    named = {known[key] for key in keys if key in known}
+    named = {_KNOWN_HEADERS[key] for key in keys if key in _KNOWN_HEADERS}
     return bool(named & set(TEXT_FIELDS)) and bool(named & set(DATE_FIELDS))
 
 

@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from crisisdesk.audit.services import audit_record
 from crisisdesk.types import Member
-from monitoring.intake.imports.formats import ColumnMap, is_header_row, map_columns
+from monitoring.intake.imports.formats import ColumnMap, header_key, is_header_row, map_columns
 from monitoring.intake.ingest import IngestResult, ingest_items
 from monitoring.intake.polling import record_push
 from monitoring.sources.base import Item
@@ -68,6 +69,7 @@ _DATE_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
+    "%d-%b-%Y",
     "%d-%b-%Y %I:%M%p",
     "%d-%b-%Y %H:%M",
     "%b %d, %Y %I:%M %p",
@@ -297,14 +299,22 @@ def csv_layout(sample: str) -> tuple[str, int]:
         return ",", 0
 
 
-def _csv_records(stream: io.TextIOBase) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+def _csv_records(
+    stream: io.TextIOBase, preamble: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+    """(row number, record, headers) per data row. The report block above the column row, if any,
+    lands in ``preamble`` (``header_key`` of its first cell → its second cell, e.g. ``timezone``)
+    before the first record is yielded."""
     sample = stream.read(_CSV_SAMPLE_CHARS)
     delimiter, header_index = csv_layout(sample)
     reader = csv.reader(_chain(sample, stream), delimiter=delimiter)
     # Rows are counted as a spreadsheet shows them (the first line = 1), even when a cell spans lines.
     for _skipped in range(header_index):
-        if next(reader, None) is None:
+        block_row = next(reader, None)
+        if block_row is None:
             return
+        if preamble is not None and len(block_row) >= 2:
+            preamble.setdefault(header_key(block_row[0]), block_row[1].strip())
     headers = next(reader, None)
     if not headers:
         return
@@ -354,9 +364,10 @@ def _documents(number: int, value: Any) -> Iterator[tuple[int, Any, list[str]]]:
             yield number, _flatten(document), []
         elif chunk_type == _TALKWALKER_ERROR:
             detail = json.dumps(value.get("chunk_error") or value)[:200]
-            yield number, RowProblem("chunk", f"the stream reported an error: {detail}"), []
+            message = gettext("the stream reported an error: %(detail)s") % {"detail": detail}
+            yield number, RowProblem("chunk", message), []
         elif chunk_type == _TALKWALKER_RESULT:
-            yield number, RowProblem("chunk", "a result chunk without chunk_result.data.data"), []
+            yield number, RowProblem("chunk", gettext("a result chunk without chunk_result.data.data")), []
         return  # CT_CONTROL and other chunks carry no document
     if isinstance(value, dict) and set(value) == {"data"} and isinstance(value["data"], dict):
         value = value["data"]  # one hit of a Talkwalker API answer: {"data": {document}}
@@ -419,8 +430,10 @@ def _count_records(fileobj: IO[Any], kind: str) -> int | None:
     return total
 
 
-def _records(stream: io.TextIOBase, kind: str) -> Iterator[tuple[int, Any, list[str]]]:
-    return _json_records(stream) if kind == "json" else _csv_records(stream)
+def _records(
+    stream: io.TextIOBase, kind: str, preamble: dict[str, str] | None = None
+) -> Iterator[tuple[int, Any, list[str]]]:
+    return _json_records(stream) if kind == "json" else _csv_records(stream, preamble)
 
 
 def file_kind(filename: str) -> str:
@@ -449,6 +462,7 @@ def import_file(
     """
     kind = file_kind(filename)
     tz = _timezone((source.config or {}).get("timezone"))
+    preamble: dict[str, str] = {}  # a report block's facts (Brandwatch names the export's time zone)
     total = _count_records(fileobj, kind)
     result = ImportResult()
     batch: list[Item] = []
@@ -467,7 +481,7 @@ def import_file(
             result.errors.append(RowError(row=row, field=field_name, message=message))
 
     try:
-        for row, record, headers in _records(_text_stream(fileobj), kind):
+        for row, record, headers in _records(_text_stream(fileobj), kind, preamble):
             result.rows += 1
             if isinstance(record, RowProblem):
                 error(row, record.field, record.message)
@@ -486,7 +500,10 @@ def import_file(
                     raise ValidationError(
                         {"file": f"No text column found (headers: {', '.join(map(str, headers))[:300]})."}
                     )
-                result.format_name = result.format_name or mapping.export_format.name
+                if not result.format_name:
+                    result.format_name = mapping.export_format.name
+                    # Dates the export wrote without a zone are in the zone its report block names.
+                    tz = _export_timezone(preamble.get("timezone"), default=tz)
             try:
                 batch.append(row_to_item(record, mapping, tz))
             except RowProblem as problem:
@@ -518,6 +535,17 @@ def _language_code(value: Any) -> str:
     """A code as written, or the code of a language written by name (``Indonesian`` → ``id``)."""
     text = str(value or "").strip()
     return _LANGUAGE_NAMES.get(text.casefold(), text)
+
+
+def _export_timezone(name: str | None, *, default: ZoneInfo) -> ZoneInfo:
+    """The zone an export's report block names (``UTC``, ``Europe/London``), or ``default`` when it
+    names none or one written some other way."""
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
 
 
 def _timezone(name: Any) -> ZoneInfo:

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from monitoring.intake.imports import services
 from monitoring.intake.imports.formats import FORMATS, GENERIC, header_key, map_columns
 from monitoring.intake.imports.importer import csv_layout, detect_encoding, import_file
 from monitoring.models import Mention
@@ -203,9 +204,37 @@ def test_an_unknown_export_maps_by_the_generic_names():
 
 
 def test_a_column_left_out_on_purpose_is_not_taken_by_a_generic_name():
-    # Meltwater's "Source" is the outlet; the generic "source url" must not make it the link.
-    mapping = map_columns(["Date", "Hit Sentence", "Opening Text", "Source", "Sentiment"])
-    assert "url" not in mapping.fields
+    # Meltwater's "Time" (09:30 AM) is no date; the generic name "time" must not fall back to it.
+    mapping = map_columns(["Date", "Hit Sentence", "Opening Text", "Time", "Sentiment"])
+    assert mapping.fields["published_at"] == [("Date", False)]
+
+
+def test_the_time_zone_a_brandwatch_report_block_names_is_used_for_its_dates(source):
+    source.config = {"timezone": "Asia/Jakarta"}
+    source.save()
+    csv_text = (
+        '"Report:","Bulk Mentions Download"\n"Timezone:","Europe/Istanbul"\n\n'
+        '"Date","Full Text","Resource Id"\n"2026-11-16 12:00:00.0","Acme Air rezalet","r1"\n'
+    )
+
+    import_file(source=source, fileobj=SimpleUploadedFile("bw.csv", csv_text.encode()), filename="bw.csv")
+
+    assert mention("r1").published_at == datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def test_a_finished_import_says_which_format_it_read(source, manager, client_for, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    upload_id = services.import_upload_store(
+        source=source,
+        fileobj=recorded("meltwater_export.csv"),
+        filename="meltwater_export.csv",
+        by=manager,
+    )
+    assert services.import_upload_run(upload_id=upload_id)["state"] == "done"
+
+    page = client_for(manager).get(reverse("monitoring:import_status", args=[upload_id])).content.decode()
+
+    assert 'class="import-format-name">Meltwater<' in page
 
 
 def test_the_import_page_lists_every_column_of_every_format(client_for, manager):
