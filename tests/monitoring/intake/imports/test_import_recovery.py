@@ -178,7 +178,9 @@ def test_a_database_fault_puts_the_import_back_in_the_queue_for_the_task_retry(s
     assert Mention.objects.filter(source=source).count() == 5
 
 
-def test_the_sweeper_resends_an_import_whose_worker_died(source, manager, django_capture_on_commit_callbacks):
+def test_the_sweeper_resends_an_import_whose_worker_died(
+    source, manager, client_for, django_capture_on_commit_callbacks
+):
     upload_id = store(source, manager)
     # A worker claimed it, then was killed: the status says "running" and nothing updates it.
     status = services.import_status_read(upload_id)
@@ -186,6 +188,8 @@ def test_the_sweeper_resends_an_import_whose_worker_died(source, manager, django
     assert services.import_upload_run(upload_id=upload_id)["state"] == "running"  # not stalled yet
 
     age(upload_id, minutes=int(services.UPLOAD_STALE.total_seconds() // 60) + 1)
+    page = client_for(manager).get(reverse("monitoring:import_status", args=[upload_id])).content.decode()
+    assert "stopped reporting progress" in page and "sent 1 of at most 3 times" in page
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         nudged = tasks.sweep()
 
