@@ -3,8 +3,10 @@
 The source kind itself (its config: the export's time zone) is ``monitoring.sources.file_import``;
 this module reads the files.
 
-``import_file`` maps whatever headers the tool used onto mention fields, collects row-level errors
-(row number + field) instead of aborting, and ingests in chunks through the same service as every
+``import_file`` detects the file's encoding, delimiter and column row (skipping a report block
+above it), maps its headers onto mention fields with the per-format column table in ``formats``
+(Brandwatch, Meltwater, Talkwalker, generic), collects row-level errors (row number + field)
+instead of aborting, and ingests in chunks through the same service as every
 other source, so a re-import of the same file stores nothing twice.
 """
 
