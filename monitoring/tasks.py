@@ -2,7 +2,7 @@
 
 The database is the source of truth; a message only nudges (``monitoring.nudges`` sends them all).
 Every task may run twice or not at all: ``sweep`` re-nudges what a lost message left behind (new
-mentions, unprocessed signals, overdue sources, watches with fresh buckets), so work is delayed,
+mentions, unprocessed signals, overdue sources, watches with fresh buckets, stuck imports), so work is delayed,
 never lost. Retry policies come from ``crisisdesk.retry``: PIPELINE for the path from a mention to
 a signal (polls, imports, scoring, detection), MAINTENANCE for beat's housekeeping.
 """
@@ -94,7 +94,7 @@ def sweep() -> dict[str, int]:
     """Beat (30 s): re-nudge work whose message was lost. Safe to run any time: everything is claimed."""
     now = timezone.now()
     stale = now - STALE_AFTER
-    nudged = {"score": 0, "escalate": 0, "poll": 0, "detect": 0}
+    nudged = {"score": 0, "escalate": 0, "poll": 0, "detect": 0, "import": 0, "import_failed": 0}
 
     if rescore.new_mentions_waiting(before=stale):
         nudges.score_new_mentions()
@@ -114,6 +114,11 @@ def sweep() -> dict[str, int]:
     watch_ids = detection_selectors.watches_counted_since(since=now - FRESH_COUNTS)
     nudges.detect_watches(watch_ids[:SWEEP_LIMIT])
     nudged["detect"] = len(watch_ids)
+
+    # Imports whose message was lost or whose worker died: sent again, or failed after a few tries.
+    stuck_imports = imports.import_uploads_sweep(now=now)
+    nudged["import"] = len(stuck_imports.requeued)
+    nudged["import_failed"] = len(stuck_imports.failed)
     if any(nudged.values()):
         logger.info("sweep nudged %s", nudged)
     return nudged

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from crisisdesk.roles import MANAGE_MONITORING, require
 from crisisdesk.types import MemberRequest
 from crisisdesk.web import run_action
 from monitoring.intake.imports import selectors, services
+from monitoring.intake.imports.formats import FORMATS, format_rows
 from monitoring.intake.imports.forms import ImportUploadForm
 
 
@@ -33,7 +35,8 @@ def import_upload(request: MemberRequest) -> HttpResponse:
             form.add_error("file", error.messages)
         else:
             return redirect("monitoring:import_status", upload_id=upload_id)
-    return render(request, "monitoring/import_upload.html", {"form": form})
+    formats = [(export_format, format_rows(export_format)) for export_format in FORMATS]
+    return render(request, "monitoring/import_upload.html", {"form": form, "formats": formats})
 
 
 @require(MANAGE_MONITORING)
@@ -52,6 +55,8 @@ def import_status(request: MemberRequest, upload_id: str) -> HttpResponse:
         "percent": int(100 * status.get("done", 0) / total) if total else None,
         "finished": status["state"] in ("done", "failed"),
         "stalled": services.import_upload_stalled(status),
+        "retryable": services.import_upload_retryable(status),
+        "max_attempts": services.IMPORT_MAX_ATTEMPTS,
     }
     template = "monitoring/_import_progress.html" if request.htmx else "monitoring/import_status.html"
     return render(request, template, context)
@@ -62,7 +67,7 @@ def import_status(request: MemberRequest, upload_id: str) -> HttpResponse:
 def import_retry(request: MemberRequest, upload_id: str) -> HttpResponse:
     def retry() -> str:
         services.import_upload_retry(upload_id=upload_id, by=request.user)
-        return "Import queued again."
+        return gettext("Import queued again.")
 
     run_action(request, retry)
     if services.import_status_read(upload_id) is None:

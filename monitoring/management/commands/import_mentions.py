@@ -47,5 +47,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  … and {result.error_count - SHOW_ERRORS} more row errors")
         self.stdout.write(
             f"Imported {path.name} into {source}: rows={result.rows} created={result.created} "
-            f"duplicates={result.duplicates} dropped={result.dropped} errors={result.error_count}"
+            f"duplicates={result.duplicates} dropped={result.dropped} errors={result.error_count} "
+            f"format={result.format_name or 'none'}"
         )

@@ -218,7 +218,7 @@ def test_import_mentions_prints_progress_and_a_summary(source, tmp_path):
     output = out.getvalue()
     assert "5/5 rows" in output
     assert "row 4: published_at: could not read the date 'not a date'" in output
-    assert "rows=5 created=2 duplicates=0 dropped=0 errors=3" in output
+    assert "rows=5 created=2 duplicates=0 dropped=0 errors=3 format=Brandwatch" in output
 
 
 def test_import_mentions_only_imports_into_an_import_source(db, tmp_path):
