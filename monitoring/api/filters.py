@@ -55,6 +55,12 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A count (``?min_reach=2.5`` is a 400 naming the field)."""
+
+    field_class = forms.IntegerField
+
+
 class _StrictBooleanField(forms.Field):
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
@@ -120,9 +126,8 @@ class MentionFilter(django_filters.FilterSet):
     min_risk = django_filters.NumberFilter(
         method=_left_to_search, min_value=0, max_value=1, label="Risk at least (0 … 1)."
     )
-    min_reach = django_filters.NumberFilter(
+    min_reach = WholeNumberFilter(
         method=_left_to_search,
-        field_class=forms.IntegerField,
         min_value=0,
         max_value=MAX_ID,
         label="Author reach at least.",

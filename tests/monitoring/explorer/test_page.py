@@ -132,6 +132,8 @@ def test_a_responder_can_answer_capture_and_add_but_not_export(client_for, respo
     assert reverse("incidents:evidence_capture", args=[incident.pk]) in html
     assert reverse("incidents:mention_add", args=[incident.pk]) in html
     assert f'name="next" value="{URL}#mention-{owned.pk}"' in html
+    add_form = html.split(reverse("incidents:mention_add", args=[incident.pk]), 1)[1]
+    assert f'name="mention" value="{loose.pk}"' in add_form.split("</form>", 1)[0]
     assert "Export these mentions" not in html
 
 
