@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import CombinedExpression, RawSQL, Value
 
 from incidents.models import Reply
 from monitoring.models import Mention
@@ -36,6 +36,8 @@ SEARCH_MAX_WORDS = 12
 # "language=other": a mention in none of the languages a filter lists (or with none detected).
 OTHER_LANGUAGE = "other"
 NEWEST_FIRST = ("-published_at", "-id")
+# A word in fewer than this share of mentions is rare (see ``newest_first``).
+RARE_WORD_SHARE = 0.005
 _WORD = re.compile(r"\w+")
 
 
@@ -164,3 +166,55 @@ def after_mention(mentions: QuerySet[Mention], after: int) -> QuerySet[Mention]:
     return mentions.filter(published_at__lte=anchor_time).filter(
         Q(published_at__lt=anchor_time) | Q(published_at=anchor_time, id__lt=after)
     )
+
+
+# Per word searched, the largest share of mentions holding any of its forms (simple and stemmed),
+# from the most-common-elements statistics ANALYZE keeps for ``search_vector``; a form not among
+# them is rarer than all of those (share 0). NULL when the column has no statistics yet.
+_SHARE_SQL = """
+WITH mce AS (
+    SELECT f.elem, f.freq
+    FROM pg_stats p, unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) AS f(elem, freq)
+    WHERE p.schemaname = current_schema() AND p.tablename = %s AND p.attname = 'search_vector'
+), per_word AS (
+    SELECT w.word, max(coalesce(mce.freq, 0)) AS share
+    FROM unnest(%s::text[]) AS w(word)
+    CROSS JOIN unnest(%s::text[]) AS c(config)
+    CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(c.config::regconfig, w.word))) AS l(lexeme)
+    LEFT JOIN mce ON mce.elem = l.lexeme
+    GROUP BY w.word
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM mce) THEN (SELECT min(share) FROM per_word) END
+"""
+
+
+def rarest_word_share(q: str) -> float | None:
+    """PostgreSQL only: the share of mentions holding the rarest word of ``q`` (every word must
+    appear, so the matches are at most that share), from the planner's statistics; None when
+    unknown (no words, no statistics yet, or another database)."""
+    words = search_words(q)
+    if not words or connection.vendor != "postgresql":
+        return None
+    configs = ["simple", *dict.fromkeys(TEXT_SEARCH_CONFIGS.values())]
+    with connection.cursor() as cursor:
+        cursor.execute(_SHARE_SQL, [Mention._meta.db_table, words, configs])
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def newest_first(mentions: QuerySet[Mention], q: str = "") -> QuerySet[Mention]:
+    """``mentions`` ordered newest first, (published_at, id) descending.
+
+    Walking the time index backwards and testing each row finds a page of a common word at once,
+    but reads the whole table for a rare one (a flight number, a name). PostgreSQL's estimate for a
+    full-text match is capped at 0.5 % of the rows whatever the word, so it walks the index for rare
+    words too. When the statistics say a word searched is rare, the time is ordered through an
+    expression the index cannot serve, and PostgreSQL reads the few matches from the GIN index
+    and sorts them instead (measured: 722 ms → 8 ms for a word in one of a million mentions).
+    One small query on the statistics, only when ``q`` has words.
+    """
+    share = rarest_word_share(q)
+    if share is None or share >= RARE_WORD_SHARE:
+        return mentions.order_by(*NEWEST_FIRST)
+    unindexed_time = CombinedExpression(F("published_at"), "+", Value(timedelta(0)))
+    return mentions.order_by(OrderBy(unindexed_time, descending=True), "-id")

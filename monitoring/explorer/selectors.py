@@ -14,10 +14,10 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from incidents.models import OPEN_STATUSES, Evidence, Incident
 from monitoring.explorer.search import (
-    NEWEST_FIRST,
     MentionQuery,
     after_mention,
     answered_mentions,
+    newest_first,
     search_mentions,
 )
 from monitoring.models import Mention, Source, Watch
@@ -49,7 +49,7 @@ def explorer_mentions(query: MentionQuery) -> QuerySet[Mention]:
     Annotated: ``answered`` (some incident recorded a reply), ``has_evidence`` (its incident froze it).
     """
     evidence = Evidence.objects.filter(mention=OuterRef("pk"), incident=OuterRef("incident_id"))
-    return (
+    mentions = (
         search_mentions(query)
         .select_related("source", "watch", "incident")
         .only(
@@ -64,8 +64,8 @@ def explorer_mentions(query: MentionQuery) -> QuerySet[Mention]:
             "incident__status",
         )
         .annotate(answered=answered_mentions(), has_evidence=Exists(evidence))
-        .order_by(*NEWEST_FIRST)
     )
+    return newest_first(mentions, query.q)
 
 
 def open_incidents_of(watch_ids: Iterable[int]) -> dict[int, Incident]:

@@ -17,7 +17,7 @@ from crisisdesk.audit.services import audit_record
 from crisisdesk.roles import EXPORT_INCIDENTS, ensure_permission
 from crisisdesk.spreadsheet import BOM, csv_cell
 from crisisdesk.types import Member
-from monitoring.explorer.search import NEWEST_FIRST, MentionQuery, after_mention, search_mentions
+from monitoring.explorer.search import MentionQuery, after_mention, newest_first, search_mentions
 from monitoring.models import Mention
 
 EXPORT_COLUMNS = (
@@ -77,8 +77,8 @@ def export_rows(query: MentionQuery, *, limit: int | None = None, chunk: int | N
             "source__kind",
             "source__name",
         )
-        .order_by(*NEWEST_FIRST)
     )
+    mentions = newest_first(mentions, query.q)
     written, after = 0, None
     while written < limit:
         page = mentions if after is None else after_mention(mentions, after)

@@ -1,4 +1,5 @@
 from django.db import migrations, models
+from django.db.models.functions import Upper
 
 # PostgreSQL only: a stored, generated ``search_vector`` for the mention explorer's full-text search,
 # with a GIN index. PostgreSQL computes it on INSERT (and when scoring changes ``language``), so no
@@ -55,6 +56,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="mention",
             index=models.Index(fields=["-published_at", "-id"], name="mention_time_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="mention",
+            index=models.Index(Upper("author"), name="mention_author_idx"),
         ),
         migrations.RunPython(add_search_vector, drop_search_vector),
     ]

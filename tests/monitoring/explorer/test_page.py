@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,9 +177,11 @@ def test_the_query_count_does_not_grow_with_rows(client_for, responder, django_a
     make(2)
     client.get(URL)  # warm the session and permission caches
     # Session, member, two permission reads, the member's role (navigation); the rows (with
-    # answered and evidence); the open incidents of the rows' watches; watches and sources for the filters.
-    with django_assert_num_queries(9):
+    # answered and evidence); the open incidents of the rows' watches; watches and sources for the
+    # filters; on PostgreSQL the statistics of the words searched (see search.newest_first).
+    expected = 10 if connection.vendor == "postgresql" else 9
+    with django_assert_num_queries(expected):
         assert len(client.get(URL, {"q": "delayed"}).context["page"].rows) == 4
     make(10)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(expected):
         assert len(client.get(URL, {"q": "delayed"}).context["page"].rows) == 24

@@ -14,6 +14,8 @@ from monitoring.explorer.search import (
     TEXT_SEARCH_CONFIGS,
     MentionQuery,
     after_mention,
+    newest_first,
+    rarest_word_share,
     search_mentions,
     search_words,
 )
@@ -177,3 +179,31 @@ def test_the_audit_form_of_a_query_keeps_only_what_narrows():
     since = timezone.now()
     query = MentionQuery(q="delay", min_risk=0.5, own=False, since=since, known_languages=("en",))
     assert query.as_audit() == {"q": "delay", "min_risk": 0.5, "own": False, "since": since.isoformat()}
+
+
+@on_postgres
+def test_a_rare_word_is_read_from_the_gin_index_and_sorted_in_the_same_order(monkeypatch):
+    at = timezone.now()
+    for n in range(40):
+        MentionFactory(text=f"flight delayed {n}", language="en", published_at=at - timedelta(minutes=n % 4))
+    rare = [
+        MentionFactory(text="TK1984 diverted", published_at=at - timedelta(minutes=n % 2)) for n in range(3)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitoring_mention")  # rolled back with the test, like the rows
+
+    assert rarest_word_share("flight") > 0.9
+    assert rarest_word_share("unseenword") == 0  # not among the most common elements: rarer than all
+    assert rarest_word_share("flight unseenword") == 0  # every word must appear: the rarest decides
+    # In a table this small every word is among the most common; at a million rows "TK1984" is not.
+    assert 0 < rarest_word_share("tk1984") < 0.1
+    monkeypatch.setattr("monitoring.explorer.search.RARE_WORD_SHARE", 0.1)
+    assert rarest_word_share("'*:|") is None
+
+    common = newest_first(search_mentions(MentionQuery(q="flight")), "flight")
+    assert "+" not in str(common.query).split("ORDER BY", 1)[1]
+    ordered = newest_first(search_mentions(MentionQuery(q="tk1984")), "tk1984")
+    assert 'published_at" +' in str(ordered.query).split("ORDER BY", 1)[1]  # no index serves this order
+    expected = sorted(rare, key=lambda m: (m.published_at, m.pk), reverse=True)
+    assert list(ordered) == expected
+    assert list(after_mention(ordered, expected[0].pk)) == expected[1:]
