@@ -185,3 +185,13 @@ def test_the_query_count_does_not_grow_with_rows(client_for, responder, django_a
     make(10)
     with django_assert_num_queries(expected):
         assert len(client.get(URL, {"q": "delayed"}).context["page"].rows) == 24
+
+
+def test_the_watch_page_and_the_incident_queue_link_here(client_for, viewer):
+    incident = IncidentFactory(watch=WatchFactory(name="Acme Air"))
+    watch_page = client_for(viewer).get(reverse("monitoring:watch_detail", args=[incident.watch_id]))
+    assert f'href="{URL}?watch={incident.watch_id}"' in watch_page.content.decode()
+    incident_page = client_for(viewer).get(reverse("incidents:detail", args=[incident.pk]))
+    assert f'href="{URL}?incident={incident.pk}"' in incident_page.content.decode()
+    subnav = client_for(viewer).get(reverse("monitoring:watches")).content.decode()
+    assert f'href="{URL}"' in subnav
