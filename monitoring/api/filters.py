@@ -15,7 +15,14 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from monitoring.explorer.search import SEARCH_MAX_LENGTH, MentionQuery, search_mentions
+from monitoring.explorer.search import (
+    SEARCH_MAX_LENGTH,
+    UNINDEXED_TIME,
+    MentionQuery,
+    is_rare_search,
+    search_mentions,
+    unindexed_time,
+)
 from monitoring.models import (
     Mention,
     MentionState,
@@ -170,7 +177,12 @@ class MentionFilter(django_filters.FilterSet):
             own=data.get("is_own"),
             answered=data.get("answered"),
         )
-        return search_mentions(query, queryset)
+        mentions = search_mentions(query, queryset)
+        if is_rare_search(query.q):
+            # A rare word: the cursor pages order by this alias (see MentionPagination), so
+            # PostgreSQL reads the few matches from the GIN index instead of walking the time index.
+            mentions = mentions.annotate(**{UNINDEXED_TIME: unindexed_time()})
+        return mentions
 
 
 class SignalFilter(django_filters.FilterSet):

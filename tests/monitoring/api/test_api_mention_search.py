@@ -84,3 +84,28 @@ def test_cursor_pages_walk_the_searched_set(viewer):
         page = client.get(page["next"]).json()
         seen.extend(row["id"] for row in page["results"])
     assert seen == [m.pk for m in hits]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the rare-word plan reads PostgreSQL's statistics"
+)
+def test_cursor_pages_of_a_rare_word_order_through_the_unindexed_alias(viewer, monkeypatch):
+    at = timezone.now()
+    hits = [
+        MentionFactory(text=f"TK1984 diverted {n}", published_at=at - timedelta(minutes=n // 2))
+        for n in range(5)
+    ]
+    MentionFactory(text="nothing to see", published_at=at)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitoring_mention")  # rolled back with the test
+    monkeypatch.setattr("monitoring.explorer.search.RARE_WORD_SHARE", 1.1)  # every word counts as rare
+    client = api_for(viewer)
+    page = client.get(url("mention-list"), {"q": "tk1984", "page_size": 2}).json()
+    seen = [row["id"] for row in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen.extend(row["id"] for row in page["results"])
+    assert seen == [m.pk for m in sorted(hits, key=lambda m: (m.published_at, m.pk), reverse=True)]
+    assert (
+        "unindexed_published_at" not in client.get(url("mention-list"), {"q": "tk1984"}).json()["results"][0]
+    )
