@@ -21,6 +21,8 @@ from monitoring.explorer import selectors, services
 from monitoring.explorer.forms import FILTER_FIELDS, MentionSearchForm
 
 TEMPLATE = "monitoring/mention_explorer.html"
+# Folded under "More filters" (open when one of them is set): a phone shows the search first.
+MORE_FILTERS = tuple(name for name in FILTER_FIELDS if name not in ("q", "watch", "sentiment"))
 
 
 def _filter_query(data: dict[str, str]) -> str:
@@ -46,6 +48,7 @@ def _render(request: MemberRequest, form: MentionSearchForm, status: int = 200) 
             "narrowed_to": selectors.incident_named(query.incident_id) if query else None,
             "filter_query": filter_query,
             "filter_pairs": [(name, form.data.get(name)) for name in FILTER_FIELDS if form.data.get(name)],
+            "more_filters_open": any(form.data.get(name) for name in MORE_FILTERS) or not valid,
             "time_zone": timezone.get_current_timezone_name(),
             "can_triage": request.user.has_perm(TRIAGE_INCIDENTS),
             "can_export": request.user.has_perm(EXPORT_INCIDENTS),

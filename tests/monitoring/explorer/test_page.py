@@ -195,3 +195,10 @@ def test_the_watch_page_and_the_incident_queue_link_here(client_for, viewer):
     assert f'href="{URL}?incident={incident.pk}"' in incident_page.content.decode()
     subnav = client_for(viewer).get(reverse("monitoring:watches")).content.decode()
     assert f'href="{URL}"' in subnav
+
+
+def test_the_less_used_filters_are_folded_until_one_is_set(client_for, viewer):
+    client = client_for(viewer)
+    assert '<details class="more-filters">' in client.get(URL, {"q": "bag"}).content.decode()
+    assert '<details class="more-filters" open>' in client.get(URL, {"min_reach": "100"}).content.decode()
+    assert '<details class="more-filters" open>' in client.get(URL, {"min_reach": "lots"}).content.decode()
