@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from crisisdesk.errors import Refusal
 
@@ -49,3 +50,14 @@ def run_action(request: HttpRequest, action: Callable[[], str]) -> bool:
             messages.success(request, done)
         return True
     return False
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` the request carries (POST first, then GET) when it is a URL on this site, else
+    ``fallback``: a form may send the member back to the page it was on, never to another site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

@@ -28,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/drafts/<int:draft_pk>/publish/", response_views.draft_publish, name="draft_publish"),
     path("<int:pk>/replies/", response_views.reply_record, name="reply_record"),
     path("<int:pk>/evidence/", response_views.evidence_capture, name="evidence_capture"),
+    path("<int:pk>/mentions/add/", response_views.mention_add, name="mention_add"),
     path("<int:pk>/first-response/", response_views.first_response_set, name="first_response_set"),
     path("<int:pk>/public-summary/", response_views.public_summary_set, name="public_summary_set"),
     # Notifications

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -174,6 +175,12 @@ class Mention(models.Model):
             # a partial index stays tiny instead of holding every mention ever scored.
             models.Index(fields=["id"], condition=Q(state="new"), name="mention_new_idx"),
             models.Index(fields=["watch", "-published_at"], name="mention_watch_time_idx"),
+            # The mention explorer's newest-first keyset pages across every watch: (published_at, id) < (…)
+            # reads this index backwards from the cursor instead of sorting the table.
+            models.Index(fields=["-published_at", "-id"], name="mention_time_idx"),
+            # The explorer's author filter (case-insensitive): without it, finding one author's 20
+            # posts among a million walks the whole time index.
+            models.Index(Upper("author"), name="mention_author_idx"),
             # No (watch, sentiment_label, time) index: a label filter reads the watch's time range
             # (detection's windows are minutes long), and every index costs each ingest INSERT.
             # Most mentions never join an incident: only those that do are indexed.

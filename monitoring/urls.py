@@ -3,6 +3,7 @@ routed in ``crisisdesk/api_urls.py``."""
 
 from django.urls import path
 
+from monitoring.explorer import views as explorer
 from monitoring.intake.imports import views as imports
 from monitoring.setup import views
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/backtest/", views.rule_backtest, name="rule_backtest"),
+    path("mentions/", explorer.mention_explorer, name="mentions"),
+    path("mentions/export/", explorer.mentions_export, name="mentions_export"),
     path("imports/", imports.import_upload, name="import_upload"),
     path("imports/<str:upload_id>/", imports.import_status, name="import_status"),
     path("imports/<str:upload_id>/retry/", imports.import_retry, name="import_retry"),

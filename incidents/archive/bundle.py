@@ -24,59 +24,17 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import IO, Any
 
-# Spreadsheet formula triggers (OWASP "CSV injection"): a text cell starting with one is neutralised.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CSV_ENCODING = "utf-8-sig"  # UTF-8 with a BOM
+from crisisdesk.spreadsheet import csv_cell, dumps
+
 SPOOL_BYTES = 8 * 1024 * 1024  # a section's JSON copy stays in memory up to this, then goes to disk
 FLUSH_ROWS = 500
-
-
-def iso(value: datetime) -> str:
-    """An aware datetime as ISO 8601 in UTC (naive ones are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
-
-
-def json_default(value: Any) -> Any:
-    """``json.dumps``' fallback: datetimes as ISO UTC strings, dates ISO, decimals as strings."""
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"Not JSON serialisable: {type(value).__name__}")
-
-
-def _guard(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def csv_cell(value: Any) -> str | int | float:
-    """One CSV cell: numbers as numbers, nested values as compact JSON, text neutralised (see module)."""
-    if isinstance(value, str):  # the common case first: this runs for every cell of every mention
-        return _guard(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, dict | list | tuple):
-        return _guard(_dumps(value, sort_keys=True))
-    return _guard(str(value))
 
 
 @dataclass(frozen=True)
@@ -134,7 +92,7 @@ class ArchiveWriter:
         return entry
 
     def add_json(self, name: str, value: Any) -> FileEntry:
-        return self.add_bytes(name, _dumps(value, indent=2).encode("utf-8") + b"\n")
+        return self.add_bytes(name, dumps(value, indent=2).encode("utf-8") + b"\n")
 
     def add_section(
         self, name: str, columns: list[str], rows: Iterable[dict[str, Any]], *, json_only: Iterable[str] = ()
@@ -153,7 +111,7 @@ class ArchiveWriter:
                 json_out.write(b"[")
                 for row in rows:
                     writer.writerow([csv_cell(row[column]) for column in csv_columns])
-                    item = _dumps({column: row[column] for column in columns})
+                    item = dumps({column: row[column] for column in columns})
                     json_out.write(("\n" if count == 0 else ",\n").encode("utf-8") + item.encode("utf-8"))
                     count += 1
                     if count % FLUSH_ROWS == 0:
@@ -170,18 +128,6 @@ class ArchiveWriter:
 
     def close(self) -> None:
         self.zip.close()
-
-
-def _dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
-    separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(
-        value,
-        ensure_ascii=False,
-        indent=indent,
-        separators=separators,
-        sort_keys=sort_keys,
-        default=json_default,
-    )
 
 
 def _take(buffer: io.StringIO) -> bytes:

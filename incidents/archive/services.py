@@ -44,9 +44,10 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit.services import audit_record
 from crisisdesk.roles import EXPORT_INCIDENTS, ensure_permission
+from crisisdesk.spreadsheet import CSV_ENCODING, FORMULA_PREFIXES, iso
 from crisisdesk.types import Member
 from incidents.archive import selectors
-from incidents.archive.bundle import CSV_ENCODING, FORMULA_PREFIXES, ArchiveWriter, iso
+from incidents.archive.bundle import ArchiveWriter
 from incidents.models import Incident
 from incidents.response.services import evidence_hash
 

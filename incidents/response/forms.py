@@ -113,6 +113,14 @@ class EvidenceForm(IncidentMentionForm):
     note = forms.CharField(required=False, max_length=2000)
 
 
+class MentionAddForm(forms.Form):
+    """Which mention to add to an incident; the service checks it is of the incident's watch."""
+
+    mention = forms.ModelChoiceField(
+        queryset=Mention.objects.only("id", "watch_id", "incident_id", "author", "url")
+    )
+
+
 class FirstResponseForm(forms.Form):
     minutes = forms.IntegerField(min_value=1, max_value=MAX_FIRST_RESPONSE_MINUTES)
 

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.errors import Refusal
@@ -706,3 +707,52 @@ def evidence_capture(
     )
     _event(locked, "evidence", by)
     return evidence, True
+
+
+# --- Adding a mention by hand ----------------------------------------------------------------
+
+
+@transaction.atomic
+def mention_add(*, incident: Incident, mention: Mention, by: Member) -> tuple[Mention, bool]:
+    """Attach ``mention`` to ``incident`` by hand (a post from before the crisis start, found in the
+    explorer); returns ``(mention, added)``. Adding a mention the incident already owns changes
+    nothing (``added`` is False).
+
+    Refused: a closed incident, a mention of another watch, a mention another incident owns (taking
+    it would rewrite that incident's record). The attachment is one conditional UPDATE, so two
+    members adding the same mention at once attach it once and record it once.
+    """
+    _require(by, TRIAGE_INCIDENTS, "add mentions to incidents")
+    locked = _lock_incident(incident)
+    _refuse_closed(locked)
+    if mention.watch_id != locked.watch_id:
+        raise ResponseError(_("That mention belongs to another watch than this incident's."))
+    attached = Mention.objects.filter(pk=mention.pk, incident__isnull=True).update(incident_id=locked.pk)
+    if not attached:
+        owner = Mention.objects.filter(pk=mention.pk).values_list("incident_id", flat=True).first()
+        if owner == locked.pk:
+            mention.incident_id = locked.pk
+            return mention, False
+        raise ResponseError(
+            _("That mention already belongs to incident #%(incident)s.") % {"incident": owner}
+        )
+    mention.incident_id = locked.pk
+    who = mention.author or "anonymous"
+    timeline_add(
+        incident=locked,
+        kind="mention-added",
+        actor=by,
+        mention=mention,
+        text=f"Mention by {who} added to the incident by {_username(by)}",
+        links=[safe_url(mention.url)] if safe_url(mention.url) else None,
+        data={"mention": mention.pk},
+    )
+    audit_record(
+        actor=by,
+        action="incident.mention_added",
+        target=locked,
+        before={"mention": mention.pk, "incident": None},
+        after={"mention": mention.pk, "incident": locked.pk},
+    )
+    _event(locked, "mention:added", by)
+    return mention, True

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crisisdesk.roles import APPROVE_DRAFTS, TRIAGE_INCIDENTS, require
 from crisisdesk.types import MemberRequest
-from crisisdesk.web import form_error, run_action
+from crisisdesk.web import form_error, run_action, safe_next
 from incidents.models import Draft, Incident, RoleAssignment, Task
 from incidents.response import services
 from incidents.response.forms import (
@@ -30,6 +30,7 @@ from incidents.response.forms import (
     DraftReturnForm,
     EvidenceForm,
     FirstResponseForm,
+    MentionAddForm,
     PublicSummaryForm,
     PublishForm,
     QueueFilterForm,
@@ -86,6 +87,12 @@ def _incident(pk: int) -> Incident:
 
 def _back(pk: int, anchor: str) -> HttpResponse:
     return redirect(reverse("incidents:detail", args=[pk]) + f"#{anchor}")
+
+
+def _back_or_next(request: MemberRequest, pk: int, anchor: str) -> HttpResponse:
+    """Back to the page the form came from when it sent a ``next`` on this site (the mention
+    explorer does), else to the incident page at ``anchor``."""
+    return redirect(safe_next(request, reverse("incidents:detail", args=[pk]) + f"#{anchor}"))
 
 
 @require(TRIAGE_INCIDENTS)
@@ -268,7 +275,7 @@ def reply_record(request: MemberRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST, incident=incident)
     if not form.is_valid():
         messages.error(request, form_error(form))
-        return _back(pk, "response-queue")
+        return _back_or_next(request, pk, "response-queue")
     mention = form.cleaned_data["mention"]
 
     def act() -> str:
@@ -282,7 +289,7 @@ def reply_record(request: MemberRequest, pk: int) -> HttpResponse:
         return f"Reply to {mention.author or 'anonymous'} recorded."
 
     run_action(request, act)
-    return _back(pk, f"mention-{mention.pk}")
+    return _back_or_next(request, pk, f"mention-{mention.pk}")
 
 
 @require(TRIAGE_INCIDENTS)
@@ -292,7 +299,7 @@ def evidence_capture(request: MemberRequest, pk: int) -> HttpResponse:
     form = EvidenceForm(request.POST, incident=incident)
     if not form.is_valid():
         messages.error(request, form_error(form))
-        return _back(pk, "evidence")
+        return _back_or_next(request, pk, "evidence")
 
     def act() -> str:
         evidence, created = services.evidence_capture(
@@ -306,7 +313,7 @@ def evidence_capture(request: MemberRequest, pk: int) -> HttpResponse:
         return f"Already captured (SHA-256 {evidence.sha256}); nothing changed."
 
     run_action(request, act)
-    return _back(pk, "evidence")
+    return _back_or_next(request, pk, "evidence")
 
 
 @require(services.SET_RESPONSE_TARGET)
@@ -345,3 +352,24 @@ def public_summary_set(request: MemberRequest, pk: int) -> HttpResponse:
 
     run_action(request, act)
     return _back(pk, "public-summary")
+
+
+@require(TRIAGE_INCIDENTS)
+@require_POST
+def mention_add(request: MemberRequest, pk: int) -> HttpResponse:
+    """Add a mention found in the explorer to the incident; back to ``next`` (the explorer) if given."""
+    incident = _incident(pk)
+    form = MentionAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+        return _back_or_next(request, pk, "response-queue")
+    mention = form.cleaned_data["mention"]
+
+    def act() -> str:
+        _mention, added = services.mention_add(incident=incident, mention=mention, by=request.user)
+        if added:
+            return str(_("Mention added to incident #%(incident)s.") % {"incident": incident.pk})
+        return str(_("That mention already belongs to this incident; nothing changed."))
+
+    run_action(request, act)
+    return _back_or_next(request, pk, f"mention-{mention.pk}")

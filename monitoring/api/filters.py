@@ -15,6 +15,14 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from monitoring.explorer.search import (
+    SEARCH_MAX_LENGTH,
+    UNINDEXED_TIME,
+    MentionQuery,
+    is_rare_search,
+    search_mentions,
+    unindexed_time,
+)
 from monitoring.models import (
     Mention,
     MentionState,
@@ -52,6 +60,12 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A count (``?min_reach=2.5`` is a 400 naming the field)."""
+
+    field_class = forms.IntegerField
 
 
 class _StrictBooleanField(forms.Field):
@@ -92,6 +106,12 @@ class SourceFilter(django_filters.FilterSet):
         fields = ["watch", "kind", "health", "is_active"]
 
 
+def _left_to_search(queryset: Any, name: str, value: Any) -> Any:
+    """These filters are applied together by ``MentionFilter.filter_queryset`` through the explorer's
+    search, so the API and the page find the same mentions."""
+    return queryset
+
+
 class MentionFilter(django_filters.FilterSet):
     watch = IdFilter(field_name="watch_id", label="Watch id.")
     source = IdFilter(field_name="source_id", label="Source id.")
@@ -105,6 +125,25 @@ class MentionFilter(django_filters.FilterSet):
     published_before = UtcIsoDateTimeFilter(
         field_name="published_at", lookup_expr="lt", label="Published before (ISO 8601)."
     )
+    q = django_filters.CharFilter(
+        method=_left_to_search,
+        max_length=SEARCH_MAX_LENGTH,
+        label="Full-text search: every word must appear (English, Turkish and Indonesian words stemmed).",
+    )
+    min_risk = django_filters.NumberFilter(
+        method=_left_to_search, min_value=0, max_value=1, label="Risk at least (0 … 1)."
+    )
+    min_reach = WholeNumberFilter(
+        method=_left_to_search,
+        min_value=0,
+        max_value=MAX_ID,
+        label="Author reach at least.",
+    )
+    author = django_filters.CharFilter(
+        method=_left_to_search, max_length=255, label="Author (case-insensitive)."
+    )
+    is_own = BooleanFilter(method=_left_to_search, label="Posted by one of the watch's own accounts.")
+    answered = BooleanFilter(method=_left_to_search, label="Some incident recorded a reply to it.")
 
     class Meta:
         model = Mention
@@ -117,7 +156,33 @@ class MentionFilter(django_filters.FilterSet):
             "state",
             "published_after",
             "published_before",
+            "q",
+            "min_risk",
+            "min_reach",
+            "author",
+            "is_own",
+            "answered",
         ]
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        min_risk = data.get("min_risk")
+        min_reach = data.get("min_reach")
+        query = MentionQuery(
+            q=(data.get("q") or "").strip(),
+            min_risk=float(min_risk) if min_risk is not None else None,
+            min_reach=int(min_reach) if min_reach is not None else None,
+            author=(data.get("author") or "").strip(),
+            own=data.get("is_own"),
+            answered=data.get("answered"),
+        )
+        mentions = search_mentions(query, queryset)
+        if is_rare_search(query.q):
+            # A rare word: the cursor pages order by this alias (see MentionPagination), so
+            # PostgreSQL reads the few matches from the GIN index instead of walking the time index.
+            mentions = mentions.annotate(**{UNINDEXED_TIME: unindexed_time()})
+        return mentions
 
 
 class SignalFilter(django_filters.FilterSet):

@@ -9,6 +9,8 @@ error is a 400 naming the field, a refusal (a rule that fired) a 409.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -37,6 +39,7 @@ from monitoring.api.serializers import (
     WatchInputSerializer,
     WatchSerializer,
 )
+from monitoring.explorer.search import UNINDEXED_TIME
 from monitoring.models import Mention, Rule, Signal, Source, Watch
 from monitoring.setup import services
 
@@ -136,6 +139,13 @@ class MentionPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_ordering(self, request: Any, queryset: QuerySet[Mention], view: Any) -> tuple[str, ...]:
+        """The same order; for a rare search through the alias ``MentionFilter`` adds (the same
+        values, which no index serves: see ``monitoring.explorer.search.newest_first``)."""
+        if UNINDEXED_TIME in queryset.query.annotations:
+            return (f"-{UNINDEXED_TIME}", "-id")
+        return tuple(self.ordering)
 
 
 class MentionListApi(_MonitoringApi, generics.ListAPIView):
