@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
+from monitoring.intake.normalise import match_text
 from monitoring.sources import http
 from monitoring.sources.base import Connector, Item
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 POST_COLLECTION = "app.bsky.feed.post"
+LINK_FACET = "app.bsky.richtext.facet#link"
+EXTERNAL_EMBED = "app.bsky.embed.external"
+IMAGES_EMBED = "app.bsky.embed.images"
+VIDEO_EMBED = "app.bsky.embed.video"
+RECORD_WITH_MEDIA_EMBED = "app.bsky.embed.recordWithMedia"
+_EMBED_KEYS = {EXTERNAL_EMBED: "external", IMAGES_EMBED: "images", VIDEO_EMBED: "video"}
 MAX_TERMS = 200
 # Letters that carry no combining mark to strip under NFKD but are written plain by many users.
 _PLAIN_LETTERS = str.maketrans(
@@ -138,24 +145,67 @@ class BlueskyConnector(Connector):
 
     @staticmethod
     def post_text(record: dict[str, Any]) -> str:
-        """The post text plus a link card's title and description (brands are often named only there)."""
+        """The text people see: the post text plus a link card's title and description (brands are
+        often named only there), also when the card sits beside a quoted post."""
         parts = [http.plain_text(record.get("text"))]
-        embed = record.get("embed")
-        external = embed.get("external") if isinstance(embed, dict) else None
+        external = _embedded(record, EXTERNAL_EMBED).get("external")
         if isinstance(external, dict):
             parts += [http.plain_text(external.get("title")), http.plain_text(external.get("description"))]
         return "\n".join(part for part in parts if part)
 
+    @staticmethod
+    def post_extras(record: dict[str, Any]) -> list[str]:
+        """What the post carries but does not show as text, for matching only: the full URLs of its
+        links (the text holds them shortened, ``acmeair.com/refund-po...``; the whole URL is only in
+        the link facets), the link card's URL, and the alt text of its images and video."""
+        extras: list[str] = []
+        facets = record.get("facets")
+        for facet in facets if isinstance(facets, list) else []:
+            features = facet.get("features") if isinstance(facet, dict) else None
+            for feature in features if isinstance(features, list) else []:
+                if isinstance(feature, dict) and feature.get("$type") == LINK_FACET:
+                    extras.append(http.plain_text(feature.get("uri")))
+        external = _embedded(record, EXTERNAL_EMBED).get("external")
+        if isinstance(external, dict):
+            extras.append(http.plain_text(external.get("uri")))
+        images = _embedded(record, IMAGES_EMBED).get("images")
+        for image in images if isinstance(images, list) else []:
+            if isinstance(image, dict):
+                extras.append(http.plain_text(image.get("alt")))
+        extras.append(http.plain_text(_embedded(record, VIDEO_EMBED).get("alt")))
+        return [extra for extra in extras if extra]
+
     def item_for(self, event: dict[str, Any], matcher: TermMatcher) -> Item | None:
-        """The Item for a post-create event that ``matcher`` accepts, else None."""
+        """The Item for a post-create event that ``matcher`` accepts, else None. Terms are matched
+        on the visible text plus ``post_extras``; the Item's text stays the visible text."""
         record = self.post_from_event(event)
         if record is None:
             return None
         text = self.post_text(record)
+        extras = self.post_extras(record)
         langs = [code for code in record.get("langs") or [] if isinstance(code, str)]
-        if not matcher.matches(text, langs):
+        if not matcher.matches(match_text(text, extras), langs):
             return None
-        return event_to_item(event, record, text=text, language=matcher.language_for(langs))
+        item = event_to_item(event, record, text=text, language=matcher.language_for(langs))
+        item.match_extras = tuple(extras)
+        return item
+
+
+def _embedded(record: dict[str, Any], embed_type: str) -> dict[str, Any]:
+    """The record's embed of ``embed_type``, directly or as the media beside a quoted post
+    (``app.bsky.embed.recordWithMedia``); ``{}`` when there is none."""
+    embed = record.get("embed")
+    if not isinstance(embed, dict):
+        return {}
+    if embed.get("$type") == RECORD_WITH_MEDIA_EMBED:
+        embed = embed.get("media")
+        if not isinstance(embed, dict):
+            return {}
+    found_type = embed.get("$type")
+    # Records written by some clients leave out the embed's $type: recognise those by their key.
+    if found_type == embed_type or (found_type is None and _EMBED_KEYS[embed_type] in embed):
+        return embed
+    return {}
 
 
 def event_to_item(event: dict[str, Any], record: dict[str, Any], *, text: str, language: str) -> Item:
