@@ -90,7 +90,7 @@ def url_words(url: str) -> str:
     Terms are matched at word starts, so ``acme air`` only finds a slug once its hyphens are spaces.
     """
     rest = _URL_START.sub("", url.strip())
-    return " ".join(word for word in _URL_SEPARATORS.split(unquote(rest)) if word)
+    return _URL_SEPARATORS.sub(" ", unquote(rest)).strip()
 
 
 def match_text(text: str, extras: Iterable[str] = ()) -> str:
@@ -111,7 +111,9 @@ def match_text(text: str, extras: Iterable[str] = ()) -> str:
         parts.append(f"{value}\n{url_words(value)}" if _URL_START.match(value) else value)
     if len(parts) == 1:
         return text
-    return plain_text("\n".join(parts))
+    # Every part is already plain text: joining them needs only the length cap.
+    joined = "\n".join(parts)
+    return joined if len(joined) <= TEXT_MAX else joined[: TEXT_MAX - 1].rstrip() + "…"
 
 
 def language_tag(value: str | None) -> str:

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -56,6 +57,31 @@ def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in folded) + ")")
 
 
+@dataclass
+class Post:
+    """A created post as matching reads it: ``text`` is what people see (and what is stored),
+    ``extras`` what it carries without showing (``BlueskyConnector.post_extras``), ``match_text``
+    both together (``normalise.match_text``)."""
+
+    event: dict[str, Any]
+    record: dict[str, Any]
+    text: str
+    extras: tuple[str, ...]
+    langs: list[str]
+
+    @classmethod
+    def of_text(cls, text: str, langs: Sequence[str] = ()) -> Post:
+        return cls(event={}, record={}, text=text, extras=(), langs=list(langs))
+
+    @cached_property
+    def match_text(self) -> str:
+        return match_text(self.text, self.extras)
+
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.match_text)
+
+
 @dataclass(frozen=True)
 class TermMatcher:
     """Include/exclude terms and languages of one source, compiled once per source reload."""
@@ -76,11 +102,16 @@ class TermMatcher:
 
     def matches(self, text: str, langs: Sequence[str] = ()) -> bool:
         """True when ``text`` has an include term, no exclude term, and a wanted language (if tagged)."""
-        if self.include is None or not text:
+        return self.matches_post(Post.of_text(text, langs))
+
+    def matches_post(self, post: Post) -> bool:
+        """``matches`` for a post read once (``BlueskyConnector.read_post``): its text is folded at
+        most once, however many sources' matchers ask."""
+        if self.include is None or not post.match_text:
             return False  # no terms means nothing, never the whole firehose
-        if self.languages and langs and not self.language_for(langs):
+        if self.languages and post.langs and not self.language_for(post.langs):
             return False
-        folded = fold(text)
+        folded = post.folded
         if not self.include.search(folded):
             return False
         return not (self.exclude and self.exclude.search(folded))
@@ -175,20 +206,36 @@ class BlueskyConnector(Connector):
         extras.append(http.plain_text(_embedded(record, VIDEO_EMBED).get("alt")))
         return [extra for extra in extras if extra]
 
-    def item_for(self, event: dict[str, Any], matcher: TermMatcher) -> Item | None:
-        """The Item for a post-create event that ``matcher`` accepts, else None. Terms are matched
-        on the visible text plus ``post_extras``; the Item's text stays the visible text."""
+    def read_post(self, event: Any) -> Post | None:
+        """The post a Jetstream post-create event carries, read once for every source's matcher;
+        None for any other event (deletes, likes…)."""
         record = self.post_from_event(event)
         if record is None:
             return None
-        text = self.post_text(record)
-        extras = self.post_extras(record)
         langs = [code for code in record.get("langs") or [] if isinstance(code, str)]
-        if not matcher.matches(match_text(text, extras), langs):
+        return Post(
+            event=event,
+            record=record,
+            text=self.post_text(record),
+            extras=tuple(self.post_extras(record)),
+            langs=langs,
+        )
+
+    def item_for_post(self, post: Post, matcher: TermMatcher) -> Item | None:
+        """The Item for ``post`` if ``matcher`` accepts it, else None. Terms are matched on the
+        visible text plus the post's extras; the Item's text stays the visible text."""
+        if not matcher.matches_post(post):
             return None
-        item = event_to_item(event, record, text=text, language=matcher.language_for(langs))
-        item.match_extras = tuple(extras)
+        item = event_to_item(
+            post.event, post.record, text=post.text, language=matcher.language_for(post.langs)
+        )
+        item.match_extras = post.extras
         return item
+
+    def item_for(self, event: dict[str, Any], matcher: TermMatcher) -> Item | None:
+        """The Item for a post-create event that ``matcher`` accepts, else None."""
+        post = self.read_post(event)
+        return None if post is None else self.item_for_post(post, matcher)
 
 
 def _embedded(record: dict[str, Any], embed_type: str) -> dict[str, Any]:

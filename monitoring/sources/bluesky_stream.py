@@ -241,11 +241,17 @@ class JetstreamConsumer:
             self.stats.malformed += 1
             logger.warning("skipped a malformed Jetstream frame: %.200r", frame)
             return
-        if self.connector.post_from_event(event) is not None:
+        try:
+            post = self.connector.read_post(event)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.stats.malformed += 1
+            logger.warning("skipped a malformed post %.200r: %s", frame, exc)
+            post = None
+        if post is not None:
             self.stats.posts += 1
             for target in self._targets:
                 try:
-                    item = self.connector.item_for(event, target.matcher)
+                    item = self.connector.item_for_post(post, target.matcher)
                 except (KeyError, TypeError, ValueError) as exc:
                     self.stats.malformed += 1
                     logger.warning("skipped a malformed post %.200r: %s", frame, exc)

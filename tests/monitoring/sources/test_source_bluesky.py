@@ -490,3 +490,26 @@ def test_brands_named_only_in_links_or_alt_text_are_ingested_end_to_end(bluesky_
     assert stored[f"{prefix}alttext00000000000000000/app.bsky.feed.post/3lcrich00002"] == (
         "this is what six hours at the gate looks like"
     )
+
+
+@pytest.mark.django_db
+def test_a_post_that_cannot_be_read_is_counted_malformed_and_the_stream_goes_on(bluesky_source):
+    broken = json.loads(FRAMES_RICH[1])
+    broken["commit"]["record"]["langs"] = 5  # not a list of tags
+    frames = [json.dumps(broken), FRAMES_RICH[0]]
+
+    with JetstreamServer([(frames, False)]) as server:
+        stats = consumer(server).run(stop_after=0.6)
+
+    assert (stats.events, stats.posts, stats.malformed, stats.created) == (2, 1, 1, 1)
+
+
+def test_one_read_post_serves_every_sources_matcher(rich_events):
+    connector = get_connector("bluesky")
+    post = connector.read_post(rich_events["3lcrich00002"])
+    matchers = [TermMatcher.build(["Acme Air"]), TermMatcher.build(["Zabka"]), TermMatcher.build(["acme"])]
+
+    found = [connector.item_for_post(post, matcher) is not None for matcher in matchers]
+
+    assert found == [True, False, True]
+    assert "Departure board" in post.match_text and post.folded == fold(post.match_text)
