@@ -98,17 +98,22 @@ def match_text(text: str, extras: Iterable[str] = ()) -> str:
     platform carries with the post without showing it (``Item.match_extras``).
 
     Each extra is normalised like ``plain_text``; a URL adds itself and its words (``url_words``);
-    an extra already in ``text`` (a link card title shown with the post) is not repeated. The result
-    is capped at ``TEXT_MAX`` like the stored text. Pure: nothing here is stored or shown.
+    an extra already in ``text`` (a link card title shown with the post) is not repeated, though a
+    URL shown in full still adds its words. The result is capped at ``TEXT_MAX`` like the stored
+    text. Pure: nothing here is stored or shown.
     """
     parts = [text]
     seen = {text}
     for extra in extras:
         value = plain_text(extra) if isinstance(extra, str) else ""
-        if not value or value in seen or value in text:
+        if not value or value in seen:
             continue
         seen.add(value)
-        parts.append(f"{value}\n{url_words(value)}" if _URL_START.match(value) else value)
+        if _URL_START.match(value):
+            # A URL the text already shows in full still adds its words: a slug's hyphens hide them.
+            parts += [url_words(value)] if value in text else [value, url_words(value)]
+        elif value not in text:
+            parts.append(value)
     if len(parts) == 1:
         return text
     # Every part is already plain text: joining them needs only the length cap.

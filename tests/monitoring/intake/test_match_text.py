@@ -35,6 +35,14 @@ def test_match_text_is_the_text_when_there_is_nothing_new_to_add():
     assert match_text("Acme Air statement", ["", "  ", "Acme Air"]) == "Acme Air statement"
 
 
+def test_a_url_the_text_shows_in_full_still_adds_its_words():
+    text = "strike! https://news.example/acme-air-strike"
+
+    assert (
+        match_text(text, ["https://news.example/acme-air-strike"]) == f"{text}\nnews example acme air strike"
+    )
+
+
 def test_match_text_repeats_no_extra_and_ignores_what_is_not_text():
     assert match_text("x", ["alt", "alt", None, 5]) == "x\nalt"  # type: ignore[list-item]
 
