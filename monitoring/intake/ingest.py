@@ -42,6 +42,7 @@ from monitoring.intake.normalise import (
     clamp_count,
     handle_key,
     language_tag,
+    match_text,
     own_handles,
     plain_text,
     stable_external_id,
@@ -332,7 +333,11 @@ def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
         if not text or not external_id:
             prepared.dropped += 1
             continue
-        if exclude_terms and _excluded(text, exclude_terms):
+        # Exclude terms see what the post carries as well as what it shows (a spam domain behind
+        # a shortened link): the same text a connector matching locally reads.
+        if exclude_terms and _excluded(
+            match_text(text, item.match_extras) if item.match_extras else text, exclude_terms
+        ):
             prepared.dropped += 1
             continue
         if language and languages and language not in languages:
@@ -383,8 +388,10 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     (``monitoring.scoring.rescore``) retries it. After commit, detection is nudged for the watch
     (and scoring, if anything was left ``new``).
 
-    Items that normalise to nothing, that contain one of the watch's ``exclude_terms`` or whose
-    platform language tag is not one of the watch's ``languages`` are counted as ``dropped``.
+    Items that normalise to nothing, whose text or ``match_extras`` contain one of the watch's
+    ``exclude_terms``, or whose platform language tag is not one of the watch's ``languages`` are
+    counted as ``dropped``. Only the visible ``text`` is stored and scored: rescoring reads the
+    stored row, so a score never depends on what the row does not keep.
     Rows created by *this* call are told apart from rows a concurrent call created first by
     ``RETURNING`` (PostgreSQL) or by their ``fetched_at`` stamp, which is unique to the call (SQLite).
     """

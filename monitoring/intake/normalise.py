@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import nh3
 from django.utils import timezone
@@ -29,6 +31,8 @@ _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
 # Anything ``plain_text`` would change: control characters, line breaks of any kind, no-break
 # spaces, runs of spaces. Text without these (almost every post) is returned as it is.
 _NEEDS_FOLDING = re.compile(r"[\x00-\x1f\x7f\x85\xa0\u2028\u2029]| {2}")
+_URL_START = re.compile(r"^https?://", re.IGNORECASE)
+_URL_SEPARATORS = re.compile(r"[\W_]+")
 # The platform tags of a batch repeat ("en", "tr", "pt-BR"): parse each once per process.
 _language_tags: dict[str, str] = {}
 
@@ -77,6 +81,44 @@ def html_to_plain_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
             cleaned = nh3.clean(value, tags=set(), clean_content_tags=set())
         value = html.unescape(cleaned)
     return plain_text(value, limit=limit)
+
+
+def url_words(url: str) -> str:
+    """The words of a URL, percent-decoded and split at its punctuation, scheme left out:
+    ``https://news.example/acme-air_refunds?q=1`` → ``news example acme air refunds q 1``.
+
+    Terms are matched at word starts, so ``acme air`` only finds a slug once its hyphens are spaces.
+    """
+    rest = _URL_START.sub("", url.strip())
+    return _URL_SEPARATORS.sub(" ", unquote(rest)).strip()
+
+
+def match_text(text: str, extras: Iterable[str] = ()) -> str:
+    """The text terms are matched against: the stored (visible) ``text`` plus ``extras``, what the
+    platform carries with the post without showing it (``Item.match_extras``).
+
+    Each extra is normalised like ``plain_text``; a URL adds itself and its words (``url_words``);
+    an extra already in ``text`` (a link card title shown with the post) is not repeated, though a
+    URL shown in full still adds its words. The result is capped at ``TEXT_MAX`` like the stored
+    text. Pure: nothing here is stored or shown.
+    """
+    parts = [text]
+    seen = {text}
+    for extra in extras:
+        value = plain_text(extra) if isinstance(extra, str) else ""
+        if not value or value in seen:
+            continue
+        seen.add(value)
+        if _URL_START.match(value):
+            # A URL the text already shows in full still adds its words: a slug's hyphens hide them.
+            parts += [url_words(value)] if value in text else [value, url_words(value)]
+        elif value not in text:
+            parts.append(value)
+    if len(parts) == 1:
+        return text
+    # Every part is already plain text: joining them needs only the length cap.
+    joined = "\n".join(parts)
+    return joined if len(joined) <= TEXT_MAX else joined[: TEXT_MAX - 1].rstrip() + "…"
 
 
 def language_tag(value: str | None) -> str:

@@ -23,6 +23,10 @@ class Item:
     engagement: int = 0
     language: str = ""  # the platform's own language tag, if it has one
     raw: dict[str, Any] = field(default_factory=dict)
+    # What the platform carries with the post but does not show in ``text``: full link URLs behind
+    # shortened ones, image alt text, the story a comment answers. Matched against terms, never stored
+    # as the mention's text (``monitoring.intake.normalise.match_text``).
+    match_extras: tuple[str, ...] = ()
 
 
 class SourceError(Exception):

@@ -14,10 +14,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
+from monitoring.intake.normalise import match_text
 from monitoring.sources import http
 from monitoring.sources.base import Connector, Item
 
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 POST_COLLECTION = "app.bsky.feed.post"
+LINK_FACET = "app.bsky.richtext.facet#link"
+EXTERNAL_EMBED = "app.bsky.embed.external"
+IMAGES_EMBED = "app.bsky.embed.images"
+VIDEO_EMBED = "app.bsky.embed.video"
+RECORD_WITH_MEDIA_EMBED = "app.bsky.embed.recordWithMedia"
+_EMBED_KEYS = {EXTERNAL_EMBED: "external", IMAGES_EMBED: "images", VIDEO_EMBED: "video"}
 MAX_TERMS = 200
 # Letters that carry no combining mark to strip under NFKD but are written plain by many users.
 _PLAIN_LETTERS = str.maketrans(
@@ -49,6 +57,31 @@ def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in folded) + ")")
 
 
+@dataclass
+class Post:
+    """A created post as matching reads it: ``text`` is what people see (and what is stored),
+    ``extras`` what it carries without showing (``BlueskyConnector.post_extras``), ``match_text``
+    both together (``normalise.match_text``)."""
+
+    event: dict[str, Any]
+    record: dict[str, Any]
+    text: str
+    extras: tuple[str, ...]
+    langs: list[str]
+
+    @classmethod
+    def of_text(cls, text: str, langs: Sequence[str] = ()) -> Post:
+        return cls(event={}, record={}, text=text, extras=(), langs=list(langs))
+
+    @cached_property
+    def match_text(self) -> str:
+        return match_text(self.text, self.extras)
+
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.match_text)
+
+
 @dataclass(frozen=True)
 class TermMatcher:
     """Include/exclude terms and languages of one source, compiled once per source reload."""
@@ -69,11 +102,16 @@ class TermMatcher:
 
     def matches(self, text: str, langs: Sequence[str] = ()) -> bool:
         """True when ``text`` has an include term, no exclude term, and a wanted language (if tagged)."""
-        if self.include is None or not text:
+        return self.matches_post(Post.of_text(text, langs))
+
+    def matches_post(self, post: Post) -> bool:
+        """``matches`` for a post read once (``BlueskyConnector.read_post``): its text is folded at
+        most once, however many sources' matchers ask."""
+        if self.include is None or not post.match_text:
             return False  # no terms means nothing, never the whole firehose
-        if self.languages and langs and not self.language_for(langs):
+        if self.languages and post.langs and not self.language_for(post.langs):
             return False
-        folded = fold(text)
+        folded = post.folded
         if not self.include.search(folded):
             return False
         return not (self.exclude and self.exclude.search(folded))
@@ -138,24 +176,83 @@ class BlueskyConnector(Connector):
 
     @staticmethod
     def post_text(record: dict[str, Any]) -> str:
-        """The post text plus a link card's title and description (brands are often named only there)."""
+        """The text people see: the post text plus a link card's title and description (brands are
+        often named only there), also when the card sits beside a quoted post."""
         parts = [http.plain_text(record.get("text"))]
-        embed = record.get("embed")
-        external = embed.get("external") if isinstance(embed, dict) else None
+        external = _embedded(record, EXTERNAL_EMBED).get("external")
         if isinstance(external, dict):
             parts += [http.plain_text(external.get("title")), http.plain_text(external.get("description"))]
         return "\n".join(part for part in parts if part)
 
-    def item_for(self, event: dict[str, Any], matcher: TermMatcher) -> Item | None:
-        """The Item for a post-create event that ``matcher`` accepts, else None."""
+    @staticmethod
+    def post_extras(record: dict[str, Any]) -> list[str]:
+        """What the post carries but does not show as text, for matching only: the full URLs of its
+        links (the text holds them shortened, ``acmeair.com/refund-po...``; the whole URL is only in
+        the link facets), the link card's URL, and the alt text of its images and video."""
+        extras: list[str] = []
+        facets = record.get("facets")
+        for facet in facets if isinstance(facets, list) else []:
+            features = facet.get("features") if isinstance(facet, dict) else None
+            for feature in features if isinstance(features, list) else []:
+                if isinstance(feature, dict) and feature.get("$type") == LINK_FACET:
+                    extras.append(http.plain_text(feature.get("uri")))
+        external = _embedded(record, EXTERNAL_EMBED).get("external")
+        if isinstance(external, dict):
+            extras.append(http.plain_text(external.get("uri")))
+        images = _embedded(record, IMAGES_EMBED).get("images")
+        for image in images if isinstance(images, list) else []:
+            if isinstance(image, dict):
+                extras.append(http.plain_text(image.get("alt")))
+        extras.append(http.plain_text(_embedded(record, VIDEO_EMBED).get("alt")))
+        return [extra for extra in extras if extra]
+
+    def read_post(self, event: Any) -> Post | None:
+        """The post a Jetstream post-create event carries, read once for every source's matcher;
+        None for any other event (deletes, likes…)."""
         record = self.post_from_event(event)
         if record is None:
             return None
-        text = self.post_text(record)
         langs = [code for code in record.get("langs") or [] if isinstance(code, str)]
-        if not matcher.matches(text, langs):
+        return Post(
+            event=event,
+            record=record,
+            text=self.post_text(record),
+            extras=tuple(self.post_extras(record)),
+            langs=langs,
+        )
+
+    def item_for_post(self, post: Post, matcher: TermMatcher) -> Item | None:
+        """The Item for ``post`` if ``matcher`` accepts it, else None. Terms are matched on the
+        visible text plus the post's extras; the Item's text stays the visible text."""
+        if not matcher.matches_post(post):
             return None
-        return event_to_item(event, record, text=text, language=matcher.language_for(langs))
+        item = event_to_item(
+            post.event, post.record, text=post.text, language=matcher.language_for(post.langs)
+        )
+        item.match_extras = post.extras
+        return item
+
+    def item_for(self, event: dict[str, Any], matcher: TermMatcher) -> Item | None:
+        """The Item for a post-create event that ``matcher`` accepts, else None."""
+        post = self.read_post(event)
+        return None if post is None else self.item_for_post(post, matcher)
+
+
+def _embedded(record: dict[str, Any], embed_type: str) -> dict[str, Any]:
+    """The record's embed of ``embed_type``, directly or as the media beside a quoted post
+    (``app.bsky.embed.recordWithMedia``); ``{}`` when there is none."""
+    embed = record.get("embed")
+    if not isinstance(embed, dict):
+        return {}
+    if embed.get("$type") == RECORD_WITH_MEDIA_EMBED:
+        embed = embed.get("media")
+        if not isinstance(embed, dict):
+            return {}
+    found_type = embed.get("$type")
+    # Records written by some clients leave out the embed's $type: recognise those by their key.
+    if found_type == embed_type or (found_type is None and _EMBED_KEYS[embed_type] in embed):
+        return embed
+    return {}
 
 
 def event_to_item(event: dict[str, Any], record: dict[str, Any], *, text: str, language: str) -> Item:

@@ -91,7 +91,8 @@ class HackerNewsConnector(Connector):
 
 
 def hit_to_item(hit: dict[str, Any]) -> Item:
-    """Map one Algolia HN hit (a story or a comment) to an Item."""
+    """Map one Algolia HN hit (a story or a comment) to an Item; a comment carries its story's
+    title and URL in ``match_extras``."""
     object_id = str(hit["objectID"])
     if not object_id:
         raise ValueError("empty objectID")
@@ -103,6 +104,9 @@ def hit_to_item(hit: dict[str, Any]) -> Item:
     created = hit.get("created_at_i")
     published_at = http.parse_timestamp(created if created is not None else hit["created_at"])
     engagement = int(hit.get("points") or 0) + int(hit.get("num_comments") or 0)
+    # A comment under a story about the brand often never names it: the story's title and link
+    # (Algolia sends both with every comment) are matched with it.
+    story = () if title else (http.plain_text(hit.get("story_title")), http.plain_text(hit.get("story_url")))
     return Item(
         external_id=f"hn:{object_id}",
         text=text,
@@ -111,4 +115,5 @@ def hit_to_item(hit: dict[str, Any]) -> Item:
         author=str(hit.get("author") or ""),
         engagement=max(0, engagement),
         raw={k: v for k, v in hit.items() if k != "_highlightResult"},
+        match_extras=tuple(part for part in story if part),
     )

@@ -139,13 +139,15 @@ class MastodonConnector(Connector):
 
 
 def status_to_item(status: dict[str, Any], *, host: str) -> Item:
-    """Map one Mastodon status (API v1 JSON) to an Item. KeyError/ValueError when it is malformed."""
+    """Map one Mastodon status (API v1 JSON) to an Item: custom emoji codes are left out of its
+    text, alt text and the link card go to ``match_extras``. KeyError/ValueError when malformed."""
     account = status.get("account") or {}
     acct = str(account.get("acct") or account.get("username") or "")
     if acct and "@" not in acct:
         acct = f"{acct}@{host}"
-    text = http.html_to_text(status.get("content") or "")
-    spoiler = http.plain_text(status.get("spoiler_text"))
+    shortcodes = _emoji_shortcodes(status)
+    text = _without_emoji(http.html_to_text(status.get("content") or ""), shortcodes)
+    spoiler = _without_emoji(http.plain_text(status.get("spoiler_text")), shortcodes)
     if spoiler:
         text = f"{spoiler}\n{text}" if text else spoiler
     uri = str(status.get("uri") or "")
@@ -161,4 +163,41 @@ def status_to_item(status: dict[str, Any], *, host: str) -> Item:
         engagement=max(0, engagement),
         language=str(status.get("language") or "")[:8],
         raw=status,
+        match_extras=_extras(status),
     )
+
+
+def _emoji_shortcodes(status: dict[str, Any]) -> frozenset[str]:
+    """The shortcodes of the instance's custom emoji this status uses (``status.emojis``)."""
+    emojis = status.get("emojis")
+    return frozenset(
+        str(emoji["shortcode"])
+        for emoji in (emojis if isinstance(emojis, list) else [])
+        if isinstance(emoji, dict) and isinstance(emoji.get("shortcode"), str) and emoji["shortcode"]
+    )
+
+
+def _without_emoji(text: str, shortcodes: frozenset[str]) -> str:
+    """``text`` without the ``:shortcode:`` codes of custom emoji, which the web shows as images.
+
+    Only the codes the status lists are removed, so ``12:30:45`` or ``:)`` typed by its author stay.
+    """
+    if not shortcodes or ":" not in text:
+        return text
+    pattern = re.compile(":(?:" + "|".join(re.escape(code) for code in sorted(shortcodes)) + "):")
+    lines = (" ".join(pattern.sub(" ", line).split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _extras(status: dict[str, Any]) -> tuple[str, ...]:
+    """What the status carries besides its text, for matching: its media's alt text
+    (``description``) and its link preview card's URL and title."""
+    extras: list[str] = []
+    media = status.get("media_attachments")
+    for attachment in media if isinstance(media, list) else []:
+        if isinstance(attachment, dict):
+            extras.append(http.plain_text(attachment.get("description")))
+    card = status.get("card")
+    if isinstance(card, dict):
+        extras += [http.safe_url(card.get("url")), http.plain_text(card.get("title"))]
+    return tuple(extra for extra in extras if extra)

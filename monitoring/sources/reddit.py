@@ -176,7 +176,8 @@ class RedditConnector(Connector):
 
 
 def post_to_item(post: dict[str, Any]) -> Item:
-    """Map one Reddit post (``t3`` listing child data) to an Item."""
+    """Map one Reddit post (``t3`` listing child data) to an Item: its URL is the discussion
+    (permalink), and a link post's linked URL is kept in ``match_extras``."""
     name = str(post.get("name") or (f"t3_{post['id']}" if post.get("id") else ""))
     if not name:
         raise ValueError("no id")
@@ -192,6 +193,9 @@ def post_to_item(post: dict[str, Any]) -> Item:
         else ""
     )
     engagement = int(post.get("score") or 0) + int(post.get("num_comments") or 0)
+    # A link post's own text is often just a title: the page it links to (a news story naming the
+    # brand only in its address) is matched too. The mention's URL stays the discussion.
+    linked = "" if post.get("is_self") else http.safe_url(post.get("url"))
     return Item(
         external_id=f"reddit:{name}",
         text=text,
@@ -202,4 +206,5 @@ def post_to_item(post: dict[str, Any]) -> Item:
         author_reach=max(0, int(post.get("subreddit_subscribers") or 0)),
         engagement=max(0, engagement),
         raw=post,
+        match_extras=(linked,) if linked and linked != url else (),
     )

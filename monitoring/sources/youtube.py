@@ -240,7 +240,8 @@ def _published(thread: dict[str, Any]) -> float:
 
 
 def thread_to_item(thread: dict[str, Any]) -> Item:
-    """Map one ``youtube#commentThread`` to an Item (its top-level comment)."""
+    """Map one ``youtube#commentThread`` to an Item (its top-level comment). Its URL opens the
+    comment under its video, or the channel for a comment without a ``videoId``."""
     snippet = thread["snippet"]
     comment = snippet["topLevelComment"]
     top = comment["snippet"]
@@ -249,7 +250,14 @@ def thread_to_item(thread: dict[str, Any]) -> Item:
         raise ValueError("no text")
     video_id = str(top.get("videoId") or snippet.get("videoId") or "")
     comment_id = str(comment.get("id") or thread["id"])
-    url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else ""
+    channel_id = str(snippet.get("channelId") or top.get("channelId") or "")
+    if video_id:
+        url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}"
+    elif _CHANNEL_ID_RE.match(channel_id):
+        # A channel discussion has no video: the channel is the nearest page a responder can open.
+        url = f"https://www.youtube.com/channel/{channel_id}"
+    else:
+        url = ""
     engagement = int(top.get("likeCount") or 0) + int(snippet.get("totalReplyCount") or 0)
     return Item(
         external_id=f"yt:{thread['id']}",

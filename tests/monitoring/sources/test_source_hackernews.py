@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from monitoring.intake.polling import poll_source
+from monitoring.models import Mention
 from monitoring.sources import get_connector
 from monitoring.sources.base import PermanentError, TemporaryError
+from monitoring.sources.hackernews import hit_to_item
 from tests.factories import SourceFactory
 from tests.recorded_server import Reply
 
@@ -208,3 +211,44 @@ def test_validate_config_fills_defaults(connector):
         "base_url": "https://hn.algolia.com",
         "max_pages": 5,
     }
+
+
+def test_a_comment_carries_its_storys_title_and_url_for_matching(recorded_server, connector):
+    recorded_server.route("GET", SEARCH, Reply.fixture("hackernews/search_comments_under_story.json"))
+
+    items, _ = connector.fetch(hn_source(recorded_server), {})
+
+    by_id = {i.external_id: i for i in items}
+    outsourced = by_id["hn:42100007"]
+    assert outsourced.text.startswith("Having flown their A320s")  # the comment, as written
+    assert outsourced.match_extras == (
+        "Acme Air grounds its fleet after software fault",
+        "https://news.example/2026/12/01/acme-air-grounded",
+    )
+    assert outsourced.url == "https://news.ycombinator.com/item?id=42100007"
+    assert by_id["hn:42100006"].match_extras == (
+        "Status page says everything is fine",
+        "https://www.acmeair.example/status",
+    )
+
+
+def test_a_story_carries_no_story_extras():
+    story = hit_to_item(
+        {"objectID": "1", "title": "Acme Air news", "created_at_i": 1796119500, "story_title": "ignored"}
+    )
+
+    assert story.match_extras == ()
+
+
+@pytest.mark.django_db
+def test_a_comment_is_dropped_by_an_exclude_term_in_its_storys_title(recorded_server):
+    recorded_server.route("GET", SEARCH, Reply.fixture("hackernews/search_comments_under_story.json"))
+    source = SourceFactory(kind="hackernews", config={"query": "acme air", "base_url": recorded_server.url})
+    source.watch.exclude_terms = ["software fault"]
+    source.watch.save(update_fields=["exclude_terms"])
+
+    poll_source(source_id=source.pk)
+
+    assert list(Mention.objects.filter(source=source).values_list("external_id", flat=True)) == [
+        "hn:42100006"
+    ]

@@ -280,3 +280,43 @@ def test_validate_config_cleans_lists_and_hashes(connector):
     )
     assert cleaned["instances"] == ["https://mastodon.social", "https://fosstodon.org"]
     assert cleaned["tags"] == ["AcmeAir", "acmeBağış"]
+
+
+def test_custom_emoji_codes_leave_the_text_and_typed_colons_stay(recorded_server, connector):
+    recorded_server.route("GET", TAG_PATH, Reply.fixture("mastodon/tag_acmeair_emoji_media.json"))
+
+    items, _ = connector.fetch(mastodon_source(recorded_server), {})
+
+    emoji = next(i for i in items if i.external_id.endswith("/113600000000000021"))
+    # :toot: and :blobcat_heart: are listed in the status's emojis (shown as images); 12:30:45 is not.
+    assert emoji.text == "Acme Air support answered in 5 minutes #acmeair landed at 12:30:45"
+
+
+def test_alt_text_and_the_link_card_are_matched_not_shown(recorded_server, connector):
+    recorded_server.route("GET", TAG_PATH, Reply.fixture("mastodon/tag_acmeair_emoji_media.json"))
+
+    items, _ = connector.fetch(mastodon_source(recorded_server), {})
+
+    photo = next(i for i in items if i.external_id.endswith("/113600000000000022"))
+    assert photo.match_extras == (
+        "Striking Acme Air cabin crew with banners",
+        "https://news.example/2026/12/01/acme-air-strike",
+        "Cabin crew walk out",
+    )
+    assert "Striking" not in photo.text
+    # Mastodon keeps the whole link in the content's invisible spans: the text has it already.
+    assert "https://news.example/2026/12/01/acme-air-strike" in photo.text
+
+
+@pytest.mark.django_db
+def test_an_exclude_term_only_in_alt_text_drops_the_status_at_ingest(recorded_server):
+    recorded_server.route("GET", TAG_PATH, Reply.fixture("mastodon/tag_acmeair_emoji_media.json"))
+    source = SourceFactory(kind="mastodon", config={"instances": [recorded_server.url], "tags": ["acmeair"]})
+    source.watch.exclude_terms = ["banners"]
+    source.watch.save(update_fields=["exclude_terms"])
+
+    poll_source(source_id=source.pk)
+
+    assert list(Mention.objects.filter(source=source).values_list("text", flat=True)) == [
+        "Acme Air support answered in 5 minutes #acmeair landed at 12:30:45"
+    ]

@@ -271,3 +271,17 @@ def test_validate_config_names_the_bad_field(connector, config, field):
     with pytest.raises(ValidationError) as raised:
         connector.validate_config(config)
     assert field in raised.value.message_dict
+
+
+def test_a_link_post_keeps_its_permalink_and_its_linked_url(recorded_server, connector):
+    route_token(recorded_server)
+    recorded_server.route("GET", SEARCH, Reply.fixture("reddit/search_link_post.json"))
+
+    items, _ = connector.fetch(reddit_source(recorded_server), {})
+
+    link, self_post = items
+    assert link.url == "https://www.reddit.com/r/aviation/comments/1hy0011/cabin_crew_strike_announced/"
+    assert link.match_extras == ("https://news.example/2026/12/01/acme-air-strike",)
+    assert link.text == "Cabin crew strike announced"
+    # A self post's url is its own permalink: nothing more to match.
+    assert self_post.match_extras == ()

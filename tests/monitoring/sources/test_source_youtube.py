@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from monitoring.sources import get_connector
 from monitoring.sources.base import PermanentError, TemporaryError
-from monitoring.sources.youtube import seconds_until_quota_reset
+from monitoring.sources.youtube import seconds_until_quota_reset, thread_to_item
 from tests.factories import SourceFactory
 from tests.recorded_server import Reply
 
@@ -237,3 +237,29 @@ def test_validate_config_accepts_video_urls(connector):
         }
     )
     assert cleaned["video_ids"] == [VIDEO]
+
+
+def test_a_channel_discussion_without_a_video_links_to_the_channel(recorded_server, connector):
+    recorded_server.route("GET", THREADS, Reply.fixture("youtube/threads_channel_discussion.json"))
+    source = youtube_source(recorded_server, video_ids=[], channel_id="UCacmeairacmeairacmeair0")
+
+    items, _ = connector.fetch(source, {})
+
+    by_id = {i.external_id: i for i in items}
+    assert by_id["yt:UgyD001"].url == "https://www.youtube.com/channel/UCacmeairacmeairacmeair0"
+    assert by_id["yt:UgyD002"].url == "https://www.youtube.com/watch?v=acmeVideo01&lc=UgyD002"
+
+
+def test_a_comment_without_a_video_or_a_valid_channel_has_no_url():
+    thread = {
+        "id": "UgyX",
+        "snippet": {
+            "channelId": "not-a-channel",
+            "topLevelComment": {
+                "id": "UgyX",
+                "snippet": {"textOriginal": "hi", "publishedAt": "2026-12-01T10:00:00Z"},
+            },
+        },
+    }
+
+    assert thread_to_item(thread).url == ""
