@@ -21,6 +21,9 @@ django_settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 # Live streams of pages a browser test has closed notice at their next write and end: write often,
 # so none outlives its test by more than a moment.
 django_settings.LIVE_STREAM_TIMES = {"poll": 0.2, "heartbeat": 0.5, "beat": 2.0, "lifetime": 30.0}
+# No LISTEN connection per process in tests (it would keep the test database from being dropped);
+# the wake-up test starts its own listener and stops it.
+django_settings.LIVE_LISTEN = False
 
 PASSWORD = "correct-horse-battery-staple"
 

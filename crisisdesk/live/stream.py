@@ -2,14 +2,14 @@
 threads) and as an async iterator under ASGI (production's uvicorn workers), where a waiting
 stream costs no thread.
 
-The loop reads the outbox every ``poll`` seconds by (topic, id): that is the fan-out across
+The loop reads the outbox by (topic, id) when woken — at once by PostgreSQL's NOTIFY of a committed
+event (``crisisdesk.live.wake``), else every ``poll`` seconds. The outbox is the fan-out across
 processes and machines — every web process reads the same table — and it is what makes a resumed
 stream exact: events written while a page was away are still there for its ``Last-Event-ID``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from crisisdesk.live.selectors import live_events_after
 from crisisdesk.live.services import live_beat
+from crisisdesk.live.wake import waker
 from crisisdesk.models import LiveEvent
 from crisisdesk.types import Member
 
@@ -115,6 +116,7 @@ async def stream_async(
 ) -> AsyncIterator[str]:
     cursor = _Cursor(topics, after, member, here, times, time.monotonic)
     step = sync_to_async(cursor.step)
+    await sync_to_async(waker.start)()
     yield f"retry: {RETRY_MS}\n\n"
     deadline = time.monotonic() + times.lifetime
     while time.monotonic() < deadline:
@@ -125,4 +127,5 @@ async def stream_async(
         for chunk in frames:
             yield chunk
         if not frames or frames[0].startswith(":"):
-            await asyncio.sleep(times.poll)
+            # Woken at once by a committed event on PostgreSQL; otherwise the poll interval.
+            await waker.wait(times.poll)

@@ -211,3 +211,45 @@ def test_under_asgi_the_stream_is_an_async_iterator(viewer, settings):
     is_async, chunks = async_to_sync(read)()
     assert is_async
     assert [e["kind"] for e in _frames(chunks)] == ["status:acknowledged"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_committed_event_wakes_waiting_streams_at_once():
+    """The listener hears the outbox trigger's NOTIFY at commit: a waiting stream returns well
+    before its poll interval, and a rolled-back event wakes nobody."""
+    import asyncio
+    import threading
+    import time
+
+    from django.db import connection
+
+    from crisisdesk.live.wake import Waker
+
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite streams wait their poll interval")
+    waker = Waker()
+    assert waker.start(force=True)
+    time.sleep(0.5)  # the listener connects and LISTENs
+
+    def publish_soon(rollback: bool) -> None:
+        time.sleep(0.2)
+        try:
+            with transaction.atomic():
+                live_publish(topics=["incidents"], kind="woke")
+                if rollback:
+                    raise RuntimeError
+        except RuntimeError:
+            pass
+        connection.close()  # this thread's connection
+
+    async def wait_for_wake(rollback: bool) -> float:
+        threading.Thread(target=publish_soon, args=(rollback,)).start()
+        started = time.monotonic()
+        await waker.wait(timeout=3.0)
+        return time.monotonic() - started
+
+    try:
+        assert asyncio.run(wait_for_wake(rollback=False)) < 1.5 and waker.notifications == 1
+        assert asyncio.run(wait_for_wake(rollback=True)) >= 3.0 and waker.notifications == 1
+    finally:
+        waker.stop()  # its connection would keep the test database from being dropped
