@@ -9,6 +9,7 @@ class CrisisDeskConfig(AppConfig):
     def ready(self) -> None:
         # Imported once the app registry is ready: the checks read models and settings.
         from crisisdesk import checks  # noqa: F401  (registers system checks)
+        from crisisdesk.preferences import signals  # noqa: F401  (the locale joins the session at sign-in)
 
         # Runs once per migrate, after every app's permissions exist (sender = the last app).
         post_migrate.connect(_sync_roles_after_last_app, dispatch_uid="crisisdesk-sync-roles")

@@ -72,3 +72,26 @@ class LivePresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.topic}"
+
+
+class MemberPreferences(models.Model):
+    """A member's language and time zone; blank means "the team's default"."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.language or '-'} {self.time_zone or '-'}"
+
+
+class TeamSettings(models.Model):
+    """The team's defaults, set by an admin: one row (pk 1)."""
+
+    language = models.CharField(max_length=8, default="en")
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return f"team defaults: {self.language} {self.time_zone}"

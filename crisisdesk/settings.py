@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "crisisdesk.middleware.ContentSecurityPolicyMiddleware",
     # Inside the CSP middleware, so the 503 page carries the policy too.
     "crisisdesk.middleware.DatabaseUnavailableMiddleware",
+    # The member's language and time zone (from the session; the browser's language otherwise).
+    # Inside the 503 middleware: reading the session needs the database.
+    "crisisdesk.preferences.locale.MemberLocaleMiddleware",
     # Last, as django-axes asks: a locked-out sign-in answers 429 (crisisdesk.signin.lockout_response).
     "axes.middleware.AxesMiddleware",
 ]
@@ -133,7 +136,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The interface's languages: the teams' own (Turkey, Poland, Malaysia, Indonesia) and English.
+LANGUAGES = [
+    ("en", "English"),
+    ("tr", "Türkçe"),
+    ("pl", "Polski"),
+    ("ms", "Bahasa Melayu"),
+    ("id", "Bahasa Indonesia"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

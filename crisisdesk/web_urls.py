@@ -3,6 +3,7 @@ from django.urls import path
 
 from crisisdesk.audit import views as audit_views
 from crisisdesk.live import views as live_views
+from crisisdesk.preferences import views as preference_views
 from crisisdesk.team import views as team_views
 
 urlpatterns = [
@@ -14,4 +15,7 @@ urlpatterns = [
     path("team/<int:pk>/active/", team_views.member_active, name="team-member-active"),
     path("audit/", audit_views.audit_list, name="audit"),
     path("live/", live_views.live_stream, name="live"),
+    path("preferences/", preference_views.preferences, name="preferences"),
+    path("preferences/language/", preference_views.language_switch, name="preferences-language"),
+    path("team/defaults/", preference_views.team_defaults, name="team-defaults"),
 ]

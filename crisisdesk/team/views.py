@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from crisisdesk.preferences.forms import TeamDefaultsForm
+from crisisdesk.preferences.selectors import team_settings
 from crisisdesk.roles import MANAGE_TEAM, ROLE_CHOICES, require
 from crisisdesk.team import selectors, services
 from crisisdesk.team.forms import MemberActiveForm, MemberCreateForm, MemberRoleForm
@@ -31,6 +33,9 @@ def team(request: MemberRequest) -> HttpResponse:
             "create_form": MemberCreateForm(),
             "role_choices": ROLE_CHOICES,
             "new_password": new_password,
+            "defaults_form": TeamDefaultsForm(
+                initial={"language": (team := team_settings()).language, "time_zone": team.time_zone}
+            ),
         },
     )
 

@@ -1,0 +1,1 @@
+"""Each member's language and time zone, and the team's defaults for members who chose none."""
