@@ -71,6 +71,8 @@ def parse_signature_header(value: str) -> SignatureHeader:
     """
     if len(value) > MAX_HEADER_LENGTH:
         raise MalformedSignature(f"longer than {MAX_HEADER_LENGTH} characters")
+    if value.strip().startswith(LEGACY_SIGNATURE_PREFIX):
+        raise MalformedSignature(f"{LEGACY_SIGNATURE_PREFIX}… is the old {LEGACY_SIGNATURE_HEADER} format")
     timestamp: int | None = None
     signatures: list[str] = []
     for part in value.split(","):

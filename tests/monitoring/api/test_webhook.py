@@ -47,12 +47,13 @@ def post(
     source_id: int | None = None,
     timestamp: int | None = None,
     legacy: bool = False,
+    extra: dict[str, str] | None = None,
 ):
     """POST ``body`` signed as a sender would: ``CrisisDesk-Signature`` signed now (or at
     ``timestamp``), the deprecated ``X-CrisisDesk-Signature`` with ``legacy``, the given
-    ``signature`` verbatim, or no signature with ``secret=False``."""
+    ``signature`` verbatim, or no signature with ``secret=False``; ``extra`` headers as WSGI keys."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {}
+    headers = dict(extra or {})
     if signature is None and secret is not False:
         key = secret or source.secret
         signature = sign_legacy(key, raw) if legacy else sign(key, raw, timestamp=timestamp)
