@@ -10,20 +10,30 @@ Two things, both keyed by source (the credential):
   with the cache's ``incr`` — Redis ``INCR`` in production, ``crisisdesk.cache.DatabaseCache``'s
   locked increment in laptop mode — so two gunicorn workers never both read the same count.
 
+If the cache cannot be reached, both fail open (logged): a sender's mentions matter more than the
+abuse limit, and a replay that slips through stores nothing twice (unique external ids).
+
 Before this module the quota lived in each gunicorn process's memory and nothing was remembered:
 597 replays of one captured request in 22 s used up the real sender's quota.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import cast
 
 from django.core.cache import BaseCache, cache
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 
 QUOTA_SCOPE = "webhook_credential"
+# What the configured caches raise when their storage is unreachable (Redis; the database table).
+CACHE_UNAVAILABLE = (RedisError, DatabaseError)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,13 @@ def quota_charge(*, source_id: int, now: float, shared: BaseCache = cache) -> Qu
     window = int(now // period)
     key = f"webhook:quota:{source_id}:{period}:{window}"
     retry_after = max(1, math.ceil((window + 1) * period - now))
-    count = _increment(shared, key, timeout=period + 1)
+    try:
+        count = _increment(shared, key, timeout=period + 1)
+    except CACHE_UNAVAILABLE as error:
+        logger.warning(
+            "webhook quota not counted for source %s, the cache is unavailable: %s", source_id, error
+        )
+        return QuotaAnswer(allowed=True, limit=limit, retry_after=0)
     return QuotaAnswer(allowed=count <= limit, limit=limit, retry_after=retry_after)
 
 
@@ -87,13 +103,25 @@ def _increment(shared: BaseCache, key: str, *, timeout: int) -> int:
 def signature_claim(
     *, source_id: int, signature: str, remember_seconds: int, shared: BaseCache = cache
 ) -> bool:
-    """Remember ``signature`` for ``remember_seconds``; ``False`` if it is already remembered (a replay)."""
-    return bool(shared.add(_seen_key(source_id, signature), 1, timeout=max(1, remember_seconds)))
+    """Remember ``signature`` for ``remember_seconds``; ``False`` if it is already remembered (a replay).
+    ``True`` when the cache is unreachable: the request is processed, idempotently."""
+    try:
+        return bool(shared.add(_seen_key(source_id, signature), 1, timeout=max(1, remember_seconds)))
+    except CACHE_UNAVAILABLE as error:
+        logger.warning(
+            "webhook signature not remembered for source %s, the cache is unavailable: %s", source_id, error
+        )
+        return True
 
 
 def signature_release(*, source_id: int, signature: str, shared: BaseCache = cache) -> None:
     """Forget ``signature``: its request was not accepted, so sending it again is a retry, not a replay."""
-    shared.delete(_seen_key(source_id, signature))
+    try:
+        shared.delete(_seen_key(source_id, signature))
+    except CACHE_UNAVAILABLE as error:
+        logger.warning(
+            "webhook signature not forgotten for source %s, the cache is unavailable: %s", source_id, error
+        )
 
 
 def _seen_key(source_id: int, signature: str) -> str:

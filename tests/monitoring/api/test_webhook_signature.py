@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 from datetime import date
 
@@ -285,3 +286,19 @@ def test_with_both_headers_the_timestamped_one_decides(source, settings):
 
     assert response.status_code == 202
     assert "Deprecation" not in response.headers
+
+
+def test_with_the_cache_down_mentions_still_arrive(source, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed}",
+        }
+    }
+
+    response = post(source, body(mention(1)))
+
+    assert response.status_code == 202 and Mention.objects.count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -99,6 +100,21 @@ def test_a_signature_is_claimed_once_until_released(db):
     signature_release(source_id=1, signature="abc")
 
     assert signature_claim(source_id=1, signature="abc", remember_seconds=300) is True
+
+
+def test_an_unreachable_cache_lets_requests_through(db, rate, caplog):
+    unreachable = RedisCache(f"redis://127.0.0.1:{_closed_port()}", {})
+
+    assert quota_charge(source_id=1, now=0, shared=unreachable).allowed
+    assert signature_claim(source_id=1, signature="abc", remember_seconds=30, shared=unreachable)
+    signature_release(source_id=1, signature="abc", shared=unreachable)
+    assert "the cache is unavailable" in caplog.text
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when we return: nothing listens there
 
 
 def test_a_per_process_cache_is_a_warning(settings):
