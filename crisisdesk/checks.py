@@ -41,3 +41,26 @@ def check_webhook_limits(app_configs: Iterable[AppConfig] | None, **kwargs: Any)
     if settings.WEBHOOK_MAX_BATCH < 1:
         return [Error("WEBHOOK_MAX_BATCH must be at least 1.", id="crisisdesk.E002")]
     return []
+
+
+# Memory caches are per process: under gunicorn each worker would keep its own webhook quota and
+# its own memory of accepted signatures, which is how one captured request replayed locked a real
+# sender out.
+_PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register()
+def check_cache_shared(app_configs: Iterable[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.CACHES["default"]["BACKEND"] not in _PER_PROCESS_CACHES:
+        return []
+    return [
+        Warning(
+            "The default cache is not shared between processes: each web process would count the "
+            "webhook quota and remember accepted signatures on its own.",
+            hint="Set CACHE_URL=redis://… (or leave CACHES to crisisdesk.settings).",
+            id="crisisdesk.W003",
+        )
+    ]

@@ -8,7 +8,7 @@ console email. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL`` (or ``RED
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -206,6 +206,32 @@ OUTBOUND_ALLOWED_NETWORKS = [
 # The OpenAPI schema and docs need a signed-in member, except on a laptop or with DEBUG.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)
 
+# --- Cache ----------------------------------------------------------------------------------
+# What every web process must share: the webhook's per-credential quota and the signatures it has
+# seen. Redis in production (CACHE_URL, else REDIS_URL); without Redis (laptop mode) a table in the
+# database, which the gunicorn workers share too (crisisdesk.cache: its counter is atomic). Never a
+# per-process memory cache: each gunicorn worker would count and remember on its own.
+_CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default=""))
+if _CACHE_URL and not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise environ.ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, not {_CACHE_URL!r}.")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "KEY_PREFIX": "crisisdesk",
+        }
+        if _CACHE_URL
+        else {
+            "BACKEND": "crisisdesk.cache.DatabaseCache",
+            "LOCATION": "crisisdesk_cache",
+            # Culling drops a third of the rows, live ones too: keep it far above what the quota
+            # counters and remembered signatures of a busy day need.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    )
+}
+
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -290,6 +316,22 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_MAX_BATCH = env.int("WEBHOOK_MAX_BATCH", default=1000)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES + 1024
+# A signed webhook request is accepted only while its signing time is this close to ours (either
+# way), and its signature is remembered that long so the same request is never accepted twice.
+WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = env.int("WEBHOOK_SIGNATURE_TOLERANCE_SECONDS", default=300)
+# The body-only X-CrisisDesk-Signature (replayable forever) is accepted until this day (UTC), with
+# Deprecation and Sunset headers on every answer; from it on it is refused. Empty: refused now.
+_LEGACY_SUNSET = env.str("WEBHOOK_LEGACY_SIGNATURE_SUNSET", default="2027-03-01")
+try:
+    WEBHOOK_LEGACY_SIGNATURE_SUNSET: date | None = (
+        date.fromisoformat(_LEGACY_SUNSET) if _LEGACY_SUNSET else None
+    )
+except ValueError:
+    raise environ.ImproperlyConfigured(
+        f"WEBHOOK_LEGACY_SIGNATURE_SUNSET={_LEGACY_SUNSET!r} is not a date: use YYYY-MM-DD, or empty."
+    ) from None
+# The day the timestamped CrisisDesk-Signature shipped: the legacy header's Deprecation date.
+WEBHOOK_LEGACY_SIGNATURE_DEPRECATED = date(2026, 12, 2)
 FIRST_RESPONSE_MINUTES = env.int("FIRST_RESPONSE_MINUTES", default=60)
 # Where the drill recordings live (JSONL); the demo's lives in the repository.
 # Bluesky Jetstream endpoint for the long-running consumer (manage.py consume_jetstream).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -21,6 +22,7 @@ from crisisdesk.types import Member, MemberRequest
 from crisisdesk.web import run_action
 from monitoring.detection.backtest import backtest_rule
 from monitoring.intake.polling import pull_kinds
+from monitoring.intake.webhook import legacy_signature_retired
 from monitoring.models import Rule, Source, SourceKind, Watch
 from monitoring.setup import selectors, services
 from monitoring.setup.forms import BacktestForm, RuleForm, SourceForm, SourceKindForm, WatchForm
@@ -211,6 +213,9 @@ def source_setup(request: MemberRequest, pk: int) -> HttpResponse:
             "source": source,
             "pull": get_connector(source.kind).pull,
             "webhook_url": webhook_url,
+            "signature_tolerance": settings.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS,
+            # Shown until the day the deprecated header stops working, so senders still on it see why.
+            "legacy_sunset": None if legacy_signature_retired() else settings.WEBHOOK_LEGACY_SIGNATURE_SUNSET,
         },
     )
 

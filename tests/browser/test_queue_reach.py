@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from incidents.models import Reply, TimelineEvent
 from monitoring.models import Mention
-from monitoring.sources.webhook import sign
+from monitoring.sources.webhook import SIGNATURE_HEADER, sign
 from tests.factories import IncidentFactory, SourceFactory, WatchFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -25,7 +25,7 @@ def push(live_url: str, source, mentions: list[dict]) -> httpx.Response:
     return httpx.post(
         live_url + reverse("crisisdesk:source-webhook", args=[source.pk]),
         content=raw,
-        headers={"Content-Type": "application/json", "X-CrisisDesk-Signature": sign(source.secret, raw)},
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(source.secret, raw)},
     )
 
 

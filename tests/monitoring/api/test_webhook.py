@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from monitoring.models import Mention, SourceHealth
 from monitoring.sources import get_connector
-from monitoring.sources.webhook import sign
+from monitoring.sources.webhook import sign, sign_legacy
 from tests.factories import SourceFactory, WatchFactory
 
 
@@ -38,14 +39,26 @@ def mention(n: int = 1, **overrides) -> dict:
 
 
 def post(
-    source, body, *, secret: str | None = None, signature: str | None = None, source_id: int | None = None
+    source,
+    body,
+    *,
+    secret: str | None = None,
+    signature: str | None = None,
+    source_id: int | None = None,
+    timestamp: int | None = None,
+    legacy: bool = False,
+    extra: dict[str, str] | None = None,
 ):
+    """POST ``body`` signed as a sender would: ``CrisisDesk-Signature`` signed now (or at
+    ``timestamp``), the deprecated ``X-CrisisDesk-Signature`` with ``legacy``, the given
+    ``signature`` verbatim, or no signature with ``secret=False``; ``extra`` headers as WSGI keys."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {}
+    headers = dict(extra or {})
     if signature is None and secret is not False:
-        signature = sign(secret or source.secret, raw)
+        key = secret or source.secret
+        signature = sign_legacy(key, raw) if legacy else sign(key, raw, timestamp=timestamp)
     if signature:
-        headers["HTTP_X_CRISISDESK_SIGNATURE"] = signature
+        headers["HTTP_X_CRISISDESK_SIGNATURE" if legacy else "HTTP_CRISISDESK_SIGNATURE"] = signature
     url = reverse("crisisdesk:source-webhook", args=[source_id or source.pk])
     # enforce_csrf_checks: the HMAC is the credential, CSRF must not get in the way
     return Client(enforce_csrf_checks=True).post(url, raw, content_type="application/json", **headers)
@@ -70,9 +83,9 @@ def test_a_good_batch_is_accepted_with_202(source):
 
 def test_replaying_the_same_batch_creates_no_duplicates(source):
     body = {"mentions": [mention(1), mention(2)]}
-    post(source, body)
+    post(source, body, timestamp=int(time.time()) - 1)
 
-    response = post(source, body)
+    response = post(source, body)  # signed again, as a retry should be
 
     assert response.status_code == 202
     assert response.json() == {"accepted": 0, "duplicates": 2, "dropped": 0}
@@ -83,7 +96,8 @@ def test_a_bad_signature_is_401(source):
     response = post(source, {"mentions": [mention()]}, secret="not-the-secret")
 
     assert response.status_code == 401
-    assert "X-CrisisDesk-Signature" in response.json()["detail"]
+    assert "CrisisDesk-Signature" in response.json()["detail"]
+    assert response.json()["code"] == "signature_invalid"
     assert Mention.objects.count() == 0
 
 
@@ -99,7 +113,8 @@ def test_a_missing_signature_is_401(source):
     response = post(source, {"mentions": [mention()]}, secret=False)
 
     assert response.status_code == 401
-    assert response.json()["detail"] == "Missing X-CrisisDesk-Signature header."
+    assert response.json()["detail"].startswith("Missing CrisisDesk-Signature header")
+    assert response.json()["code"] == "signature_missing"
 
 
 def test_malformed_json_is_400(source):

@@ -4,7 +4,7 @@ Every monitoring write page is for managers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -301,6 +301,21 @@ def test_the_webhook_setup_shows_endpoint_and_secret_to_managers_only(client_for
     assert client_for(viewer).get(url).status_code == 403
     for listing in (reverse("monitoring:sources"), reverse("monitoring:watch_detail", args=[watch.pk])):
         assert source.secret not in text_of(client_for(manager).get(listing))
+
+
+def test_the_webhook_setup_shows_how_to_sign_with_a_timestamp(client_for, manager, watch, settings):
+    settings.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = 120
+    settings.WEBHOOK_LEGACY_SIGNATURE_SUNSET = date(2099, 3, 1)
+    source = SourceFactory(watch=watch, kind="webhook")
+    url = reverse("monitoring:source_setup", args=[source.pk])
+
+    page = text_of(client_for(manager).get(url))
+
+    assert "CrisisDesk-Signature: t=&lt;t&gt;,v1=&lt;hex&gt;" in page and '"&lt;t&gt;.&lt;body&gt;"' in page
+    assert "more than 120 seconds" in page
+    assert "X-CrisisDesk-Signature" in page and "until 2099-03-01" in page
+    settings.WEBHOOK_LEGACY_SIGNATURE_SUNSET = date(2026, 1, 1)
+    assert "X-CrisisDesk-Signature" not in text_of(client_for(manager).get(url))
 
 
 def test_rotating_the_secret_from_the_page(client_for, manager, watch):
