@@ -9,8 +9,9 @@ Public entry points:
   the same for a batch (ingest's and rescoring's path);
 - ``label_for(sentiment)``, ``detect_language``, ``normalize_language``, ``language_group``.
 
-Routing: a platform language tag is trusted; otherwise ``language.detect_language`` decides
-(``id`` stands for Malay/Indonesian, ``und`` for text without enough words). English and languages
+Routing: a platform language tag is a hint the text may overrule (``language.check_tag``);
+otherwise ``language.detect_language`` decides (``id`` stands for Malay/Indonesian, ``und`` for
+text without enough words, ``other`` for a language we don't name). English and languages
 without a lexicon go to vaderSentiment; Turkish, Polish and Malay/Indonesian to the lexicons in
 ``lexicons/``. See docs/scoring.md for the method, the sources of every list and measured accuracy.
 
@@ -28,6 +29,8 @@ from typing import Any, NamedTuple
 
 from .english import english_sentiment, vader
 from .language import (
+    OTHER,
+    check_tag,
     detect_language,
     detect_tokens,
     has_noise,
@@ -36,6 +39,7 @@ from .language import (
     language_groups,
     normalize_language,
     tag_codes,
+    text_language,
 )
 from .lexicon import LEXICON_LANGUAGES, compound, emoji_table, lexicon_sentiment
 from .lexicon import lexicon as load_lexicon  # not as `lexicon`: that would hide the submodule
@@ -195,7 +199,8 @@ def score_mention(
 ) -> Score:
     """Score one mention.
 
-    ``language`` is the platform's tag (trusted; "" or None → detect). ``scenario_terms`` maps
+    ``language`` is the platform's tag (a hint: a long enough text in another language group
+    overrules it; "" or None → detect). ``scenario_terms`` maps
     scenario type → language → trigger terms (``term*`` matches inflections); None uses the
     built-in triggers. Reach and engagement only change risk, never sentiment.
     """
@@ -260,8 +265,8 @@ def _score_batch(
     lowered = [text.lower() for text in texts]
     # One tokenisation serves language detection and scoring (text.fold_raw).
     raws = list(map(raw_tokens, lowered))
-    # resolve_language: the platform's tag, else detection.
-    langs = [""] * n if languages is None else tag_codes(languages)
+    # resolve_language: the platform's tag as the text confirms it, else detection.
+    langs = [""] * n if languages is None else list(map(check_tag, tag_codes(languages), texts, raws))
     for i in [i for i, language in enumerate(langs) if not language]:
         text = texts[i]
         langs[i] = detect_language(text) if has_noise(text) else detect_tokens(text, raws[i])
@@ -312,6 +317,7 @@ def warm_up() -> None:
 
 __all__ = [
     "NEGATIVE_BELOW",
+    "OTHER",
     "POSITIVE_ABOVE",
     "Score",
     "builtin_scenario_terms",
@@ -323,5 +329,6 @@ __all__ = [
     "score_many",
     "score_mention",
     "score_text",
+    "text_language",
     "warm_up",
 ]

@@ -1,12 +1,18 @@
-"""Language routing: trust the platform's tag, else detect offline.
+"""Language routing: check the platform's tag against the text, else detect offline.
+
+A platform tag is a hint (Bluesky and Mastodon posts carry the author's default language, not the
+post's): ``check_tag`` keeps it unless a text long enough to judge clearly votes for another
+language group, and a tag alone never drops a post (``text_language``).
 
 Detection runs in three steps, cheapest first:
 1. text without letters (emoji, numbers, punctuation) is ``und`` (undetermined);
 2. a fast vote on distinctive letters (ğ ı ş → Turkish; ą ę ł ń ś ź ż → Polish) and frequent
    function words of our languages; a clear winner is taken without running the model;
-3. otherwise py3langid's bundled model (no download at run time), restricted to the languages we
-   meet plus common others, so that German or Spanish text isn't forced into English. Very short
-   text the model is unsure about is routed by which lexicon knows its words, else ``und``.
+3. otherwise py3langid's bundled model (no download at run time): a text the model reads as a
+   language outside DETECTABLE (ours plus common neighbours) is ``other`` — Czech is not forced
+   into Polish, nor Japanese into Indonesian —; else the best of DETECTABLE, so German or Spanish
+   text isn't forced into English. Very short text the model is unsure about is routed by which
+   lexicon knows its words, else ``und``.
 
 Malay and Indonesian are one group: text alone can't reliably tell them apart, so detection stores
 ``id`` for both. A platform tag of ``ms`` is kept as ``ms``; ``language_group`` maps both to ``id``
@@ -28,10 +34,20 @@ from .lexicon import lexicon as load_lexicon
 from .text import fold, raw_tokens, tokens
 
 UNDETERMINED = "und"
+OTHER = "other"  # a language we don't name (Czech, Japanese …): never the nearest one we do
 MALAY_INDONESIAN = "id"
 CORE_LANGUAGES = ("en", "tr", "pl", "id")
 # Model restriction: ours plus common neighbours on the platforms we read.
 DETECTABLE = ("en", "tr", "pl", "id", "ms", "de", "fr", "es", "pt", "it", "nl", "ru", "ar")
+# Close relatives of ours that the model confuses them with (on the langid sets: ~2.5 % of Turkish
+# read as Turkmen, ~1 % of Malay/Indonesian as Javanese, casual English as Nigerian Pidgin): the
+# text is then taken as the nearest of ours, not as "other".
+RELATIVES = frozenset({"tk", "az", "crh", "tt", "ba", "uz", "uzs", "jv", "ace", "bcl", "pcm", "zxx"})
+# A foreign language wins only with this probability among all the model's languages.
+OTHER_MIN_PROBABILITY = 0.5
+# A platform's tag is a hint: checked against the text's own vote when the text has this many
+# letters (shorter text says too little to overrule the platform).
+HINT_MIN_LETTERS = 25
 
 _ALIASES = {
     "in": "id",  # pre-1989 ISO 639-1 code for Indonesian, still sent by some APIs
@@ -191,18 +207,38 @@ def _vote_tokens(text: str, raw: list[str]) -> str | None:
 
 
 class _Model:
-    """py3langid restricted to DETECTABLE, with a contiguous weight matrix (2× faster scoring)."""
+    """py3langid over every language it knows, read two ways from one pass over the text: the
+    best of all its languages (is the text in one we name at all?) and the best of DETECTABLE
+    (which of ours), so Czech is no longer forced into Polish nor Japanese into Indonesian."""
 
     def __init__(self) -> None:
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        identifier.set_languages(list(DETECTABLE))
-        identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
+        identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)  # contiguous: 2× faster scoring
         self.identifier = identifier
+        classes = list(identifier.nb_classes)
+        self.classes = classes
+        self.ours = np.array([i for i, code in enumerate(classes) if code in DETECTABLE], dtype=np.intp)
+        self.our_codes = [classes[i] for i in self.ours]
 
     def classify(self, text: str) -> tuple[str, float]:
+        """The best of DETECTABLE and its probability among them: what the model restricted to
+        DETECTABLE answers (the softmax of a subset is the subset of the softmax, renormalised)."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[tuple[str, float], tuple[str, float]]:
+        """((best of DETECTABLE, its probability among them), (best of all, its probability))."""
         # Long texts: the first 300 characters decide as well as the whole (the walk is per byte).
-        lang, confidence = self.identifier.classify(text[:300])
-        return lang, float(confidence)
+        # ``_decide`` is py3langid's per-class probabilities (pinned version, see requirements.txt);
+        # its public ``rank`` would build and sort a list of all 142 languages for the same numbers.
+        scores = self.identifier._decide(text[:300])
+        best = int(scores.argmax())
+        overall = (self.classes[best], float(scores[best]))
+        ours = scores[self.ours]
+        total = float(ours.sum())
+        if total <= 0.0:  # every one of ours underflowed next to a far better foreign language
+            return (self.our_codes[0], 0.0), overall
+        mine = int(ours.argmax())
+        return (self.our_codes[mine], float(ours[mine]) / total), overall
 
 
 @lru_cache(maxsize=1)
@@ -261,17 +297,53 @@ def detect_tokens(text: str, raw: list[str]) -> str:
     letters = len(_NO_LETTERS.sub("", text))
     if letters == 0:
         return UNDETERMINED
-    lang, confidence = langid_model().classify(text)
-    if letters < 25 and confidence < 0.6:
-        by_lexicon = _lexicon_vote(text)
-        if by_lexicon is not None:
-            return by_lexicon
-        if confidence < 0.3:
-            return UNDETERMINED
+    (lang, confidence), (overall, probability) = langid_model().read(text)
+    short_and_unsure = letters < 25 and confidence < 0.6
+    by_lexicon = _lexicon_vote(text) if short_and_unsure else None
+    if by_lexicon is not None:
+        return by_lexicon
+    if overall not in DETECTABLE and overall not in RELATIVES and probability >= OTHER_MIN_PROBABILITY:
+        return OTHER
+    if short_and_unsure and confidence < 0.3:
+        return UNDETERMINED
     return language_group(lang)
 
 
+def check_tag(code: str, text: str, raw: list[str]) -> str:
+    """The language to score ``text`` in, given its platform tag ``code`` (normalised, not empty)
+    and the raw tokens of ``text.lower()``: the tag, unless the text is long enough to judge and
+    its own function words and letters clearly say another language group (an English post
+    tagged ``tr`` is scored as English). Only the cheap vote is asked, never the model: a tag the
+    vote can't settle stands. An empty ``code`` (no tag) is returned as it is."""
+    if not code or len(text) < HINT_MIN_LETTERS:  # no tag, or too few characters to have the letters
+        return code
+    if has_noise(text):
+        text = _NOISE.sub(" ", text)
+        raw = raw_tokens(text.lower())
+    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
+        return code
+    voted = _vote_tokens(text, raw)
+    if voted is None or language_group(voted) == language_group(code):
+        return code
+    return voted
+
+
+def text_language(text: str) -> str:
+    """The language ``text`` itself shows (``detect_language``), or "" when it is too short to
+    tell (fewer than HINT_MIN_LETTERS letters) or undetermined. Used to decide whether a post is
+    outside a watch's languages: a platform tag alone never decides that."""
+    if has_noise(text):
+        text = _NOISE.sub(" ", text)
+    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
+        return ""
+    found = detect_tokens(text, raw_tokens(text.lower()))
+    return "" if found == UNDETERMINED else found
+
+
 def resolve_language(text: str, tag: str | None) -> str:
-    """The language to store: the platform's tag when it has one, else the detected one."""
+    """The language to store: the platform's tag as ``check_tag`` keeps or overrules it, else
+    the detected one."""
     given = normalize_language(tag)
-    return given or detect_language(text)
+    if not given:
+        return detect_language(text)
+    return check_tag(given, text, raw_tokens(text.lower()))
