@@ -41,7 +41,7 @@ from .language import (
     tag_codes,
     text_language,
 )
-from .lexicon import LEXICON_LANGUAGES, compound, emoji_table, lexicon_sentiment
+from .lexicon import LEXICON_LANGUAGES, emoji_table, lexicon_sentiment
 from .lexicon import lexicon as load_lexicon  # not as `lexicon`: that would hide the submodule
 from .terms import CrisisFinder, ScenarioTerms, builtin_general_set, builtin_scenario_terms, builtin_set
 from .text import fold_raw, raw_tokens
@@ -288,7 +288,7 @@ def _score_batch(
         group_texts = list(map(texts.__getitem__, members))
         # _sentiment: the lexicon scorer for its languages, VADER for the rest.
         if group in LEXICON_LANGUAGES:
-            sentiments = list(map(compound, group_texts, map(load_lexicon(group).valence_sum, group_toks)))
+            sentiments = list(map(load_lexicon(group).sentiment_of, group_texts, group_toks))
         else:
             sentiments = list(map(english_sentiment, group_texts))
         match = crisis_finder.matcher(group)
