@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from .english import english_sentiment, vader
 from .language import (
+    NOISE,
     OTHER,
     check_tag,
     detect_language,
@@ -179,6 +180,10 @@ def risk_for(sentiment: float, crisis_term_count: int, reach: int = 0, engagemen
     return round(risk if risk < 1.0 else 1.0, 4)  # min(1.0, …)
 
 
+def _without_noise(lowered: str) -> str:
+    return NOISE.sub(" ", lowered)
+
+
 def _sentiment(text: str, toks: list[str], language: str) -> float:
     """The sentiment route of one text (``_score_batch`` applies it per language group)."""
     group = language_group(language)
@@ -262,7 +267,9 @@ def _score_batch(
     """
     n = len(texts)
     texts = [text or "" for text in texts]
-    lowered = [text.lower() for text in texts]
+    # Handles, links and HTML entities are no words of the post: "@HizliKargo" is not "hızlı"
+    # (fast), a link's "scam-alert" path no crisis term.
+    lowered = [_without_noise(low) if has_noise(low) else low for low in map(str.lower, texts)]
     # One tokenisation serves language detection and scoring (text.fold_raw).
     raws = list(map(raw_tokens, lowered))
     # resolve_language: the platform's tag as the text confirms it, else detection.

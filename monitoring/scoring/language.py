@@ -62,7 +62,7 @@ _ALIASES = {
 
 _NO_LETTERS = re.compile(r"[\W\d_]+")
 # Handles, links and HTML entities say nothing about the language ("@anonymous" reads as French).
-_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&#?\w+;")
+NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&#?\w+;")
 _TR_LETTERS = re.compile("[ğışİĞŞ]")
 _PL_LETTERS = re.compile("[ąęłńśźżĄĘŁŃŚŹŻ]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -276,14 +276,14 @@ def _english_words() -> frozenset[str]:
 
 
 def has_noise(text: str) -> bool:
-    """Whether ``text`` may hold handles, links or HTML entities (see ``_NOISE``)."""
+    """Whether ``text`` may hold handles, links or HTML entities (see ``NOISE``)."""
     return "@" in text or "&" in text or "http" in text or "www." in text
 
 
 def detect_language(text: str) -> str:
     """Best-guess language code for ``text``: ISO 639-1, ``id`` for Malay/Indonesian, or ``und``."""
     if has_noise(text):
-        text = _NOISE.sub(" ", text)
+        text = NOISE.sub(" ", text)
     return detect_tokens(text, raw_tokens(text.lower()))
 
 
@@ -318,7 +318,7 @@ def check_tag(code: str, text: str, raw: list[str]) -> str:
     if not code or len(text) < HINT_MIN_LETTERS:  # no tag, or too few characters to have the letters
         return code
     if has_noise(text):
-        text = _NOISE.sub(" ", text)
+        text = NOISE.sub(" ", text)
         raw = raw_tokens(text.lower())
     if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
         return code
@@ -333,7 +333,7 @@ def text_language(text: str) -> str:
     tell (fewer than HINT_MIN_LETTERS letters) or undetermined. Used to decide whether a post is
     outside a watch's languages: a platform tag alone never decides that."""
     if has_noise(text):
-        text = _NOISE.sub(" ", text)
+        text = NOISE.sub(" ", text)
     if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
         return ""
     found = detect_tokens(text, raw_tokens(text.lower()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitoring.scoring import score_many, score_text
+from monitoring.scoring.english import vader
 from monitoring.scoring.lexicon import TR_CANNOT_VALENCE, TR_DOES_NOT_VALENCE, lexicon
 
 
@@ -128,3 +129,22 @@ def test_the_batch_path_agrees_with_one_text_at_a_time():
     assert score_many(texts, languages) == [
         score_text(t, lang) for t, lang in zip(texts, languages, strict=True)
     ]
+
+
+# --- handles and links --------------------------------------------------------------------------
+
+
+def test_a_handle_is_no_word_of_the_post():
+    # "@HizliKargo" holds "hızlı" (fast), "@SzybkaPaczka" "szybk*": neither praises anything.
+    assert label("@HizliKargo kargom ne zaman teslim edilir?", "tr") == "neutral"
+    assert label("@SzybkaPaczka kiedy przyjdzie moja paczka?", "pl") == "neutral"
+
+
+def test_a_link_holds_no_crisis_term_but_the_text_does():
+    assert score_text("details at https://example.com/refund-scam-boycott", "en").crisis_terms == []
+    assert score_text("this is a scam, I want a refund", "en").crisis_terms != []
+
+
+def test_english_sentiment_stays_vaders_on_the_whole_text():
+    text = "@best_support_ever this is awful http://example.com/great"
+    assert score_text(text, "en").sentiment == vader().polarity_scores(text)["compound"]
