@@ -320,10 +320,10 @@ def check_tag(code: str, text: str, raw: list[str]) -> str:
     if has_noise(text):
         text = NOISE.sub(" ", text)
         raw = raw_tokens(text.lower())
-    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
-        return code
-    voted = _vote_tokens(text, raw)
+    voted = _vote_tokens(text, raw)  # a memoised sum over the tokens: cheaper than counting letters
     if voted is None or language_group(voted) == language_group(code):
+        return code
+    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
         return code
     return voted
 

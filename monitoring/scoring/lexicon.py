@@ -34,6 +34,9 @@ IRONIC_FACES = ("🙃", "🙄", "😒", "🤡")
 CLAPS = ("👏",)
 ALPHA = 15.0  # VADER's normalisation constant
 EXCLAMATION_BOOST = 0.292
+# Repeated question marks strengthen what the text already says, as in VADER (0.18 each, 0.96 from
+# four on); one "?" is a plain question and changes nothing.
+QUESTION_BOOST, QUESTION_BOOST_MAX = 0.18, 0.96
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 
 # Turkish negative verb suffix right after the stem: -ma/-me (not -mak/-mek infinitive, not -malı
@@ -480,12 +483,17 @@ def compound(text: str, total: float) -> float:
 
 def squash(text: str, total: float) -> float:
     """The rounded compound score from a valence sum that already holds the emoji: "!" and
-    normalisation (``compound`` without its emoji step)."""
+    repeated "?" emphasis, and normalisation (``compound`` without its emoji step)."""
     if not total:  # nothing to emphasise or squash: both functions return 0 for 0
         return 0.0
     if "!" in text:  # exclamation_emphasis (adding 0 marks would change nothing); never 0 after
         marks = min(text.count("!"), 4) * EXCLAMATION_BOOST
         total = total + marks if total > 0 else total - marks
+    if "??" in text or "?!" in text or "!?" in text:  # "Nerede kargom???", "Serio?!": insistence
+        questions = text.count("?")
+        if questions > 1:
+            emphasis = QUESTION_BOOST * questions if questions <= 3 else QUESTION_BOOST_MAX
+            total = total + emphasis if total > 0 else total - emphasis
     score = total / math.sqrt(total * total + ALPHA)  # normalise
     score = score if score < 1.0 else 1.0  # min(1.0, score), as a comparison
     return round(score if score > -1.0 else -1.0, 4)  # max(-1.0, …)

@@ -148,3 +148,10 @@ def test_a_link_holds_no_crisis_term_but_the_text_does():
 def test_english_sentiment_stays_vaders_on_the_whole_text():
     text = "@best_support_ever this is awful http://example.com/great"
     assert score_text(text, "en").sentiment == vader().polarity_scores(text)["compound"]
+
+
+def test_repeated_question_marks_insist_and_one_is_a_plain_question():
+    plain = score_text("Kargom hala gelmedi?", "tr").sentiment
+    insisting = score_text("Kargom hala gelmedi???", "tr").sentiment
+    assert insisting < plain < 0
+    assert score_text("Kargom nerede?", "tr").sentiment == score_text("Kargom nerede", "tr").sentiment
