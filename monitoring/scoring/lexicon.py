@@ -19,10 +19,20 @@ from itertools import compress
 from pathlib import Path
 from typing import cast
 
+import vaderSentiment
+
 from .matcher import Term, TermMatcher, parse_term
 from .text import PUNCTUATION, fold, tokens
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
+# English words of complaint in Turkish, Polish and Malay posts ("stress gila", "so annoying",
+# "worst service") take VADER's valence when our lexicon doesn't know them. Only words of this many
+# letters: the short ones collide with our languages' own (Polish "po" is "after", VADER's −2.6
+# "po"; "doa"). Only clearly negative ones: positive English words are mostly names in these posts
+# ("paket Freedom", "Rich Store", "award"), which on NusaX's train split cost more than they gave.
+LOANWORD_MIN_LEN = 4
+LOANWORD_MAX_VALENCE = -1.0
+VADER_LEXICON = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
 LEXICON_LANGUAGES = ("tr", "pl", "id")
 
 NEGATION_SCALAR = -0.74  # VADER's N_SCALAR: "not good" is less negative than "bad" is
@@ -86,6 +96,29 @@ def _words(lines: list[str]) -> set[str]:
     return {fold(w.replace("_", " ")) for line in lines for w in ([line] if "_" in line else line.split())}
 
 
+@cache
+def _vader_words() -> dict[str, float]:
+    """VADER's lexicon (word → mean valence), read from the file vaderSentiment ships."""
+    words = {}
+    for line in VADER_LEXICON.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            words[parts[0]] = float(parts[1])
+    return words
+
+
+def _loanwords(excluded: set[str]) -> dict[str, float]:
+    return {
+        word: valence
+        for word, valence in _vader_words().items()
+        if valence <= LOANWORD_MAX_VALENCE
+        and len(word) >= LOANWORD_MIN_LEN
+        and word.isascii()
+        and word.isalpha()
+        and word not in excluded
+    }
+
+
 def _tr_negative_verb(tok: str) -> float | None:
     """The valence of an unknown Turkish token that is a negated verb form, else None."""
     if _TR_CANNOT.search(tok):
@@ -126,6 +159,8 @@ class Lexicon:
     # the irony ("yine", "znowu": again); see ``sentiment_of``.
     sarcastic: set[str] = field(default_factory=set)
     irony: set[str] = field(default_factory=set)
+    # English loanwords and their VADER valences, minus our language's own words that VADER lists.
+    loanwords: dict[str, float] = field(default_factory=dict)
     words: set[str] = field(default_factory=set)  # every sentiment word/stem, for short-text routing
     modifiers: set[str] = field(default_factory=set)  # negators etc. that carry no valence themselves
     _seed: dict[str, None] = field(default_factory=dict, repr=False)
@@ -185,6 +220,7 @@ class Lexicon:
             stopwords=_words(sections.get("stopwords", [])),
             sarcastic=_words(sections.get("sarcastic", [])),
             irony=_words(sections.get("irony", [])),
+            loanwords=_loanwords(_words(sections.get("not_loanwords", []))),
             words={t.words[0] for t in terms if len(t.words) == 1 and t.value},
         )
 
@@ -213,14 +249,18 @@ class Lexicon:
             return valence
         lang = self.language
         if lang == "tr" and len(tok) > 5:
-            return _tr_negative_verb(tok)
+            verb = _tr_negative_verb(tok)
+            if verb is not None:
+                return verb
         if lang == "pl" and len(tok) > 5 and tok.startswith("nie"):
             inner = self.sentiment.lookup_word(tok[3:])
             if inner is not None:
                 return float(inner[0].value) * MORPH_NEGATION_SCALAR
         elif lang == "id" and len(tok) > 4 and (tok.endswith(_ID_ENDINGS) or tok.startswith(("ter", "ke"))):
-            return self._id_valence(tok)
-        return None
+            found_id = self._id_valence(tok)
+            if found_id is not None:
+                return found_id
+        return self.loanwords.get(tok)
 
     def _id_valence(self, tok: str) -> float | None:
         lookup = self.sentiment.lookup_word

@@ -155,3 +155,30 @@ def test_repeated_question_marks_insist_and_one_is_a_plain_question():
     insisting = score_text("Kargom hala gelmedi???", "tr").sentiment
     assert insisting < plain < 0
     assert score_text("Kargom nerede?", "tr").sentiment == score_text("Kargom nerede", "tr").sentiment
+
+
+# --- English loanwords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("stress betul dengan parcel ni, annoying", "ms"),
+        ("Kargom yine ortada yok, worst experience", "tr"),
+        ("Znowu to samo, horrible", "pl"),
+    ],
+)
+def test_english_words_of_complaint_count_in_a_foreign_post(text, language):
+    assert label(text, language) == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Po południu jest lot do Gdańska", "pl"),  # "po" is "after", not VADER's −2.6 "po"
+        ("Beli 2 gratis 1 di toko kami", "ms"),  # "gratis" is Malay/Indonesian for free
+        ("Kami menjual paket Freedom dan Premium", "id"),  # positive English words are mostly names
+    ],
+)
+def test_our_own_words_and_names_are_not_read_as_english(text, language):
+    assert label(text, language) == "neutral"
