@@ -182,3 +182,19 @@ def test_english_words_of_complaint_count_in_a_foreign_post(text, language):
 )
 def test_our_own_words_and_names_are_not_read_as_english(text, language):
     assert label(text, language) == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("of ya yine aynı şey, sinir bozucu amk", "tr", "negative"),
+        ("Askeri tören yarın saat onda", "tr", "neutral"),  # asker (soldier) is not aşk (love)
+        ("haha çok komik ya", "tr", "positive"),
+        ("kurwa, znowu to samo, ssie", "pl", "negative"),
+        ("zajebisty koncert, wow", "pl", "positive"),
+        ("penat betul, serabut kepala", "ms", "negative"),
+        ("syok gila konsert semalam, padu", "ms", "positive"),
+    ],
+)
+def test_colloquial_tweets_are_read(text, language, expected):
+    assert label(text, language) == expected
