@@ -39,6 +39,9 @@ NEGATION_SCALAR = -0.74  # VADER's N_SCALAR: "not good" is less negative than "b
 MORPH_NEGATION_SCALAR = -0.8  # a negated verb form ("beğenmedim") is a firm statement
 NEGATION_WINDOW = 3
 SARCASM_SCALAR = -0.6  # ironic praise is a complaint, milder than a plain insult
+# Without an ironic face, the rest of the text must complain at least this much (one clear
+# complaint word): "sejuk … mahal … bagus" (cool, pricey, good) is a mixed review, not irony.
+IRONY_MIN_COMPLAINT = 1.5
 # Faces that make praise ironic on their own; claps only after a complaint ("3 saattir 👏👏").
 IRONIC_FACES = ("🙃", "🙄", "😒", "🤡")
 CLAPS = ("👏",)
@@ -346,7 +349,8 @@ class Lexicon:
         valence_sum(toks))``, except that praise said in irony counts as the complaint it is.
 
         Praise (``[sarcastic]``: "harika", "super", "dzięki", "terima kasih") is ironic when the
-        text has an ironic face (🙃 🙄 😒 🤡), or when the rest of the text is negative and either
+        text has an ironic face (🙃 🙄 😒 🤡), or when the rest of the text complains (a valence
+        sum of at most −IRONY_MIN_COMPLAINT) and either
         an irony word ("yine", "znowu", "lagi": again), a clap (👏) or the praise coming after the
         complaint without a contrast word ("… 3 saattir bekliyorum, teşekkürler") marks it. Ironic
         praise and positive emoji then count SARCASM_SCALAR times their valence."""
@@ -365,7 +369,7 @@ class Lexicon:
                 and any(pos > negative_at[0] for pos, _ in praise)
             )
             ironic = any(face in text for face in IRONIC_FACES) or (
-                rest < 0
+                rest <= -IRONY_MIN_COMPLAINT
                 and (not self.irony.isdisjoint(toks) or any(c in text for c in CLAPS) or after_complaint)
             )
             if ironic:

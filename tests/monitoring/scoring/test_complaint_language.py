@@ -198,3 +198,10 @@ def test_our_own_words_and_names_are_not_read_as_english(text, language):
 )
 def test_colloquial_tweets_are_read(text, language, expected):
     assert label(text, language) == expected
+
+
+def test_a_mixed_review_is_no_irony():
+    # Cool, a little pricey, good location: the praise after a mild minus is sincere.
+    text = "Suasana sejuk dan cocok untuk keluarga. Makanan agak mahal, tapi lokasi bagus."
+    assert label(text, "id") == "positive"
+    assert label("Suasana sejuk, makanan mahal, lokasi bagus", "id") != "negative"
