@@ -164,6 +164,9 @@ class Lexicon:
     irony: set[str] = field(default_factory=set)
     # English loanwords and their VADER valences, minus our language's own words that VADER lists.
     loanwords: dict[str, float] = field(default_factory=dict)
+    # How many words after a sentiment word a negator or intensifier may stand ([scope] in the
+    # file): Turkish "değil" closes a whole noun phrase ("iyi bir hizmet değil", not a good service).
+    after_window: int = 2
     words: set[str] = field(default_factory=set)  # every sentiment word/stem, for short-text routing
     modifiers: set[str] = field(default_factory=set)  # negators etc. that carry no valence themselves
     _seed: dict[str, None] = field(default_factory=dict, repr=False)
@@ -224,6 +227,7 @@ class Lexicon:
             sarcastic=_words(sections.get("sarcastic", [])),
             irony=_words(sections.get("irony", [])),
             loanwords=_loanwords(_words(sections.get("not_loanwords", []))),
+            after_window=int(dict(_pairs(sections.get("scope", []))).get("after_window", 2)),
             words={t.words[0] for t in terms if len(t.words) == 1 and t.value},
         )
 
@@ -400,7 +404,8 @@ class Lexicon:
         # settle that before the word-by-word loops (which then change nothing: punctuation only
         # ends them early).
         before = toks[start - NEGATION_WINDOW if start > NEGATION_WINDOW else 0 : start]
-        if self._before.isdisjoint(before) and self._after.isdisjoint(toks[end : end + 2]):
+        after_window = self.after_window
+        if self._before.isdisjoint(before) and self._after.isdisjoint(toks[end : end + after_window]):
             return valence
         sign = 1.0 if valence > 0 else -1.0
         negated = False
@@ -416,7 +421,7 @@ class Lexicon:
                 valence += sign * boost * (1.0 - 0.05 * (distance - 1))
             elif word in self.negators:
                 negated = True
-        for j in (end, end + 1):
+        for j in range(end, end + after_window):
             if j >= len(toks):
                 break
             word = toks[j]

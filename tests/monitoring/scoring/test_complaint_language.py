@@ -205,3 +205,9 @@ def test_a_mixed_review_is_no_irony():
     text = "Suasana sejuk dan cocok untuk keluarga. Makanan agak mahal, tapi lokasi bagus."
     assert label(text, "id") == "positive"
     assert label("Suasana sejuk, makanan mahal, lokasi bagus", "id") != "negative"
+
+
+def test_turkish_degil_negates_across_a_noun_phrase():
+    assert label("iyi bir hizmet değil", "tr") == "negative"
+    assert label("kötü bir hizmet değil", "tr") == "positive"
+    assert label("iyi değil", "tr") == "negative"
