@@ -193,6 +193,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "hand" not in name:  # the speed figures stay comparable with earlier runs
             all_texts.extend(texts)
 
+    print("== platform tags, wrong then right (a tag is a hint: the text may overrule it) ==")
+    by_name = {name: (rows, group) for name, rows, group in sentiment_sets(data)}
+    wrong_tags = [("en vader_tweets", "tr"), ("en vader_tweets", "pl"), ("en vader_tweets", "ms")]
+    wrong_tags += [
+        (f"{prefix} hand {part}", "en") for prefix, _ in HAND_LANGUAGES for part in ("dev", "check")
+    ]
+    # And the right tags, which must stand (route 1.000 unless the text overrules a correct tag).
+    wrong_tags += [("en vader_tweets", "en"), ("en nusax train", "en"), ("id nusax train", "id")]
+    wrong_tags += [
+        (f"{prefix} hand {part}", prefix) for prefix, _ in HAND_LANGUAGES for part in ("dev", "check")
+    ]
+    for name, wrong in wrong_tags:
+        if name not in by_name:
+            continue
+        rows, group = by_name[name]
+        texts = [t for t, _ in rows]
+        gold = [g for _, g in rows]
+        scored = score_many(texts, [wrong] * len(texts))
+        routed = sum(1 for s in scored if language_group(s.language) == group) / len(scored)
+        print(
+            f"{name + ' tagged ' + wrong:<28} n={len(rows):<5} route={routed:.3f} | "
+            f"ours {metrics(gold, [s.label for s in scored])}"
+        )
+
     print("== language routing (ms and id count as one group, stored as 'id') ==")
     sentences = load_langid(data)
     if sentences is None:

@@ -72,3 +72,29 @@ def test_text_language_says_nothing_about_short_or_empty_text():
     assert text_language("Acme Air flight 12") == ""
     assert text_language("🔥🔥🔥 !!!") == ""
     assert text_language(ANGRY_ENGLISH) == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "tag", "expected"),
+    [
+        # Mastodon tags every post of an account set to English "en".
+        ("parcel saya dah dua minggu tak sampai", "en", "id"),
+        ("Lot opóźniony o pięć godzin, żenada", "en", "pl"),
+        # The vote can't settle these, the model is sure.
+        ("Worst airline ever, lost luggage again, nobody cares", "tr", "en"),
+    ],
+)
+def test_the_model_overrules_a_tag_the_vote_cannot_settle(text, tag, expected):
+    assert check_tag(tag, text, tokens_of(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("Terrible experience, lost luggage, zero support", "en"),
+        ("parcel saya dah dua minggu tak sampai", "ms"),
+        ("Lot opóźniony o pięć godzin, żenada", "pl"),
+    ],
+)
+def test_a_right_tag_stands(text, tag):
+    assert check_tag(tag, text, tokens_of(text)) == tag
