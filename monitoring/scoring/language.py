@@ -1,8 +1,9 @@
 """Language routing: check the platform's tag against the text, else detect offline.
 
 A platform tag is a hint (Bluesky and Mastodon posts carry the author's default language, not the
-post's): ``check_tag`` keeps it unless a text long enough to judge clearly votes for another
-language group, and a tag alone never drops a post (``text_language``).
+post's): ``check_tag`` keeps it unless a text long enough to judge clearly shows another language
+group (by the vote, or by the model where the vote finds no word of the tag's language), and a tag
+alone never drops a post (``text_language``).
 
 Detection runs in three steps, cheapest first:
 1. text without letters (emoji, numbers, punctuation) is ``und`` (undetermined);
@@ -248,8 +249,8 @@ class _Model:
         # ``_decide`` is py3langid's per-class probabilities (pinned version, see requirements.txt);
         # its public ``rank`` would build and sort a list of all 142 languages for the same numbers.
         scores = self.identifier._decide(text[:300])
-        best = int(scores.argmax())
-        overall = (self.classes[best], float(scores[best]))
+        top = int(scores.argmax())
+        overall = (self.classes[top], float(scores[top]))
         ours = scores[self.ours]
         total = float(ours.sum())
         if total <= 0.0:  # every one of ours underflowed next to a far better foreign language
