@@ -11,6 +11,12 @@ scores the same texts with raw vaderSentiment in the same run. Both sides are wa
 scorer loads its models, VADER its lexicon), as in a long-running worker. It checks that every
 mention was stored and counted once. Last line: ``mentions_per_s=X vader_per_s=Y ratio=Z``.
 
+It also prints the hit rate of the scorer's duplicate cache (``monitoring.scoring.duplicates``:
+an exact copy of a text is scored once): over the run above, whose synthetic stream repeats each
+template with one of 997 tags, and on real crisis streams, the labelled tweets of each CrisisLex
+event in ``--data`` (``../shared/data/crisislex``; tweets in id order, which is time order,
+scored in batches of 250 from an empty cache).
+
 ``--open-incident`` runs it during an open incident of the watch whose crisis began before the
 first item, so ingest attaches every stored mention to it (the worst case for attaching), and
 checks that all of them were attached.
@@ -19,6 +25,7 @@ checks that all of them were attached.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 import sys
@@ -27,7 +34,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crisisdesk_bench"
 
 TEMPLATES = {
@@ -120,6 +128,33 @@ def synthetic_items(n: int, *, seed: int = 7):
     return items
 
 
+def crisislex_streams(data: Path) -> dict[str, list[str]]:
+    """Each CrisisLex event's labelled tweet texts in tweet-id (time) order; {} without the data."""
+    streams = {}
+    for path in sorted((data / "crisislex").glob("*/*-tweets_labeled.csv")):
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            rows = [{key.strip(): value for key, value in row.items()} for row in csv.DictReader(fh)]
+        rows.sort(key=lambda row: int(row["Tweet ID"].strip('"') or 0))
+        streams[path.parent.name] = [row["Tweet Text"] for row in rows]
+    return streams
+
+
+def duplicate_hit_rates(streams: dict[str, list[str]], batch: int = 250) -> list[tuple[str, int, int, float]]:
+    """(stream, texts, distinct texts, the duplicate cache's hit rate) per stream, each from an
+    empty cache and scored in batches as ingest scores them."""
+    from monitoring import scoring
+    from monitoring.scoring.duplicates import duplicate_cache
+
+    rates = []
+    for name, texts in streams.items():
+        duplicate_cache.clear()
+        for offset in range(0, len(texts), batch):
+            scoring.score_many(texts[offset : offset + batch])
+        rates.append((name, len(texts), len(set(texts)), duplicate_cache.hit_rate))
+    duplicate_cache.clear()
+    return rates
+
+
 def _delete_watch(watch) -> None:
     """Delete the run's rows (set-based: the ORM's collector would walk 100,000 mentions)."""
     from django.db import connection, transaction
@@ -150,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--open-incident", action="store_true", help="ingest while an incident owns the watch's mentions"
     )
+    parser.add_argument(
+        "--data", default=str(ROOT.parent / "shared" / "data"), help="benchmark data (for CrisisLex streams)"
+    )
     args = parser.parse_args(argv)
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -178,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     from monitoring.detection.services import detect_for_watch
     from monitoring.intake.ingest import ingest_items
     from monitoring.models import Bucket, Mention, Source, Watch
+    from monitoring.scoring.duplicates import duplicate_cache
     from monitoring.scoring.rescore import score_new_mentions
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -195,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [item.text for item in items]
 
     scoring.warm_up()
+    duplicate_cache.clear()  # the run's hit rate from an empty cache, as a fresh worker has
     signals = 0
     stage_s = {"ingest": 0.0, "leftovers": 0.0, "detect": 0.0}
     cpu_started = time.process_time()
@@ -212,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         stage_s["leftovers"] += t2 - t1
         stage_s["detect"] += t3 - t2
     elapsed = time.perf_counter() - started
+    synthetic_hit_rate = duplicate_cache.hit_rate
     python_cpu_us = (time.process_time() - cpu_started) / len(items) * 1e6
     mentions_per_s = len(items) / elapsed
 
@@ -249,6 +290,15 @@ def main(argv: list[str] | None = None) -> int:
         f"n={len(items)} pipeline_s={elapsed:.1f} stored_and_counted={stored} attached={attached} signals={signals} "
         f"watch_id={watch_id}"
     )
+    print(
+        f"duplicate_cache synthetic stream: texts={len(texts)} distinct={len(set(texts))} "
+        f"hit_rate={synthetic_hit_rate:.3f}"
+    )
+    streams = crisislex_streams(Path(args.data))
+    if not streams:
+        print(f"duplicate_cache crisislex: skipped (no crisislex/*/*-tweets_labeled.csv under {args.data})")
+    for name, n, distinct, rate in duplicate_hit_rates(streams):
+        print(f"duplicate_cache crisislex {name}: texts={n} distinct={distinct} hit_rate={rate:.3f}")
     print(
         f"mentions_per_s={mentions_per_s:.0f} vader_per_s={vader_per_s:.0f} ratio={mentions_per_s / vader_per_s:.2f}"
     )

@@ -171,9 +171,10 @@ def _score_chunk(
         )
         return None
     # Score's fields are already floats, short codes and fresh lists; only the column caps remain.
+    # The language is the scorer's: the platform's tag unless the text clearly says another.
     return [
         _Scored(
-            (fields[5] or score.language)[:8],
+            score.language[:8],
             score.sentiment,
             score.label,
             score.risk,
@@ -302,7 +303,7 @@ class _Batch:
 
     now: datetime
     exclude_terms: list[str]
-    languages: set[str]
+    languages: set[str]  # language groups of the watch's languages (ms and id are one)
     scenario_terms: dict[str, dict[str, list[str]]] | None
     own: frozenset[str] = frozenset()  # handle keys of the watch's own accounts on this platform
     seen: set[str] = field(default_factory=set)
@@ -319,13 +320,7 @@ class _Prepared:
 def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
     """Items → rows of plain tuples (not model instances: a spike of 10,000 items must cost little
     before the INSERT), dropping what the watch filters out and what this call already had."""
-    now, exclude_terms, languages, seen, own = (
-        batch.now,
-        batch.exclude_terms,
-        batch.languages,
-        batch.seen,
-        batch.own,
-    )
+    now, exclude_terms, seen, own = batch.now, batch.exclude_terms, batch.seen, batch.own
     for item in items:
         text = plain_text(item.text)
         external_id = stable_external_id(item.external_id or "")
@@ -338,9 +333,6 @@ def _normalise(items: list[Item], batch: _Batch, prepared: _Prepared) -> None:
         if exclude_terms and _excluded(
             match_text(text, item.match_extras) if item.match_extras else text, exclude_terms
         ):
-            prepared.dropped += 1
-            continue
-        if language and languages and language not in languages:
             prepared.dropped += 1
             continue
         if external_id in seen:  # the same item twice in one call
@@ -372,8 +364,33 @@ def _prepare(items: list[Item], batch: _Batch) -> _Prepared:
     _normalise(items, batch, prepared)
     if prepared.rows:
         scored = _score_chunk(prepared.rows, batch.scenario_terms)
-        prepared.scored = scored if scored is not None else _unscored(prepared.rows)
+        if scored is None:
+            prepared.scored = _unscored(prepared.rows)  # unscored rows can't be judged: all kept
+        else:
+            prepared.scored = scored
+            if batch.languages:
+                _drop_other_languages(prepared, batch.languages)
     return prepared
+
+
+def _drop_other_languages(prepared: _Prepared, wanted: set[str]) -> None:
+    """Drop the scored rows whose own text shows a language outside ``wanted`` (language groups).
+
+    A platform tag is only a hint: Bluesky and Mastodon tag posts with the author's default
+    language, so an English post tagged ``tr`` must reach an English watch. A row is dropped only
+    when its text is long enough to tell and says another language; a short or undecidable text
+    is kept whatever its tag (a missed crisis post costs more than an off-language one)."""
+    rows: list[Row] = []
+    scored: list[_Scored] = []
+    for row, sc in zip(prepared.rows, prepared.scored, strict=True):
+        if scoring.language_group(sc.language) not in wanted:
+            shown = scoring.text_language(row[1][4])
+            if shown and scoring.language_group(shown) not in wanted:
+                prepared.dropped += 1
+                continue
+        rows.append(row)
+        scored.append(sc)
+    prepared.rows, prepared.scored = rows, scored
 
 
 @transaction.atomic
@@ -389,9 +406,10 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     (and scoring, if anything was left ``new``).
 
     Items that normalise to nothing, whose text or ``match_extras`` contain one of the watch's
-    ``exclude_terms``, or whose platform language tag is not one of the watch's ``languages`` are
-    counted as ``dropped``. Only the visible ``text`` is stored and scored: rescoring reads the
-    stored row, so a score never depends on what the row does not keep.
+    ``exclude_terms``, or whose text shows a language outside the watch's ``languages`` (the
+    platform's tag alone never decides: see ``_drop_other_languages``) are counted as ``dropped``.
+    Only the visible ``text`` is stored and scored: rescoring reads the stored row, so a score never
+    depends on what the row does not keep.
     Rows created by *this* call are told apart from rows a concurrent call created first by
     ``RETURNING`` (PostgreSQL) or by their ``fetched_at`` stamp, which is unique to the call (SQLite).
     """
@@ -403,7 +421,10 @@ def ingest_items(*, source: Source, items: list[Item]) -> IngestResult:
     batch = _Batch(
         now=now,
         exclude_terms=[str(term) for term in (watch.exclude_terms or []) if str(term).strip()],
-        languages={language_tag(code) for code in (watch.languages or [])} - {""},
+        languages={
+            scoring.language_group(scoring.normalize_language(code)) for code in (watch.languages or [])
+        }
+        - {""},
         scenario_terms=scenario_terms_load() or None,
         own=own_handles(watch.own_accounts, source.kind),
     )

@@ -9,8 +9,9 @@ Public entry points:
   the same for a batch (ingest's and rescoring's path);
 - ``label_for(sentiment)``, ``detect_language``, ``normalize_language``, ``language_group``.
 
-Routing: a platform language tag is trusted; otherwise ``language.detect_language`` decides
-(``id`` stands for Malay/Indonesian, ``und`` for text without enough words). English and languages
+Routing: a platform language tag is a hint the text may overrule (``language.check_tag``);
+otherwise ``language.detect_language`` decides (``id`` stands for Malay/Indonesian, ``und`` for
+text without enough words, ``other`` for a language we don't name). English and languages
 without a lexicon go to vaderSentiment; Turkish, Polish and Malay/Indonesian to the lexicons in
 ``lexicons/``. See docs/scoring.md for the method, the sources of every list and measured accuracy.
 
@@ -24,10 +25,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
+from .duplicates import TextScore, duplicate_cache
 from .english import english_sentiment, vader
 from .language import (
+    NOISE,
+    OTHER,
+    check_tag,
     detect_language,
     detect_tokens,
     has_noise,
@@ -36,8 +41,9 @@ from .language import (
     language_groups,
     normalize_language,
     tag_codes,
+    text_language,
 )
-from .lexicon import LEXICON_LANGUAGES, compound, emoji_table, lexicon_sentiment
+from .lexicon import LEXICON_LANGUAGES, emoji_table, lexicon_sentiment
 from .lexicon import lexicon as load_lexicon  # not as `lexicon`: that would hide the submodule
 from .terms import CrisisFinder, ScenarioTerms, builtin_general_set, builtin_scenario_terms, builtin_set
 from .text import fold_raw, raw_tokens
@@ -116,6 +122,7 @@ class Score(_ScoreFields):
 
 # The batch path builds scores with tuple.__new__ directly (positional, no defaults to fill).
 _new_score = tuple.__new__
+_new_text_score = tuple.__new__
 ONE_BATCH_MAX = 256  # score_many scores up to this many texts in one pass…
 CHUNK = 128  # …and larger batches in chunks of this many (see there)
 
@@ -175,6 +182,10 @@ def risk_for(sentiment: float, crisis_term_count: int, reach: int = 0, engagemen
     return round(risk if risk < 1.0 else 1.0, 4)  # min(1.0, …)
 
 
+def _without_noise(lowered: str) -> str:
+    return NOISE.sub(" ", lowered)
+
+
 def _sentiment(text: str, toks: list[str], language: str) -> float:
     """The sentiment route of one text (``_score_batch`` applies it per language group)."""
     group = language_group(language)
@@ -195,7 +206,8 @@ def score_mention(
 ) -> Score:
     """Score one mention.
 
-    ``language`` is the platform's tag (trusted; "" or None → detect). ``scenario_terms`` maps
+    ``language`` is the platform's tag (a hint: a long enough text in another language group
+    overrules it; "" or None → detect). ``scenario_terms`` maps
     scenario type → language → trigger terms (``term*`` matches inflections); None uses the
     built-in triggers. Reach and engagement only change risk, never sentiment.
     """
@@ -248,34 +260,77 @@ def _score_batch(
 ) -> list[Score]:
     """The scoring of ``score_many`` and ``score_mention`` for up to ONE_BATCH_MAX texts.
 
-    Each text goes through the steps of ``resolve_language``, ``tokens(fold())``, ``_sentiment``,
-    ``match_crisis`` and ``risk_for``. Results don't depend on order, so after language
-    resolution the texts are taken grouped by language: VADER, each lexicon and each term matcher
-    then run over consecutive texts with their tables hot in the CPU caches (~15 % faster than
-    interleaving them). Few objects live longer than one text's scoring (the token lists do), so
-    the garbage collector seldom runs in here.
+    Each distinct (text, platform tag) is scored once (``_score_texts``): a copy found in the
+    duplicate cache, or earlier in the batch, reuses its text's scores, and only risk, which weighs
+    each author's audience, is computed per mention.
     """
     n = len(texts)
     texts = [text or "" for text in texts]
-    lowered = [text.lower() for text in texts]
-    # One tokenisation serves language detection and scoring (text.fold_raw).
-    raws = list(map(raw_tokens, lowered))
-    # resolve_language: the platform's tag, else detection.
-    langs = [""] * n if languages is None else tag_codes(languages)
-    for i in [i for i, language in enumerate(langs) if not language]:
-        text = texts[i]
-        langs[i] = detect_language(text) if has_noise(text) else detect_tokens(text, raws[i])
-    groups = language_groups(langs)
+    tags = [""] * n if languages is None else tag_codes(languages)
+    keys = list(zip(texts, tags, strict=True))
+    cache = duplicate_cache.map_for(crisis_finder.key)
+    found = cache.get_many(keys)
+    if None in found:
+        # First position of each distinct key still to score (dict keeps the batch order).
+        todo = {key: i for i, key in reversed(list(enumerate(keys))) if found[i] is None}
+        firsts = sorted(todo.values())
+        scored = _score_texts([texts[i] for i in firsts], [tags[i] for i in firsts], crisis_finder)
+        new = dict(zip([keys[i] for i in firsts], scored, strict=True))
+        cache.store(new)
+        duplicate_cache.count(n, n - len(firsts))
+        found = [entry if entry is not None else new[key] for entry, key in zip(found, keys, strict=True)]
+    else:
+        duplicate_cache.count(n, n)
     if reaches is None:
         reaches = [0] * n
     if engagements is None:
         engagements = [0] * n
+    entries = cast("list[TextScore]", found)  # every None was filled in above
+    return [
+        _new_score(
+            Score,
+            (
+                entry.language,
+                entry.sentiment,
+                entry.label,
+                risk_for(entry.sentiment, len(entry.crisis_terms), reach, engagement),
+                list(entry.crisis_terms),  # each Score its own list: callers may change theirs
+                entry.scenario_hint,
+            ),
+        )
+        for entry, reach, engagement in zip(entries, reaches, engagements, strict=True)
+    ]
+
+
+def _score_texts(texts: list[str], tags: list[str], crisis_finder: CrisisFinder) -> list[TextScore]:
+    """Language, sentiment, label, crisis terms and hint of each text (its platform tag
+    normalised, "" for none).
+
+    Each text goes through the steps of ``resolve_language``, ``tokens(fold())``, ``_sentiment``
+    and ``match_crisis``. Results don't depend on order, so after language resolution the texts
+    are taken grouped by language: VADER, each lexicon and each term matcher then run over
+    consecutive texts with their tables hot in the CPU caches (~15 % faster than interleaving
+    them). Few objects live longer than one text's scoring (the token lists do), so the garbage
+    collector seldom runs in here.
+    """
+    n = len(texts)
+    # Handles, links and HTML entities are no words of the post: "@HizliKargo" is not "hızlı"
+    # (fast), a link's "scam-alert" path no crisis term.
+    lowered = [_without_noise(low) if has_noise(low) else low for low in map(str.lower, texts)]
+    # One tokenisation serves language detection and scoring (text.fold_raw).
+    raws = list(map(raw_tokens, lowered))
+    # resolve_language: the platform's tag as the text confirms it, else detection.
+    langs = list(map(check_tag, tags, texts, raws))
+    for i in [i for i, language in enumerate(langs) if not language]:
+        text = texts[i]
+        langs[i] = detect_language(text) if has_noise(text) else detect_tokens(text, raws[i])
+    groups = language_groups(langs)
 
     # From here on in group order (stable: batch order within a group).
     order = sorted(range(n), key=groups.__getitem__)
     toks = list(map(fold_raw, map(lowered.__getitem__, order), map(raws.__getitem__, order)))
     del raws, lowered
-    scores: list[Score] = [None] * n  # type: ignore[list-item]  # every slot is set below
+    scores: list[TextScore] = [None] * n  # type: ignore[list-item]  # every slot is set below
     end = 0
     for group, size in sorted(Counter(groups).items()):
         start, end = end, end + size
@@ -283,17 +338,16 @@ def _score_batch(
         group_texts = list(map(texts.__getitem__, members))
         # _sentiment: the lexicon scorer for its languages, VADER for the rest.
         if group in LEXICON_LANGUAGES:
-            sentiments = list(map(compound, group_texts, map(load_lexicon(group).valence_sum, group_toks)))
+            sentiments = list(map(load_lexicon(group).sentiment_of, group_texts, group_toks))
         else:
             sentiments = list(map(english_sentiment, group_texts))
         match = crisis_finder.matcher(group)
         for i, text_toks, sentiment in zip(members, group_toks, sentiments, strict=True):
             terms, scenario = match(text_toks)
             label = label_for(sentiment)
-            risk = risk_for(sentiment, len(terms), reaches[i], engagements[i])
             # A positive mention ("great recovery after the outage") is no crisis, whatever its words.
             hint = scenario if label != "positive" else ""
-            scores[i] = _new_score(Score, (langs[i], sentiment, label, risk, terms, hint))
+            scores[i] = _new_text_score(TextScore, (langs[i], sentiment, label, tuple(terms), hint))
     return scores
 
 
@@ -312,6 +366,7 @@ def warm_up() -> None:
 
 __all__ = [
     "NEGATIVE_BELOW",
+    "OTHER",
     "POSITIVE_ABOVE",
     "Score",
     "builtin_scenario_terms",
@@ -323,5 +378,6 @@ __all__ = [
     "score_many",
     "score_mention",
     "score_text",
+    "text_language",
     "warm_up",
 ]

@@ -1,12 +1,19 @@
-"""Language routing: trust the platform's tag, else detect offline.
+"""Language routing: check the platform's tag against the text, else detect offline.
+
+A platform tag is a hint (Bluesky and Mastodon posts carry the author's default language, not the
+post's): ``check_tag`` keeps it unless a text long enough to judge clearly shows another language
+group (by the vote, or by the model where the vote finds no word of the tag's language), and a tag
+alone never drops a post (``text_language``).
 
 Detection runs in three steps, cheapest first:
 1. text without letters (emoji, numbers, punctuation) is ``und`` (undetermined);
 2. a fast vote on distinctive letters (ğ ı ş → Turkish; ą ę ł ń ś ź ż → Polish) and frequent
    function words of our languages; a clear winner is taken without running the model;
-3. otherwise py3langid's bundled model (no download at run time), restricted to the languages we
-   meet plus common others, so that German or Spanish text isn't forced into English. Very short
-   text the model is unsure about is routed by which lexicon knows its words, else ``und``.
+3. otherwise py3langid's bundled model (no download at run time): a text the model reads as a
+   language outside DETECTABLE (ours plus common neighbours) is ``other`` — Czech is not forced
+   into Polish, nor Japanese into Indonesian —; else the best of DETECTABLE, so German or Spanish
+   text isn't forced into English. Very short text the model is unsure about is routed by which
+   lexicon knows its words, else ``und``.
 
 Malay and Indonesian are one group: text alone can't reliably tell them apart, so detection stores
 ``id`` for both. A platform tag of ``ms`` is kept as ``ms``; ``language_group`` maps both to ``id``
@@ -28,11 +35,23 @@ from .lexicon import lexicon as load_lexicon
 from .text import fold, raw_tokens, tokens
 
 UNDETERMINED = "und"
+OTHER = "other"  # a language we don't name (Czech, Japanese …): never the nearest one we do
 MALAY_INDONESIAN = "id"
 CORE_LANGUAGES = ("en", "tr", "pl", "id")
 # Model restriction: ours plus common neighbours on the platforms we read.
 DETECTABLE = ("en", "tr", "pl", "id", "ms", "de", "fr", "es", "pt", "it", "nl", "ru", "ar")
-
+# Close relatives of ours that the model confuses them with (on the langid sets: ~2.5 % of Turkish
+# read as Turkmen, ~1 % of Malay/Indonesian as Javanese, casual English as Nigerian Pidgin): the
+# text is then taken as the nearest of ours, not as "other".
+RELATIVES = frozenset({"tk", "az", "crh", "tt", "ba", "uz", "uzs", "jv", "ace", "bcl", "pcm", "zxx"})
+# A foreign language wins only with this probability among all the model's languages.
+OTHER_MIN_PROBABILITY = 0.5
+# A platform's tag is a hint: checked against the text's own vote when the text has this many
+# letters (shorter text says too little to overrule the platform).
+HINT_MIN_LETTERS = 25
+# When the vote is undecided the model is asked, and overrules the tag only when this sure (on the
+# bench's sets a right tag is then overruled for 0.1-0.6 % of texts, all but a few of them short).
+HINT_MODEL_CONFIDENCE = 0.9
 _ALIASES = {
     "in": "id",  # pre-1989 ISO 639-1 code for Indonesian, still sent by some APIs
     "ind": "id",
@@ -46,7 +65,7 @@ _ALIASES = {
 
 _NO_LETTERS = re.compile(r"[\W\d_]+")
 # Handles, links and HTML entities say nothing about the language ("@anonymous" reads as French).
-_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&#?\w+;")
+NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|&#?\w+;")
 _TR_LETTERS = re.compile("[ğışİĞŞ]")
 _PL_LETTERS = re.compile("[ąęłńśźżĄĘŁŃŚŹŻ]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -83,6 +102,8 @@ def _function_word_index() -> dict[str, tuple[str, ...]]:
 
 _INDEX = _function_word_index()
 _VOTE_LANGUAGES = ("en", "tr", "pl", "id", "xx")  # insertion order breaks ties, as in the original sort
+_VOTE_INDEX = {lang: k for k, lang in enumerate(_VOTE_LANGUAGES)}
+_OTHERS_INDEX = _VOTE_INDEX["xx"]
 VOTE_CACHE_SIZE = 50_000
 # The vote counts function words per language with one C-level ``sum`` over the tokens: each raw
 # token (of the lowercased text) is memoised as one small int holding its counts for the five
@@ -156,6 +177,11 @@ def _learn_votes(raw: list[str]) -> dict[str, int]:
 def _vote_tokens(text: str, raw: list[str]) -> str | None:
     """``_vote`` from the raw tokens of ``text.lower()``: the letter runs ``_WORD`` would find are
     exactly the letter runs inside those tokens, so the counts are the same without a regex pass."""
+    return _vote_winner(_vote_counts(text, raw))
+
+
+def _vote_counts(text: str, raw: list[str]) -> list[int]:
+    """Votes per ``_VOTE_LANGUAGES`` entry: function words, and distinctive letters (2 each, 3 at most)."""
     if len(text) <= _VOTE_PACKED_MAX_LEN:
         try:
             total = sum(map(_token_votes.__getitem__, raw))
@@ -176,6 +202,11 @@ def _vote_tokens(text: str, raw: list[str]) -> str | None:
     if not text.isascii():  # the distinctive letters are not ASCII
         counts[1] += 2 * min(len(_TR_LETTERS.findall(text)), 3)
         counts[2] += 2 * min(len(_PL_LETTERS.findall(text)), 3)
+    return counts
+
+
+def _vote_winner(counts: list[int]) -> str | None:
+    """A clear winner of the vote, else None (``counts`` is changed)."""
     # The first language (in _VOTE_LANGUAGES order) with the top count wins, as a stable sort would.
     top = max(counts)
     if top < 2:
@@ -191,18 +222,46 @@ def _vote_tokens(text: str, raw: list[str]) -> str | None:
 
 
 class _Model:
-    """py3langid restricted to DETECTABLE, with a contiguous weight matrix (2× faster scoring)."""
+    """py3langid over every language it knows, read two ways from one pass over the text: the
+    best of all its languages (is the text in one we name at all?) and the best of DETECTABLE
+    (which of ours), so Czech is no longer forced into Polish nor Japanese into Indonesian."""
 
     def __init__(self) -> None:
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        identifier.set_languages(list(DETECTABLE))
-        identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
+        identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)  # contiguous: 2× faster scoring
         self.identifier = identifier
+        classes = list(identifier.nb_classes)
+        self.classes = classes
+        self.ours = np.array([i for i, code in enumerate(classes) if code in DETECTABLE], dtype=np.intp)
+        self.our_codes = [classes[i] for i in self.ours]
+        position = {code: k for k, code in enumerate(self.our_codes)}
+        self._partner = {"ms": position["id"], "id": position["ms"]}
 
     def classify(self, text: str) -> tuple[str, float]:
+        """The best of DETECTABLE and its probability among them: what the model restricted to
+        DETECTABLE answers (the softmax of a subset is the subset of the softmax, renormalised),
+        except that Malay and Indonesian count together (one routing group)."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[tuple[str, float], tuple[str, float]]:
+        """((best of DETECTABLE, its group's probability among them), (best of all, its probability))."""
         # Long texts: the first 300 characters decide as well as the whole (the walk is per byte).
-        lang, confidence = self.identifier.classify(text[:300])
-        return lang, float(confidence)
+        # ``_decide`` is py3langid's per-class probabilities (pinned version, see requirements.txt);
+        # its public ``rank`` would build and sort a list of all 142 languages for the same numbers.
+        scores = self.identifier._decide(text[:300])
+        top = int(scores.argmax())
+        overall = (self.classes[top], float(scores[top]))
+        ours = scores[self.ours]
+        total = float(ours.sum())
+        if total <= 0.0:  # every one of ours underflowed next to a far better foreign language
+            return (self.our_codes[0], 0.0), overall
+        mine = int(ours.argmax())
+        best = self.our_codes[mine]
+        confidence = float(ours[mine])
+        partner = self._partner.get(best)
+        if partner is not None:  # Malay and Indonesian are one group: their probabilities add up
+            confidence += float(ours[partner])
+        return (best, confidence / total), overall
 
 
 @lru_cache(maxsize=1)
@@ -240,14 +299,14 @@ def _english_words() -> frozenset[str]:
 
 
 def has_noise(text: str) -> bool:
-    """Whether ``text`` may hold handles, links or HTML entities (see ``_NOISE``)."""
+    """Whether ``text`` may hold handles, links or HTML entities (see ``NOISE``)."""
     return "@" in text or "&" in text or "http" in text or "www." in text
 
 
 def detect_language(text: str) -> str:
     """Best-guess language code for ``text``: ISO 639-1, ``id`` for Malay/Indonesian, or ``und``."""
     if has_noise(text):
-        text = _NOISE.sub(" ", text)
+        text = NOISE.sub(" ", text)
     return detect_tokens(text, raw_tokens(text.lower()))
 
 
@@ -261,17 +320,71 @@ def detect_tokens(text: str, raw: list[str]) -> str:
     letters = len(_NO_LETTERS.sub("", text))
     if letters == 0:
         return UNDETERMINED
-    lang, confidence = langid_model().classify(text)
-    if letters < 25 and confidence < 0.6:
-        by_lexicon = _lexicon_vote(text)
-        if by_lexicon is not None:
-            return by_lexicon
-        if confidence < 0.3:
-            return UNDETERMINED
+    (lang, confidence), (overall, probability) = langid_model().read(text)
+    short_and_unsure = letters < 25 and confidence < 0.6
+    by_lexicon = _lexicon_vote(text) if short_and_unsure else None
+    if by_lexicon is not None:
+        return by_lexicon
+    if overall not in DETECTABLE and overall not in RELATIVES and probability >= OTHER_MIN_PROBABILITY:
+        return OTHER
+    if short_and_unsure and confidence < 0.3:
+        return UNDETERMINED
     return language_group(lang)
 
 
+def check_tag(code: str, text: str, raw: list[str]) -> str:
+    """The language to score ``text`` in, given its platform tag ``code`` (normalised, not empty)
+    and the raw tokens of ``text.lower()``: the tag, unless the text is long enough to judge and
+    its own function words and letters clearly say another language group (an English post
+    tagged ``tr`` is scored as English). The cheap vote is asked first; where it can't settle the
+    text, the model (see the comment below). An empty ``code``
+    (no tag) is returned as it is."""
+    if not code or len(text) < HINT_MIN_LETTERS:  # no tag, or too few characters to have the letters
+        return code
+    if has_noise(text):
+        text = NOISE.sub(" ", text)
+        raw = raw_tokens(text.lower())
+    counts = _vote_counts(text, raw)  # a memoised sum over the tokens: cheaper than counting letters
+    group = language_group(code)
+    # Votes for the tag's own language (or, for a tag outside ours, for the neighbours' words).
+    own_votes = counts[_VOTE_INDEX.get(group, _OTHERS_INDEX)]
+    voted = _vote_winner(counts)
+    if voted is not None and language_group(voted) == group:
+        return code
+    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
+        return code
+    if voted is not None:
+        return voted
+    if own_votes:  # a function word or letter of the tag's language: the tag is plausible
+        return code
+    # The vote can't settle it and not one word of the tag's language is there. Read in the tag's
+    # language the text would score as nothing (the Turkish lexicon knows no English, VADER no
+    # Malay, and Mastodon tags every post of an English-speaking account "en"): the model is asked,
+    # and a confident other answer overrules the tag.
+    (lang, confidence), (overall, probability) = langid_model().read(text)
+    if overall not in DETECTABLE and overall not in RELATIVES and probability >= OTHER_MIN_PROBABILITY:
+        return OTHER
+    if confidence >= HINT_MODEL_CONFIDENCE and language_group(lang) != language_group(code):
+        return language_group(lang)
+    return code
+
+
+def text_language(text: str) -> str:
+    """The language ``text`` itself shows (``detect_language``), or "" when it is too short to
+    tell (fewer than HINT_MIN_LETTERS letters) or undetermined. Used to decide whether a post is
+    outside a watch's languages: a platform tag alone never decides that."""
+    if has_noise(text):
+        text = NOISE.sub(" ", text)
+    if len(_NO_LETTERS.sub("", text)) < HINT_MIN_LETTERS:
+        return ""
+    found = detect_tokens(text, raw_tokens(text.lower()))
+    return "" if found == UNDETERMINED else found
+
+
 def resolve_language(text: str, tag: str | None) -> str:
-    """The language to store: the platform's tag when it has one, else the detected one."""
+    """The language to store: the platform's tag as ``check_tag`` keeps or overrules it, else
+    the detected one."""
     given = normalize_language(tag)
-    return given or detect_language(text)
+    if not given:
+        return detect_language(text)
+    return check_tag(given, text, raw_tokens(text.lower()))

@@ -19,23 +19,54 @@ from itertools import compress
 from pathlib import Path
 from typing import cast
 
+import vaderSentiment
+
 from .matcher import Term, TermMatcher, parse_term
 from .text import PUNCTUATION, fold, tokens
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
+# English words of complaint in Turkish, Polish and Malay posts ("stress gila", "so annoying",
+# "worst service") take VADER's valence when our lexicon doesn't know them. Only words of this many
+# letters: the short ones collide with our languages' own (Polish "po" is "after", VADER's −2.6
+# "po"; "doa"). Only clearly negative ones: positive English words are mostly names in these posts
+# ("paket Freedom", "Rich Store", "award"), which on NusaX's train split cost more than they gave.
+LOANWORD_MIN_LEN = 4
+LOANWORD_MAX_VALENCE = -1.0
+VADER_LEXICON = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
 LEXICON_LANGUAGES = ("tr", "pl", "id")
 
 NEGATION_SCALAR = -0.74  # VADER's N_SCALAR: "not good" is less negative than "bad" is
 MORPH_NEGATION_SCALAR = -0.8  # a negated verb form ("beğenmedim") is a firm statement
 NEGATION_WINDOW = 3
+SARCASM_SCALAR = -0.6  # ironic praise is a complaint, milder than a plain insult
+# Without an ironic face, the rest of the text must complain at least this much (one clear
+# complaint word): "sejuk … mahal … bagus" (cool, pricey, good) is a mixed review, not irony.
+IRONY_MIN_COMPLAINT = 1.5
+# Faces that make praise ironic on their own; claps only after a complaint ("3 saattir 👏👏").
+IRONIC_FACES = ("🙃", "🙄", "😒", "🤡")
+CLAPS = ("👏",)
 ALPHA = 15.0  # VADER's normalisation constant
 EXCLAMATION_BOOST = 0.292
+# Repeated question marks strengthen what the text already says, as in VADER (0.18 each, 0.96 from
+# four on); one "?" is a plain question and changes nothing.
+QUESTION_BOOST, QUESTION_BOOST_MAX = 0.18, 0.96
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 
 # Turkish negative verb suffix right after the stem: -ma/-me (not -mak/-mek infinitive, not -malı
 # necessitative), -mıyor/-miyor/-muyor/-müyor, and -(y)ama/-(y)eme "cannot". Text is folded (ı→i, ü→u).
 _TR_NEG_VERB = re.compile(r"(?:y?[ae])?m(?:[ae](?!k|li)|[iu]yor)")
 _TR_PRIVATIVE = re.compile(r"s[iu]z")
+# An unknown Turkish verb in the "cannot" form (-(y)amıyor, -(y)amadı, -(y)amaz: ulaşamıyorum,
+# bulunamadı, olamaz) or in the negative present (-mıyor: dönmüyor, ilgilenmiyor) says something
+# does not work: in a mention of a brand that is a complaint, milder than a sentiment word. Folded
+# text, person endings allowed after the suffix. Verbs that stay neutral ("bilmiyorum", I don't
+# know) are listed with valence 0 in tr.txt.
+_TR_CANNOT = re.compile(
+    r"[^aeiu]y?[ae]m(?:[iu]yor|[ae]d[iu]|[ae]z)(?:[iu]?[mnz]|sun|[iu]z|d[iu]|l[ae]r|sin|m[iu]s)*$"
+)
+_TR_DOES_NOT = re.compile(r"m[iu]yor(?:[iu]?[mnz]|sun|[iu]z|d[iu]|l[ae]r|m[iu]s)*$")
+TR_CANNOT_VALENCE = -1.2
+TR_DOES_NOT_VALENCE = -0.8
 _ID_SUFFIX = re.compile(r"(?:nya|lah|kah|pun|ku|mu)$")
 _ID_ENDINGS = ("nya", "lah", "kah", "pun", "ku", "mu", "2")
 WORD_CACHE_SIZE = 50_000
@@ -68,6 +99,38 @@ def _words(lines: list[str]) -> set[str]:
     return {fold(w.replace("_", " ")) for line in lines for w in ([line] if "_" in line else line.split())}
 
 
+@cache
+def _vader_words() -> dict[str, float]:
+    """VADER's lexicon (word → mean valence), read from the file vaderSentiment ships."""
+    words = {}
+    for line in VADER_LEXICON.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            words[parts[0]] = float(parts[1])
+    return words
+
+
+def _loanwords(excluded: set[str]) -> dict[str, float]:
+    return {
+        word: valence
+        for word, valence in _vader_words().items()
+        if valence <= LOANWORD_MAX_VALENCE
+        and len(word) >= LOANWORD_MIN_LEN
+        and word.isascii()
+        and word.isalpha()
+        and word not in excluded
+    }
+
+
+def _tr_negative_verb(tok: str) -> float | None:
+    """The valence of an unknown Turkish token that is a negated verb form, else None."""
+    if _TR_CANNOT.search(tok):
+        return TR_CANNOT_VALENCE
+    if _TR_DOES_NOT.search(tok):
+        return TR_DOES_NOT_VALENCE
+    return None
+
+
 class _WordMemo:
     """Per-token memo of a lexicon: valence (None: none); the tokens that match the first / second
     word of a phrase (``heads`` / ``seconds``: a text without both has no phrase); ``quiet``, the
@@ -95,6 +158,15 @@ class Lexicon:
     intensifiers_after: dict[str, float]
     contrast: set[str]
     stopwords: set[str]
+    # Praise that irony turns into a complaint ("Harika, yine gecikme 🙃"), and the words that mark
+    # the irony ("yine", "znowu": again); see ``sentiment_of``.
+    sarcastic: set[str] = field(default_factory=set)
+    irony: set[str] = field(default_factory=set)
+    # English loanwords and their VADER valences, minus our language's own words that VADER lists.
+    loanwords: dict[str, float] = field(default_factory=dict)
+    # How many words after a sentiment word a negator or intensifier may stand ([scope] in the
+    # file): Turkish "değil" closes a whole noun phrase ("iyi bir hizmet değil", not a good service).
+    after_window: int = 2
     words: set[str] = field(default_factory=set)  # every sentiment word/stem, for short-text routing
     modifiers: set[str] = field(default_factory=set)  # negators etc. that carry no valence themselves
     _seed: dict[str, None] = field(default_factory=dict, repr=False)
@@ -114,7 +186,7 @@ class Lexicon:
         self._memo = self._fresh_memo()
 
     def _fresh_memo(self) -> _WordMemo:
-        memo = _WordMemo({}, self._modifying | self.contrast)
+        memo = _WordMemo({}, self._modifying | self.contrast | self.sarcastic)
         self._remember(memo, self._seed, seeded=True)
         return memo
 
@@ -152,6 +224,10 @@ class Lexicon:
             intensifiers_after={fold(w): v for w, v in _pairs(sections.get("intensifiers_after", []))},
             contrast=_words(sections.get("contrast", [])),
             stopwords=_words(sections.get("stopwords", [])),
+            sarcastic=_words(sections.get("sarcastic", [])),
+            irony=_words(sections.get("irony", [])),
+            loanwords=_loanwords(_words(sections.get("not_loanwords", []))),
+            after_window=int(dict(_pairs(sections.get("scope", []))).get("after_window", 2)),
             words={t.words[0] for t in terms if len(t.words) == 1 and t.value},
         )
 
@@ -179,13 +255,19 @@ class Lexicon:
                     return valence * MORPH_NEGATION_SCALAR
             return valence
         lang = self.language
+        if lang == "tr" and len(tok) > 5:
+            verb = _tr_negative_verb(tok)
+            if verb is not None:
+                return verb
         if lang == "pl" and len(tok) > 5 and tok.startswith("nie"):
             inner = self.sentiment.lookup_word(tok[3:])
             if inner is not None:
                 return float(inner[0].value) * MORPH_NEGATION_SCALAR
         elif lang == "id" and len(tok) > 4 and (tok.endswith(_ID_ENDINGS) or tok.startswith(("ter", "ke"))):
-            return self._id_valence(tok)
-        return None
+            found_id = self._id_valence(tok)
+            if found_id is not None:
+                return found_id
+        return self.loanwords.get(tok)
 
     def _id_valence(self, tok: str) -> float | None:
         lookup = self.sentiment.lookup_word
@@ -249,6 +331,56 @@ class Lexicon:
             total += valence
         return total
 
+    def weighted_hits(self, toks: list[str]) -> list[tuple[int, float]]:
+        """(position, valence) of each sentiment term in ``toks`` with negation, intensifiers and
+        contrast applied: the terms whose sum ``valence_sum`` returns (the slow, general path)."""
+        memo = self._learn(toks)
+        valences = list(map(memo.valences.__getitem__, toks))
+        spans = None
+        if not (memo.heads.isdisjoint(toks) or memo.seconds.isdisjoint(toks)):
+            spans = self.sentiment.spans(toks, memo.heads, memo.seconds)
+        if spans:
+            hits = self._hits_with_phrases(toks, valences, spans)
+        else:
+            hits = [(i, self._modify(toks, i, i + 1, v)) for i, v in enumerate(valences) if v]
+        if self.contrast.isdisjoint(toks):
+            return hits
+        contrast_at = next(j for j, t in enumerate(toks) if t in self.contrast)
+        return [(pos, v * (CONTRAST_AFTER if pos > contrast_at else CONTRAST_BEFORE)) for pos, v in hits]
+
+    def sentiment_of(self, text: str, toks: list[str]) -> float:
+        """The compound sentiment of ``text`` (folded tokens ``toks``): ``compound(text,
+        valence_sum(toks))``, except that praise said in irony counts as the complaint it is.
+
+        Praise (``[sarcastic]``: "harika", "super", "dzięki", "terima kasih") is ironic when the
+        text has an ironic face (🙃 🙄 😒 🤡), or when the rest of the text complains (a valence
+        sum of at most −IRONY_MIN_COMPLAINT) and either
+        an irony word ("yine", "znowu", "lagi": again), a clap (👏) or the praise coming after the
+        complaint without a contrast word ("… 3 saattir bekliyorum, teşekkürler") marks it. Ironic
+        praise and positive emoji then count SARCASM_SCALAR times their valence."""
+        if self.sarcastic.isdisjoint(toks):
+            return compound(text, self.valence_sum(toks))
+        hits = self.weighted_hits(toks)
+        praise = [(pos, v) for pos, v in hits if v > 0 and toks[pos] in self.sarcastic]
+        emoji = emoji_table().valences_in(text) if not text.isascii() or _may_hold_emoticon(text) else []
+        total = sum(v for _, v in hits)
+        if praise:
+            rest = total - sum(v for _, v in praise)
+            negative_at = [pos for pos, v in hits if v < 0]
+            after_complaint = (
+                bool(negative_at)
+                and self.contrast.isdisjoint(toks)
+                and any(pos > negative_at[0] for pos, _ in praise)
+            )
+            ironic = any(face in text for face in IRONIC_FACES) or (
+                rest <= -IRONY_MIN_COMPLAINT
+                and (not self.irony.isdisjoint(toks) or any(c in text for c in CLAPS) or after_complaint)
+            )
+            if ironic:
+                total = rest + sum(v * SARCASM_SCALAR for _, v in praise)
+                emoji = [e * SARCASM_SCALAR if e > 0 else e for e in emoji]
+        return squash(text, total + sum(emoji))
+
     def _hits_with_phrases(
         self, toks: list[str], valences: list[float | None], spans: list[tuple[int, Term]]
     ) -> list[tuple[int, float]]:
@@ -272,7 +404,8 @@ class Lexicon:
         # settle that before the word-by-word loops (which then change nothing: punctuation only
         # ends them early).
         before = toks[start - NEGATION_WINDOW if start > NEGATION_WINDOW else 0 : start]
-        if self._before.isdisjoint(before) and self._after.isdisjoint(toks[end : end + 2]):
+        after_window = self.after_window
+        if self._before.isdisjoint(before) and self._after.isdisjoint(toks[end : end + after_window]):
             return valence
         sign = 1.0 if valence > 0 else -1.0
         negated = False
@@ -288,7 +421,7 @@ class Lexicon:
                 valence += sign * boost * (1.0 - 0.05 * (distance - 1))
             elif word in self.negators:
                 negated = True
-        for j in (end, end + 1):
+        for j in range(end, end + after_window):
             if j >= len(toks):
                 break
             word = toks[j]
@@ -382,7 +515,7 @@ def exclamation_emphasis(text: str, total: float) -> float:
 
 def lexicon_sentiment(text: str, folded_tokens: list[str], language: str) -> float:
     """Compound sentiment in [−1, 1] for a Turkish, Polish or Malay/Indonesian text."""
-    return compound(text, lexicon(language).valence_sum(folded_tokens))
+    return lexicon(language).sentiment_of(text, folded_tokens)
 
 
 def compound(text: str, total: float) -> float:
@@ -394,11 +527,22 @@ def compound(text: str, total: float) -> float:
         emoji = emoji_table().valences_in(text)
         if emoji:
             total += sum(emoji)
+    return squash(text, total)
+
+
+def squash(text: str, total: float) -> float:
+    """The rounded compound score from a valence sum that already holds the emoji: "!" and
+    repeated "?" emphasis, and normalisation (``compound`` without its emoji step)."""
     if not total:  # nothing to emphasise or squash: both functions return 0 for 0
         return 0.0
     if "!" in text:  # exclamation_emphasis (adding 0 marks would change nothing); never 0 after
         marks = min(text.count("!"), 4) * EXCLAMATION_BOOST
         total = total + marks if total > 0 else total - marks
+    if "??" in text or "?!" in text or "!?" in text:  # "Nerede kargom???", "Serio?!": insistence
+        questions = text.count("?")
+        if questions > 1:
+            emphasis = QUESTION_BOOST * questions if questions <= 3 else QUESTION_BOOST_MAX
+            total = total + emphasis if total > 0 else total - emphasis
     score = total / math.sqrt(total * total + ALPHA)  # normalise
     score = score if score < 1.0 else 1.0  # min(1.0, score), as a comparison
     return round(score if score > -1.0 else -1.0, 4)  # max(-1.0, …)

@@ -116,11 +116,19 @@ def _rows_for(mentions: list[Claimed], scores: list[scoring.Score]) -> tuple[lis
     """Score rows for ``_write_scores`` and bucket rows for ``deltas_for`` of one scored chunk."""
     rows: list[ScoreRow] = []
     bucket_rows: list[BucketRow] = []
-    for (pk, watch_id, _text, language, from_source, reach, _engagement, published_at, is_own), score in zip(
-        mentions, scores, strict=True
-    ):
-        if not (from_source and language):
-            language = score.language
+    for (
+        pk,
+        watch_id,
+        _text,
+        _language,
+        _from_source,
+        reach,
+        _engagement,
+        published_at,
+        is_own,
+    ), score in zip(mentions, scores, strict=True):
+        # The stored tag was passed to the scorer as a hint: its language is the one to keep.
+        language = score.language
         crisis_terms = list(score.crisis_terms or [])
         rows.append(
             (

@@ -158,6 +158,9 @@ class CrisisFinder:
             self._sets: tuple[TermSet, ...] = (builtin_set(),)
         else:
             self._sets = (builtin_general_set(), custom_set(scenario_terms))
+        # Which sets this finder matches (they are cached by content, so equal triggers give the
+        # same objects): the duplicate cache keeps one map per key.
+        self.key = self._sets
         self._by_group: dict[str, tuple[TermMatcher, ...]] = {}
         self._matchers: dict[str, Callable[[list[str]], tuple[list[str], str]]] = {}
 

@@ -8,6 +8,7 @@ repeated for emphasis ("baguuus", "çoooook") to one.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 # Turkish capitals first: str.lower() turns "İ" into "i" + combining dot and "I" into "i".
 _FOLD = str.maketrans(
@@ -56,15 +57,44 @@ _REPEATS = re.compile(r"(\w)\1{2,}")
 # Three equal word characters in a row, which is rare: checked before running the substitution.
 _REPEAT_HINT = re.compile(r"(\w)\1\1")
 _TOKEN = re.compile(r"[^\W_]+|[.,;:!?()]")
+_WORDS_AND_REST = re.compile(r"([^\W_]+)")
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?()]")
 PUNCTUATION = frozenset(".,;:!?()")
 
 
+def _kept_stems() -> tuple[str, ...]:
+    """The stems of ``lexicons/folding.txt`` whose diacritics folding keeps (lowercase, repeats
+    collapsed, as tokens are compared with them)."""
+    stems = []
+    path = Path(__file__).parent / "lexicons" / "folding.txt"
+    in_keep = False
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            in_keep = line == "[keep]"
+        elif line and in_keep:
+            stems.append(_REPEATS.sub(r"\1", line.lower()))
+    return tuple(sorted(set(stems)))
+
+
+# Tokens starting with one of these keep their diacritics: folding must never merge two distinct
+# words ("ölü" dead / "olu…" of "olmak" to be). Every kept stem has a diacritic, so ASCII tokens
+# (most of them) never need the test.
+KEPT_STEMS = _kept_stems()
+_KEPT_FIRST = frozenset(stem[0] for stem in KEPT_STEMS)
+
+
 def fold(text: str) -> str:
-    """Lowercase, strip Turkish/Polish/Latin diacritics, collapse 3+ repeated letters to one."""
+    """Lowercase, strip Turkish/Polish/Latin diacritics, collapse 3+ repeated letters to one;
+    words starting with a ``KEPT_STEMS`` stem keep their diacritics."""
     # Lowering first is equivalent: every key of _FOLD that lower() changes ("İ", "I") lowers to
     # characters the table maps the same way ("i" + combining dot → "i").
-    return _fold_word(text.lower())
+    lowered = text.lower()
+    if lowered.isascii() or not any(stem in lowered for stem in KEPT_STEMS):
+        return _fold_word(lowered)
+    # Word by word, so that a kept word keeps its letters and the rest folds as before (the
+    # separators fold too: "’" → "'", the combining dot of "İ" disappears).
+    return "".join(map(_fold_word, _WORDS_AND_REST.split(lowered)))
 
 
 def tokens(folded: str) -> list[str]:
@@ -85,8 +115,12 @@ _COMBINING_DOT = "\u0307"
 
 
 def _fold_word(word: str) -> str:
-    """``fold`` of text already lowercased (one token, or a whole text)."""
+    """``fold`` of text already lowercased: one token, or a text without a ``KEPT_STEMS`` stem."""
     if not word.isascii():
+        if word[:1] in _KEPT_FIRST:
+            collapsed = _REPEATS.sub(r"\1", word)
+            if collapsed.startswith(KEPT_STEMS):
+                return collapsed
         for char in _FOLD_KEYS.intersection(word):
             word = word.replace(char, _FOLD_CHARS[char])
     if _REPEAT_HINT.search(word) is None:

@@ -101,28 +101,31 @@ class TermMatcher:
         )
 
     def matches(self, text: str, langs: Sequence[str] = ()) -> bool:
-        """True when ``text`` has an include term, no exclude term, and a wanted language (if tagged)."""
+        """True when ``text`` has an include term and no exclude term.
+
+        ``langs`` (the post's tags) never drop a post here: they are the author's default, often
+        not the post's language. Ingest drops a post only when its own text shows a language
+        outside the watch's (``monitoring.intake.ingest``)."""
         return self.matches_post(Post.of_text(text, langs))
 
     def matches_post(self, post: Post) -> bool:
         """``matches`` for a post read once (``BlueskyConnector.read_post``): its text is folded at
-        most once, however many sources' matchers ask."""
+        most once, however many sources' matchers ask. Its language tags never decide (above)."""
         if self.include is None or not post.match_text:
             return False  # no terms means nothing, never the whole firehose
-        if self.languages and post.langs and not self.language_for(post.langs):
-            return False
         folded = post.folded
         if not self.include.search(folded):
             return False
         return not (self.exclude and self.exclude.search(folded))
 
     def language_for(self, langs: Sequence[str]) -> str:
-        """The post's language tag to store: the first one the watch wants, else the first one."""
+        """The post's language tag to pass on as a hint: the first one the watch wants, else the
+        first one (the scorer checks it against the text)."""
         codes = [str(code).lower() for code in langs if isinstance(code, str) and code]
         for code in codes:
             if not self.languages or code[:2] in self.languages:
                 return code
-        return "" if self.languages else (codes[0] if codes else "")
+        return codes[0] if codes else ""
 
 
 class BlueskyConnector(Connector):

@@ -17,6 +17,7 @@ from monitoring.intake.buckets import bucket_start
 from monitoring.intake.ingest import ingest_items
 from monitoring.intake.normalise import html_to_plain_text, plain_text
 from monitoring.models import Bucket, Mention, MentionState
+from monitoring.scoring.english import vader
 from monitoring.scoring.rescore import score_new_mentions
 from monitoring.sources.base import Item
 from tests.factories import SourceFactory, WatchFactory
@@ -164,18 +165,54 @@ def test_exclude_terms_drop_matching_items_case_insensitively(source):
     assert list(Mention.objects.values_list("external_id", flat=True)) == ["ext-3"]
 
 
-def test_a_platform_language_outside_the_watch_languages_is_dropped_and_untagged_items_kept(source):
+def test_a_post_is_dropped_when_its_text_shows_a_language_outside_the_watch_and_untagged_items_kept(source):
     source.watch.languages = ["en", "tr"]
     source.watch.save()
 
+    german = "Acme Air hat meinen Flug gestrichen und niemand sagt uns etwas, das ist eine Frechheit."
     result = ingest_items(
         source=source,
-        items=[item(1, language="de"), item(2, language="tr-TR"), item(3, language="")],
+        items=[item(1, language="de", text=german), item(2, language="tr-TR"), item(3, language="")],
     )
 
     assert (result.created, result.dropped) == (2, 1)
     stored = {m.external_id: (m.language, m.language_from_source) for m in Mention.objects.all()}
     assert stored == {"ext-2": ("tr", True), "ext-3": ("en", False)}  # ext-3's language was detected
+
+
+def test_a_language_tag_alone_never_drops_a_post(source):
+    source.watch.languages = ["en"]
+    source.watch.save()
+    english = "Acme Air is the worst airline ever, they lost my bag and nobody answers. Disgusting!"
+
+    result = ingest_items(
+        source=source,
+        items=[
+            item(1, language="tr", text=english),  # Jetstream: the author's default language
+            item(2, language="de"),  # too short for its text to tell: kept
+            item(3, language="ja", text="Acme Air のフライトが欠航になりました。誰も何も教えてくれません。"),
+        ],
+    )
+
+    assert (result.created, result.dropped) == (2, 1)
+    mentions = {m.external_id: m for m in Mention.objects.all()}
+    # The English post tagged "tr" is stored and scored as English, not as neutral Turkish.
+    assert mentions["ext-1"].language == "en"
+    assert mentions["ext-1"].sentiment_label == "negative"
+    assert mentions["ext-1"].sentiment == vader().polarity_scores(english)["compound"]
+    assert mentions["ext-2"].language == "de"
+
+
+def test_an_untagged_post_in_a_language_we_do_not_name_is_other_and_dropped_by_a_language_filter(source):
+    czech = "Acme Air zrušila můj let a nikdo nám nic neřekne, je to opravdu hrozné."
+    kept = ingest_items(source=source, items=[item(1, text=czech)])
+    assert kept.created == 1
+    assert Mention.objects.get().language == "other"
+
+    source.watch.languages = ["pl", "en"]
+    source.watch.save()
+    dropped = ingest_items(source=source, items=[item(2, text=czech)])
+    assert (dropped.created, dropped.dropped) == (0, 1)
 
 
 def test_plain_text_is_stored_as_written_and_rendered_inert(source):

@@ -299,11 +299,13 @@ def test_matching_ignores_diacritics_people_leave_out():
     assert fold("Łódź İzmir ß") == "lodz izmir ss"
 
 
-def test_a_watch_language_filter_uses_the_post_tags():
+def test_post_tags_are_a_hint_that_never_drops_a_post():
     matcher = TermMatcher.build(["acme"], languages=["tr", "pl"])
     assert matcher.matches("acme", ["en", "pl"]) and matcher.language_for(["en", "pl"]) == "pl"
-    assert not matcher.matches("acme", ["en"])
-    assert matcher.matches("acme", [])  # untagged posts are kept; ingest's detector decides
+    # Tagged with a language the watch doesn't list: kept, the tag passed on for the scorer to
+    # check (ingest drops it only if its text shows another language).
+    assert matcher.matches("acme", ["en"]) and matcher.language_for(["en"]) == "en"
+    assert matcher.matches("acme", []) and matcher.language_for([]) == ""
 
 
 def test_a_matcher_without_terms_matches_nothing():
