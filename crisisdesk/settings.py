@@ -194,6 +194,15 @@ OUTBOUND_ALLOWED_NETWORKS = [
 # The OpenAPI schema and docs need a signed-in member, except on a laptop or with DEBUG.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)
 
+# --- Cache ----------------------------------------------------------------------------------
+# Public dark-site pages are cached here under a per-site version (incidents.publishing.cache). It
+# must be shared by every web process, or a publish reaches only the process that made it:
+# production sets CACHE_URL (e.g. redis://redis:6379/3); laptop mode runs one web process, and its
+# local-memory default suffices there.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://crisisdesk")}
+# How long a CDN or browser may reuse a public page before asking again (an ETag makes that cheap).
+PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=15)
+
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -19,6 +19,7 @@ from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityFor
 from incidents.lifecycle.timeline import crisis_start_from
 from incidents.models import Incident
 from incidents.notifications import views as notification_views
+from incidents.publishing import views as publishing_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
 
@@ -29,6 +30,7 @@ from incidents.review import views as review_views
 INCIDENT_PANELS: list[str] = [
     "incidents/review/_panel.html",  # post-crisis review, once resolved
     *response_views.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
+    publishing_views.PANEL,  # the dark site: switch on/off, publish approved drafts, next update
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
     *response_views.SIDE_PANELS,  # crisis roles
@@ -40,6 +42,7 @@ INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]
     notification_views.incident_panel_context,
     response_views.panel_context,
     review_views.review_panel_context,
+    publishing_views.panel_context,
 ]
 
 

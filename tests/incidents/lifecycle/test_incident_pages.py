@@ -229,8 +229,9 @@ class TestDetail:
         )
         assert count_queries(client, url) == few
         # 10 for the page itself, 1 for notification deliveries, 6 for the response panels (playbook,
-        # tasks, roles, drafts, queue, evidence) and 1 for the review: a constant, whatever the size.
-        with django_assert_max_num_queries(18):
+        # tasks, roles, drafts, queue, evidence), 1 for the review and 1 for the watch's dark site: a
+        # constant, whatever the size.
+        with django_assert_max_num_queries(19):
             client.get(url)
 
     def test_an_unknown_incident_is_404(self, client_for, viewer):

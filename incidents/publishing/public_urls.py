@@ -1,0 +1,11 @@
+"""Public addresses, open to anyone (no sign-in): a watch's dark site and its feed."""
+
+from django.urls import path
+
+from incidents.publishing import public
+
+app_name = "public"
+urlpatterns = [
+    path("<slug:slug>/", public.status_page, name="status"),
+    path("<slug:slug>/feed/", public.status_feed, name="feed"),
+]
