@@ -197,9 +197,9 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG or LAPTOP_MODE)
 # --- Cache ----------------------------------------------------------------------------------
 # Public dark-site pages are cached here under a per-site version (incidents.publishing.cache). It
 # must be shared by every web process, or a publish reaches only the process that made it:
-# production sets CACHE_URL (e.g. redis://redis:6379/3); laptop mode runs one web process, and its
-# local-memory default suffices there.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://crisisdesk")}
+# production sets CACHE_URL (e.g. redis://redis:6379/3). Laptop mode runs gunicorn with two
+# workers, so its default is a folder they share (tests use local memory: tests/conftest.py).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 # How long a CDN or browser may reuse a public page before asking again (an ETag makes that cheap).
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=15)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
-from django.test import Client
+from django.test import Client, override_settings
 
 from crisisdesk.celery import app as celery_app
 
@@ -17,6 +17,10 @@ celery_app.conf.broker_transport_options = {}
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Connector and notification tests serve from 127.0.0.1: let the outbound guard reach it (only it).
 django_settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+# Each test process keeps its own cache: the laptop default (a shared folder) would mix xdist workers.
+# override_settings, not assignment: its setting_changed signal makes Django reopen the cache.
+override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}).enable()
 
 PASSWORD = "correct-horse-battery-staple"
 
