@@ -367,6 +367,8 @@ class ChannelKind(models.TextChoices):
     SLACK = "slack", "Slack incoming webhook"
     TEAMS = "teams", "Microsoft Teams incoming webhook"
     WEBHOOK = "webhook", "Signed JSON webhook"
+    # The system's own channel per dark site: its deliveries are emails to the site's subscribers.
+    SUBSCRIBERS = "subscribers", "Dark-site email subscribers"
 
 
 def _new_secret() -> str:
@@ -377,7 +379,7 @@ class NotificationChannel(models.Model):
     """Where the team is told. Routed by minimum severity, watches and escalation tier."""
 
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    kind = models.CharField(max_length=11, choices=ChannelKind.choices)
     config = models.JSONField(default=dict, blank=True, help_text="Addresses or webhook URL.")
     secret = models.CharField(max_length=128, default=_new_secret)
     min_severity = models.PositiveSmallIntegerField(
@@ -544,3 +546,34 @@ class PublicUpdate(models.Model):
         if not self._state.adding:
             raise ValueError("Published updates are append-only: publish a correction instead.")
         super().save(*args, **kwargs)
+
+
+class SubscriberState(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Subscriber(models.Model):
+    """An email address that asked for a dark site's updates (double opt-in: pending → confirmed).
+
+    Never shown publicly and never named in an answer to the public (no enumeration); ``__str__``
+    leaves the address out so audit rows do not copy it.
+    """
+
+    site = models.ForeignKey(DarkSite, on_delete=models.PROTECT, related_name="subscribers")
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=8)
+    state = models.CharField(max_length=12, choices=SubscriberState.choices, default=SubscriberState.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["site", "id"]
+        constraints = [models.UniqueConstraint(fields=["site", "email"], name="subscriber_once_per_site")]
+        indexes = [models.Index(fields=["site", "state"], name="subscriber_site_state_idx")]
+
+    def __str__(self) -> str:
+        return f"subscriber #{self.pk}"

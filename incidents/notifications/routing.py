@@ -16,7 +16,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from incidents import nudges
-from incidents.models import DeliveryStatus, Incident, NotificationChannel, NotificationDelivery, Status
+from incidents.models import (
+    ChannelKind,
+    DeliveryStatus,
+    Incident,
+    NotificationChannel,
+    NotificationDelivery,
+    Status,
+)
 from monitoring.models import Severity
 
 EVENT_LABELS = {
@@ -92,6 +99,8 @@ def channels_for(*, incident: Incident, max_tier: int | None = None) -> list[Not
         NotificationChannel.objects.filter(
             is_active=True, min_severity__gte=incident.severity, tier__lte=tier
         )
+        # A dark site's subscribers hear only what was published for them, never team events.
+        .exclude(kind=ChannelKind.SUBSCRIBERS)
         .filter(Q(watches__isnull=True) | Q(watches=incident.watch_id))
         .distinct()
         .order_by("tier", "name")

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,8 +24,10 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from crisisdesk.errors import Refusal
 from incidents.models import DarkSite
 from incidents.publishing.cache import (
     PAGE_TTL_SECONDS,
@@ -33,7 +36,21 @@ from incidents.publishing.cache import (
     remember_stamp,
     site_stamp,
 )
-from incidents.publishing.selectors import PublicEntry, PublicPage, public_page, reader_language, site_by_slug
+from incidents.publishing.selectors import (
+    PublicEntry,
+    PublicPage,
+    public_page,
+    reader_language,
+    site_by_slug,
+    site_languages,
+)
+from incidents.publishing.subscriptions import (
+    SubscriptionLinkInvalid,
+    SubscriptionThrottled,
+    subscribe_confirm,
+    subscribe_request,
+    unsubscribe,
+)
 
 PUBLIC_TEMPLATE = "incidents/publishing/public_page.html"
 
@@ -163,3 +180,99 @@ def status_page(request: HttpRequest, slug: str) -> HttpResponse:
 def status_feed(request: HttpRequest, slug: str) -> HttpResponse:
     """The site's Atom feed."""
     return _cached(request, slug, "feed")
+
+
+# --- Subscriptions ---------------------------------------------------------------------------
+# These forms post without a CSRF token on purpose: the page they sit on is the same cached HTML
+# for every reader (a token would make it per-visitor), and none of them acts for a signed-in
+# member. Forged requests gain nothing: a subscription needs the emailed link (double opt-in),
+# and confirming or unsubscribing needs a signed token.
+
+SUBSCRIPTION_TEMPLATE = "incidents/publishing/public_subscription.html"
+
+
+def _public_site(slug: str) -> DarkSite:
+    site = _load_site(slug)
+    if not site.is_public:
+        raise Http404(_("No such page."))
+    return site
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy we trust set it.
+    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+
+
+def _subscription_page(
+    request: HttpRequest, site: DarkSite, *, status: int = 200, language: str, **context: Any
+) -> HttpResponse:
+    with override(language):
+        body = render_to_string(
+            SUBSCRIPTION_TEMPLATE,
+            {"slug": site.slug, "brand": site.watch.name, "language": language, **context},
+        )
+    response = HttpResponse(body, status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _language(request: HttpRequest, site: DarkSite) -> str:
+    return reader_language(
+        languages=site_languages(site.watch),
+        requested=str(request.POST.get("lang") or request.GET.get("lang") or ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+    )
+
+
+@csrf_exempt
+@require_POST
+def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+    """Ask for the updates by email. Every valid address gets the same answer."""
+    site = _public_site(slug)
+    language = _language(request, site)
+    try:
+        subscribe_request(
+            site=site,
+            email=str(request.POST.get("email", ""))[:320],
+            language=language,
+            ip=_client_ip(request),
+        )
+    except ValidationError as exc:
+        return _subscription_page(request, site, status=400, language=language, error=" ".join(exc.messages))
+    except SubscriptionThrottled as exc:
+        response = _subscription_page(request, site, status=429, language=language, error=exc.message)
+        response["Retry-After"] = "3600"
+        return response
+    except Refusal as exc:
+        return _subscription_page(request, site, status=409, language=language, error=exc.message)
+    return _subscription_page(request, site, language=language, outcome="requested")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners open links; only a person presses it); POST confirms."""
+    site = _public_site(slug)
+    language = _language(request, site)
+    if request.method != "POST":
+        return _subscription_page(request, site, language=language, outcome="confirm-ask", token=token)
+    try:
+        subscribe_confirm(site=site, token=token)
+    except SubscriptionLinkInvalid as exc:
+        return _subscription_page(request, site, status=400, language=language, error=exc.message)
+    return _subscription_page(request, site, language=language, outcome="confirmed")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows a button; POST unsubscribes (also RFC 8058's one-click POST from a mail client)."""
+    site = _load_site(slug)  # a resolved or even dark-again site still honours unsubscribes
+    language = _language(request, site)
+    if request.method != "POST":
+        return _subscription_page(request, site, language=language, outcome="unsubscribe-ask", token=token)
+    try:
+        unsubscribe(site=site, token=token)
+    except SubscriptionLinkInvalid as exc:
+        return _subscription_page(request, site, status=400, language=language, error=exc.message)
+    return _subscription_page(request, site, language=language, outcome="unsubscribed")

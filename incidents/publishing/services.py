@@ -38,6 +38,7 @@ from incidents.models import (
 )
 from incidents.publishing.cache import site_version_bump
 from incidents.publishing.selectors import public_url, site_languages
+from incidents.publishing.subscriptions import update_fan_out
 from incidents.response.services import draft_publish, drafts_fill
 from incidents.signals import incident_event
 from monitoring.models import Watch
@@ -347,6 +348,8 @@ def darksite_publish(
         )
     if next_update_due is not None:
         _set_next_update_due(incident, next_update_due, by=by, source="published update")
+    update.site = site
+    update_fan_out(update=update)
     site_version_bump(site)
     return update
 
