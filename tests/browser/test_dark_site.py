@@ -1,12 +1,19 @@
 """Journey in Chromium: a manager prepares a dark site, an incident opens, a responder drafts an
 update, a manager approves it and publishes it on the dark site, and an anonymous reader sees it
-live and reads the feed."""
+live, reads the feed, subscribes (the emails arrive by the locmem backend) and unsubscribes."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from urllib.parse import urlsplit
 
-from incidents.models import DarkSite, Draft, PublicUpdate
+import pytest
+from django.core import mail
+
+from incidents.models import DarkSite, Draft, NotificationDelivery, PublicUpdate, Subscriber
+from incidents.notifications.delivery import delivery_send
+from incidents.publishing.services import darksite_publish
+from incidents.response.services import draft_approve
 from tests.factories import IncidentFactory, WatchFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -80,5 +87,37 @@ def test_a_dark_site_is_prepared_switched_on_and_read_by_the_public(
     reader_page.get_by_role("link", name="Follow the updates (Atom feed)").click()
     feed = reader_page.content()
     assert "Delays at Warsaw" in feed
+
+    # The reader subscribes; the confirmation email (locmem backend) arrives through the outbox.
+    reader_page.goto(f"{live_url}/status/acme-air/")
+    reader_page.fill("#subscribe-email", "reader@example.org")
+    reader_page.get_by_role("button", name="Subscribe").click()
+    assert "link to confirm" in reader_page.locator("main").inner_text()
+    send_pending()  # what the worker (nudged after commit) or the beat sweeper does
+    confirm_link = re.search(r"https?://\S+/subscribe/confirm/\S+/", mail.outbox[-1].body).group(0)
+    reader_page.goto(live_url + urlsplit(confirm_link).path)
+    reader_page.get_by_role("button", name="Confirm my subscription").click()
+    assert "You are subscribed" in reader_page.locator("main").inner_text()
+
+    # The next published update is emailed with a working unsubscribe link.
+    follow_up = Draft.objects.create(
+        incident=incident, body="Flights resume at 16:00.", author=responder, status="in_review"
+    )
+    draft_approve(draft=follow_up, by=manager)
+    darksite_publish(draft=follow_up, by=manager)
+    send_pending()
+    update_email = mail.outbox[-1]
+    assert update_email.to == ["reader@example.org"] and "Flights resume at 16:00." in update_email.body
+    unsubscribe_link = update_email.extra_headers["List-Unsubscribe"].strip("<>")
+    assert unsubscribe_link in update_email.body
+    reader_page.goto(live_url + urlsplit(unsubscribe_link).path)
+    reader_page.get_by_role("button", name="Unsubscribe").click()
+    assert "You are unsubscribed" in reader_page.locator("main").inner_text()
+    assert Subscriber.objects.get(email="reader@example.org").state == "unsubscribed"
     reader.close()
     assert dialogs == []
+
+
+def send_pending():
+    for delivery_id in NotificationDelivery.objects.filter(status="pending").values_list("id", flat=True):
+        delivery_send(delivery_id=delivery_id)
