@@ -82,6 +82,8 @@ class Incident(models.Model):
     escalation_tier = models.PositiveSmallIntegerField(default=1, help_text="Notification tier reached.")
     # The promised time of the next public update: set from the update that promised it, or by hand.
     next_update_due = models.DateTimeField(null=True, blank=True)
+    # When the sweeper reminded the team that ``next_update_due`` passed; a new promise clears it.
+    next_update_reminded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "opened": "Incident opened",
     "resolved": "Incident resolved",
     "test": "Test notification",
+    "update-overdue": "Next public update overdue",
 }
 
 
@@ -48,6 +49,8 @@ def event_key(event: str) -> str | None:
         return f"severity-{int(value)}"
     if name == "escalated" and value.isdigit():
         return f"escalated-tier-{int(value)}"
+    if name == "update-overdue" and value.isdigit():  # one per promise: its due time is in the key
+        return f"update-overdue-{int(value)}"
     return None
 
 
@@ -58,6 +61,8 @@ def event_label(key: str) -> str:
         return f"Severity raised to SEV{key.removeprefix('severity-')}"
     if key.startswith("escalated-tier-"):
         return f"Not acknowledged: escalated to tier {key.removeprefix('escalated-tier-')}"
+    if key.startswith("update-overdue-"):
+        return EVENT_LABELS["update-overdue"]
     return key
 
 

@@ -15,6 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from incidents.models import (
+    OPEN_STATUSES,
     DarkSite,
     DarkSiteContent,
     DarkSiteState,
@@ -64,6 +65,19 @@ def reader_language(*, languages: list[str], requested: str = "", accept_languag
         if primary in languages:
             return primary
     return languages[0]
+
+
+def overdue_update_incident_ids(*, now: datetime, limit: int = 500) -> list[int]:
+    """Open incidents whose promised public update is overdue and not yet reminded."""
+    return list(
+        Incident.objects.filter(
+            status__in=[status.value for status in OPEN_STATUSES],
+            next_update_due__lt=now,
+            next_update_reminded_at__isnull=True,
+        )
+        .order_by("next_update_due")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def site_for_watch(watch: Watch) -> DarkSite | None:

@@ -27,6 +27,7 @@ from crisisdesk.roles import SWITCH_DARKSITE, TRIAGE_INCIDENTS, ensure_permissio
 from crisisdesk.types import Member
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import (
+    OPEN_STATUSES,
     DarkSite,
     DarkSiteContent,
     DarkSiteState,
@@ -346,7 +347,8 @@ def darksite_publish(
             text=_("Correction published on the dark site: %(note)s") % {"note": change_note},
             data={"update": update.pk, "corrects": corrects.pk},
         )
-    if next_update_due is not None:
+    # A published update keeps the last promise: it sets the next one, or clears the one it kept.
+    if next_update_due is not None or incident.next_update_due is not None:
         _set_next_update_due(incident, next_update_due, by=by, source="published update")
     update.site = site
     update_fan_out(update=update)
@@ -357,7 +359,11 @@ def darksite_publish(
 def _set_next_update_due(incident: Incident, due: datetime | None, *, by: Member | None, source: str) -> None:
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     audited_update(
-        instance=locked, by=by, action="incident.next_update_due", changes={"next_update_due": due}
+        instance=locked,
+        by=by,
+        action="incident.next_update_due",
+        changes={"next_update_due": due, "next_update_reminded_at": None},
+        audit_fields=["next_update_due"],
     )
     timeline_add(
         incident=locked,
@@ -409,3 +415,44 @@ def darksite_set_logo(*, site: DarkSite, logo: str, by: Member | None) -> DarkSi
     )  # fmt: skip
     site_version_bump(site)
     return site
+
+
+@transaction.atomic
+def incident_remind_overdue_update(*, incident_id: int) -> bool:
+    """Tell the team that an open incident's promised public update is overdue, once per promise.
+
+    Claims the reminder with a conditional UPDATE (two sweepers never remind twice), writes the
+    timeline event and audit row, and sends ``incident_event`` so the incident's notification
+    channels hear of it (the owner among them). Returns whether this call reminded.
+    """
+    now = timezone.now()
+    claimed = Incident.objects.filter(
+        pk=incident_id,
+        status__in=[status.value for status in OPEN_STATUSES],
+        next_update_due__lt=now,
+        next_update_reminded_at__isnull=True,
+    ).update(next_update_reminded_at=now)
+    if not claimed:
+        return False
+    incident = Incident.objects.select_related("owner").get(pk=incident_id)
+    due = incident.next_update_due
+    assert due is not None  # the claim's filter
+    owner = incident.owner.get_username() if incident.owner else _("nobody (no owner)")
+    timeline_add(
+        incident=incident,
+        kind="next-update-overdue",
+        at=now,
+        text=_("The next public update was promised by %(due)s and is overdue; owner: %(owner)s")
+        % {"due": due.strftime("%Y-%m-%d %H:%M UTC"), "owner": owner},
+        data={"due": due.isoformat()},
+    )
+    audit_record(
+        actor=None,
+        action="incident.next_update_overdue",
+        target=incident,
+        after={"next_update_due": due.isoformat(), "reminded_at": now.isoformat()},
+    )
+    incident_event.send(
+        sender=Incident, incident=incident, event=f"update-overdue:{int(due.timestamp())}", actor=None
+    )
+    return True
