@@ -48,10 +48,9 @@ def panel_context(request: MemberRequest, incident: Incident) -> dict[str, Any]:
             selectors.published_originals(site, incident).prefetch_related("translations")
         )
     if live_here:
-        context["dark_site_drafts"] = [
-            (draft, DarksitePublishForm(incident=incident, auto_id=f"id_ds{draft.pk}_%s"))
-            for draft in selectors.publishable_drafts(incident)
-        ]
+        # The publish forms' choices are the list above, rendered by the template: one query for
+        # all approved drafts, not one per draft and select.
+        context["dark_site_drafts"] = list(selectors.publishable_drafts(incident))
     return context
 
 

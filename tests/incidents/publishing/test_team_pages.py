@@ -7,8 +7,11 @@ import base64
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import DarkSite, DarkSiteState, PublicUpdate
+from incidents.publishing.services import darksite_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,22 @@ def test_the_incident_panel_switches_on_publishes_and_switches_off(
 
 def test_a_responder_cannot_switch_a_site_on(client_for, responder, site, incident):
     assert client_for(responder).post(f"/incidents/{incident.pk}/darksite/live/").status_code == 403
+
+
+def test_the_panel_costs_the_same_queries_with_more_drafts_and_updates(
+    client_for, manager, live, incident, approved
+):
+    client = client_for(manager)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+        return len(captured)
+
+    darksite_publish(draft=approved("One."), by=manager)
+    approved("Waiting one.")
+    few = queries()
+    for n in range(3):
+        darksite_publish(draft=approved(f"More {n}."), by=manager)
+        approved(f"Waiting {n}.")
+    assert queries() == few
