@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
@@ -65,6 +66,7 @@ def incident_list(request: MemberRequest) -> HttpResponse:
         "incidents": incidents,
         "query": request.GET.urlencode(),
         "open_count": sum(1 for incident in incidents if incident.is_open),
+        "now": timezone.now(),  # to mark a promised public update that is overdue
     }
     if request.htmx:
         # The live fragment: the table body only, refreshed every 10 s.

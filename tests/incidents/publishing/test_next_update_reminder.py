@@ -68,3 +68,12 @@ def test_publishing_an_update_keeps_the_promise(live, incident, approved, respon
     incident.refresh_from_db()
     assert incident.next_update_due is None
     assert remind_overdue_updates() == 0
+
+
+def test_the_incident_list_shows_the_promise_and_when_it_is_overdue(client_for, viewer, incident, responder):
+    incident_set_next_update_due(incident=incident, due=timezone.now() + timedelta(hours=1), by=responder)
+    page = client_for(viewer).get("/incidents/").content.decode()
+    assert "next update by" in page
+    make_overdue(incident, responder)
+    page = client_for(viewer).get("/incidents/").content.decode()
+    assert "public update overdue" in page
