@@ -44,6 +44,9 @@ MANAGE_NOTIFICATIONS = "incidents.manage_notifications"
 # managers and up. Viewers and responders read incidents on the pages; a copy that leaves the
 # building is a manager's call, and every export is audited (incidents.archive).
 EXPORT_INCIDENTS = "incidents.export_incident"
+# Preparing a watch's public dark site and switching it on or off for an incident: managers and up.
+# Publishing approved words to a live site is publishing like any other channel (TRIAGE_INCIDENTS).
+SWITCH_DARKSITE = "incidents.switch_darksite"
 VIEW_MONITORING = "monitoring.view_watch"
 MANAGE_MONITORING = "monitoring.manage_monitoring"  # watches, sources, rules, thresholds
 VIEW_PLAYBOOKS = "playbooks.view_playbook"
@@ -70,6 +73,9 @@ _VIEWER_PERMISSIONS = [
             "reply",
             "review",
             "actionitem",
+            "darksite",
+            "darksitecontent",
+            "publicupdate",
         ],
     }.items()
     for model in models
@@ -96,6 +102,7 @@ _MANAGER_PERMISSIONS = [
     APPROVE_DRAFTS,
     MANAGE_NOTIFICATIONS,
     EXPORT_INCIDENTS,
+    SWITCH_DARKSITE,
     "incidents.view_notificationchannel",
     "incidents.add_notificationchannel",
     "incidents.change_notificationchannel",

@@ -231,6 +231,10 @@ CACHES = {
         }
     )
 }
+# Public dark-site pages are cached under a per-site version (incidents.publishing.cache) in this same
+# shared cache, so a publish is seen by every web process at once.
+# How long a CDN or browser may reuse a public page before asking again (an ETag makes that cheap).
+PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=15)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

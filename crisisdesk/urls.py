@@ -8,6 +8,8 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("playbooks/", include("playbooks.urls")),
+    # Public, no sign-in: dark sites (incidents.publishing.public).
+    path("status/", include("incidents.publishing.public_urls")),
     path("api/", include("crisisdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

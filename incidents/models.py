@@ -80,6 +80,10 @@ class Incident(models.Model):
         default=first_response_minutes_default, help_text="Target for answering each negative mention."
     )
     escalation_tier = models.PositiveSmallIntegerField(default=1, help_text="Notification tier reached.")
+    # The promised time of the next public update: set from the update that promised it, or by hand.
+    next_update_due = models.DateTimeField(null=True, blank=True)
+    # When the sweeper reminded the team that ``next_update_due`` passed; a new promise clears it.
+    next_update_reminded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -365,6 +369,8 @@ class ChannelKind(models.TextChoices):
     SLACK = "slack", "Slack incoming webhook"
     TEAMS = "teams", "Microsoft Teams incoming webhook"
     WEBHOOK = "webhook", "Signed JSON webhook"
+    # The system's own channel per dark site: its deliveries are emails to the site's subscribers.
+    SUBSCRIBERS = "subscribers", "Dark-site email subscribers"
 
 
 def _new_secret() -> str:
@@ -375,7 +381,7 @@ class NotificationChannel(models.Model):
     """Where the team is told. Routed by minimum severity, watches and escalation tier."""
 
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    kind = models.CharField(max_length=11, choices=ChannelKind.choices)
     config = models.JSONField(default=dict, blank=True, help_text="Addresses or webhook URL.")
     secret = models.CharField(max_length=128, default=_new_secret)
     min_severity = models.PositiveSmallIntegerField(
@@ -441,3 +447,154 @@ class IncidentView(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.incident_id} seen by {self.member_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+# --- The public face: a dark site per watch ------------------------------------------------------
+
+
+class DarkSiteState(models.TextChoices):
+    DARK = "dark", "Dark"
+    LIVE = "live", "Live"
+    RESOLVED = "resolved", "Resolved"
+
+
+class DarkSite(models.Model):
+    """A watch's public status page, prepared before any crisis and switched on for an incident.
+
+    ``dark``: 404 to the public, previewable by the team. ``live``: shows ``incident``'s published
+    updates. ``resolved``: switched off again, shows a resolved notice above the same history.
+    ``version`` grows with every public change; public pages are cached under it
+    (``incidents.publishing.public``), so a publish is visible at once and a cached hit never reads
+    the database.
+    """
+
+    watch = models.OneToOneField("monitoring.Watch", on_delete=models.PROTECT, related_name="dark_site")
+    slug = models.SlugField(max_length=60, unique=True, help_text="The public address: /status/<slug>/.")
+    logo = models.TextField(blank=True, help_text="A data: URI (the strict CSP allows no other hosts).")
+    state = models.CharField(max_length=8, choices=DarkSiteState.choices, default=DarkSiteState.DARK)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="dark_sites"
+    )
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="dark") | Q(incident__isnull=False), name="darksite_public_has_incident"
+            ),
+        ]
+        permissions = [("switch_darksite", "Can prepare dark sites and switch them on and off")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_public(self) -> bool:
+        return self.state != DarkSiteState.DARK
+
+
+class DarkSiteContent(models.Model):
+    """The prepared words of a dark site in one language: title, background, FAQ and contacts."""
+
+    site = models.ForeignKey(DarkSite, on_delete=models.CASCADE, related_name="contents")
+    language = models.CharField(max_length=8)
+    title = models.CharField(max_length=160)
+    background = models.TextField(blank=True)
+    # [{"question": "...", "answer": "..."}, ...] in the order shown.
+    faq = models.JSONField(default=list, blank=True)
+    press_contact = models.CharField(max_length=300, blank=True)
+    customer_contact = models.CharField(max_length=300, blank=True)
+    resolved_notice = models.TextField(blank=True, help_text="Shown once the site is switched off.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "language"], name="darksite_content_one_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} [{self.language}]"
+
+
+class PublicUpdate(models.Model):
+    """Words published on a dark site: append-only (a PostgreSQL trigger refuses UPDATE and DELETE).
+
+    The approval ledger (author, approver, times) stays on ``draft``; nothing here names a member.
+    A translation points at the update it translates; a correction is a new update that ``corrects``
+    an earlier one and says what changed in ``change_note``.
+    """
+
+    site = models.ForeignKey(DarkSite, on_delete=models.PROTECT, related_name="updates")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="public_updates")
+    draft = models.OneToOneField(Draft, on_delete=models.PROTECT, related_name="public_update")
+    language = models.CharField(max_length=8)
+    title = models.CharField(max_length=160, blank=True)
+    body = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now)
+    translation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations"
+    )
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    change_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=Q(translation_of__isnull=False),
+                name="publicupdate_one_translation_per_language",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(change_note=""),
+                name="publicupdate_correction_says_why",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "incident", "-published_at"], name="publicupdate_site_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.body[:60]
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Published updates are append-only: publish a correction instead.")
+        super().save(*args, **kwargs)
+
+
+class SubscriberState(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Subscriber(models.Model):
+    """An email address that asked for a dark site's updates (double opt-in: pending → confirmed).
+
+    Never shown publicly and never named in an answer to the public (no enumeration); ``__str__``
+    leaves the address out so audit rows do not copy it.
+    """
+
+    site = models.ForeignKey(DarkSite, on_delete=models.PROTECT, related_name="subscribers")
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=8)
+    state = models.CharField(max_length=12, choices=SubscriberState.choices, default=SubscriberState.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["site", "id"]
+        constraints = [models.UniqueConstraint(fields=["site", "email"], name="subscriber_once_per_site")]
+        indexes = [models.Index(fields=["site", "state"], name="subscriber_site_state_idx")]
+
+    def __str__(self) -> str:
+        return f"subscriber #{self.pk}"

@@ -7,11 +7,14 @@ in settings use them): keep them when a function moves. ``incidents.nudges`` enq
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from crisisdesk.retry import DELIVERY, MAINTENANCE, PIPELINE
 from incidents import nudges
 from incidents.lifecycle import opening
 from incidents.notifications import delivery, escalation
+from incidents.publishing import selectors as publishing_selectors
+from incidents.publishing import services as publishing_services
 
 
 @shared_task(**PIPELINE)
@@ -46,3 +49,14 @@ def escalate_unacknowledged() -> int:
         if escalation.incident_escalate_if_unacknowledged(incident_id=incident_id) is not None:
             escalated += 1
     return escalated
+
+
+@shared_task(**MAINTENANCE)
+def remind_overdue_updates() -> int:
+    """Beat: remind the team of each open incident whose promised public update is overdue (once
+    per promise; the service claims it)."""
+    reminded = 0
+    for incident_id in publishing_selectors.overdue_update_incident_ids(now=timezone.now()):
+        if publishing_services.incident_remind_overdue_update(incident_id=incident_id):
+            reminded += 1
+    return reminded

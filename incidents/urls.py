@@ -3,6 +3,7 @@ from django.urls import path
 from incidents.archive import views as archive_views
 from incidents.lifecycle import views
 from incidents.notifications import views as notification_views
+from incidents.publishing import views as publishing_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
 from incidents.room import views as room_views
@@ -31,6 +32,16 @@ urlpatterns = [
     path("<int:pk>/mentions/add/", response_views.mention_add, name="mention_add"),
     path("<int:pk>/first-response/", response_views.first_response_set, name="first_response_set"),
     path("<int:pk>/public-summary/", response_views.public_summary_set, name="public_summary_set"),
+    # The public face: dark sites (the public pages themselves are under /status/).
+    path("darksites/", publishing_views.site_list, name="darksites"),
+    path("darksites/prepare/<int:watch_pk>/", publishing_views.site_prepare, name="darksite_prepare"),
+    path("darksites/<int:pk>/", publishing_views.site_detail, name="darksite"),
+    path("darksites/<int:pk>/logo/", publishing_views.site_logo, name="darksite_logo"),
+    path("darksites/<int:pk>/preview/", publishing_views.site_preview, name="darksite_preview"),
+    path("<int:pk>/darksite/live/", publishing_views.site_go_live, name="darksite_live"),
+    path("<int:pk>/darksite/off/", publishing_views.site_switch_off, name="darksite_off"),
+    path("<int:pk>/drafts/<int:draft_pk>/darksite/", publishing_views.draft_publish, name="darksite_publish"),
+    path("<int:pk>/next-update/", publishing_views.next_update_set, name="next_update_set"),
     # Notifications
     path("notifications/", notification_views.channel_list, name="notification_channels"),
     path("notifications/new/", notification_views.channel_create, name="notification_channel_create"),

@@ -31,8 +31,17 @@ def require(available: bool, what: str) -> None:
 
 
 def redis_url() -> str:
-    """The Redis base URL for worker tests (db number is chosen per xdist worker)."""
-    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    """The Redis base URL for worker tests, without a db number (that is chosen per xdist worker)."""
+    parts = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def redis_db_url(offset: int) -> str:
+    """``redis_url()`` with db ``first + offset``: ``first`` is the db number ``TEST_REDIS_URL``
+    names (``redis://host:6379/8`` keeps one run's tests on dbs 8 and up), 0 when it names none."""
+    path = urlsplit(os.environ.get("TEST_REDIS_URL", "")).path.strip("/")
+    first = int(path) if path.isdigit() else 0
+    return f"{redis_url()}/{first + offset}"
 
 
 def require_redis() -> None:

@@ -20,7 +20,7 @@ from monitoring.detection.defaults import default_rules_for
 from monitoring.intake.ingest import ingest_items
 from monitoring.models import Bucket, Mention, Signal
 from monitoring.sources.base import Item
-from tests.availability import redis_url, require_redis, xdist_worker_number
+from tests.availability import redis_db_url, require_redis, xdist_worker_number
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -43,8 +43,7 @@ def worker() -> Iterator[None]:
     from celery.contrib.testing import tasks  # noqa: F401 - registers celery.ping
     from celery.contrib.testing.worker import start_worker
 
-    db = 2 + 2 * xdist_worker_number()
-    url = f"{redis_url()}/{db}"
+    url = redis_db_url(2 + 2 * xdist_worker_number())
     redis.Redis.from_url(url).flushdb()
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
     _reset_pools()

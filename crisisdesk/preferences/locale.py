@@ -9,7 +9,8 @@ member's, else the team's.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -50,8 +51,17 @@ def browser_language(header: str) -> str | None:
     return min(wanted)[2] if wanted else None
 
 
+def _session(request: HttpRequest) -> Mapping[str, Any]:
+    """The session, only when the request brings one: reading it marks the response ``Vary:
+    Cookie``, which a public page a CDN should cache for everyone must not carry."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return {}
+    session: Mapping[str, Any] = getattr(request, "session", {})
+    return session
+
+
 def request_language(request: HttpRequest) -> str:
-    session = getattr(request, "session", {})
+    session = _session(request)
     chosen = session.get(SESSION_LANGUAGE) or ""
     if chosen in language_codes():
         return chosen
@@ -63,7 +73,7 @@ def request_language(request: HttpRequest) -> str:
 
 
 def request_time_zone(request: HttpRequest) -> str:
-    zone = getattr(request, "session", {}).get(SESSION_TIME_ZONE) or ""
+    zone = _session(request).get(SESSION_TIME_ZONE) or ""
     return zone if zone in all_zones() else settings.TIME_ZONE
 
 
@@ -88,6 +98,7 @@ class MemberLocaleMiddleware:
             response = self.get_response(request)
         finally:
             timezone.deactivate()
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        # The session middleware adds Cookie when a session was read.
+        patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", language)
         return response

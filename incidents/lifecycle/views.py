@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, require
@@ -18,6 +19,7 @@ from incidents.lifecycle import selectors, services
 from incidents.lifecycle.forms import IncidentFilterForm, OwnerForm, SeverityForm, TransitionForm
 from incidents.models import Incident
 from incidents.notifications import views as notification_views
+from incidents.publishing import views as publishing_views
 from incidents.response import views as response_views
 from incidents.review import views as review_views
 from incidents.room import views as room_views
@@ -29,6 +31,7 @@ from incidents.room import views as room_views
 INCIDENT_PANELS: list[str] = [
     "incidents/review/_panel.html",  # post-crisis review, once resolved
     *response_views.MAIN_PANELS,  # playbook, tasks, drafts, response queue, evidence
+    publishing_views.PANEL,  # the dark site: switch on/off, publish approved drafts, next update
 ]
 INCIDENT_SIDE_PANELS: list[str] = [
     *response_views.SIDE_PANELS,  # crisis roles
@@ -43,6 +46,7 @@ INCIDENT_PANEL_CONTEXT: list[Callable[[MemberRequest, Incident], dict[str, Any]]
     # The page's lead: figures, chart, breakdown, the paged timeline, since you last looked.
     # Its ``crisis_began`` is the same start the review measures "time to detect" from.
     room_views.room_context,
+    publishing_views.panel_context,
 ]
 
 
@@ -65,6 +69,7 @@ def incident_list(request: MemberRequest) -> HttpResponse:
         "incidents": incidents,
         "query": request.GET.urlencode(),
         "open_count": sum(1 for incident in incidents if incident.is_open),
+        "now": timezone.now(),  # to mark a promised public update that is overdue
     }
     if request.htmx:
         # The live fragment: the table body only, refreshed every 10 s.

@@ -28,11 +28,12 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMessage, EmailMultiAlternatives
 from django.core.validators import URLValidator, validate_email
 from django.template.loader import render_to_string
 
 from crisisdesk import outbound
+from incidents.publishing.emails import build_subscriber_email
 
 if TYPE_CHECKING:
     from incidents.models import NotificationChannel
@@ -379,21 +380,44 @@ class EmailChannel(Channel):
         html = render_to_string("incidents/notifications/email.html", context)
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, addresses)
         message.attach_alternative(html, "text/html")
-        try:
-            message.send(fail_silently=False)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, BadHeaderError) as exc:
-            raise PermanentError(f"The mail server refused the message: {type(exc).__name__}.") from exc
-        except smtplib.SMTPResponseException as exc:
-            error = f"SMTP {exc.smtp_code} from the mail server."
-            raise (PermanentError(error) if 500 <= exc.smtp_code < 600 else TemporaryError(error)) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryError(
-                f"Could not hand the message to the mail server: {type(exc).__name__}."
-            ) from exc
+        send_email(message)
+
+
+def send_email(message: EmailMessage) -> None:
+    """Hand ``message`` to Django's mail backend, saying whether a failure is worth retrying."""
+    try:
+        message.send(fail_silently=False)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, BadHeaderError) as exc:
+        raise PermanentError(f"The mail server refused the message: {type(exc).__name__}.") from exc
+    except smtplib.SMTPResponseException as exc:
+        error = f"SMTP {exc.smtp_code} from the mail server."
+        raise (PermanentError(error) if 500 <= exc.smtp_code < 600 else TemporaryError(error)) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TemporaryError(f"Could not hand the message to the mail server: {type(exc).__name__}.") from exc
+
+
+class SubscriberEmailChannel(Channel):
+    """A dark site's emails to its subscribers (confirmation, each update), built at send time
+    from the ids in the payload (``incidents.publishing.emails``). A subscriber who unsubscribed
+    meanwhile is a permanent failure that says so: nothing is sent."""
+
+    kind = "subscribers"
+
+    def target(self, config: dict[str, Any]) -> str:
+        return "the dark site's confirmed subscribers"
+
+    def send(
+        self, *, channel: NotificationChannel, payload: dict[str, Any], delivery_id: int | None = None
+    ) -> None:
+        message = build_subscriber_email(payload)
+        if isinstance(message, str):
+            raise PermanentError(f"Not sent: {message}")
+        send_email(message)
 
 
 CHANNELS: dict[str, Channel] = {
-    plugin.kind: plugin for plugin in (EmailChannel(), SlackChannel(), TeamsChannel(), WebhookChannel())
+    plugin.kind: plugin
+    for plugin in (EmailChannel(), SlackChannel(), TeamsChannel(), WebhookChannel(), SubscriberEmailChannel())
 }
 
 

@@ -16,7 +16,8 @@ CONFIG_FIELDS = ("url", "addresses", "escalate_after_minutes")
 
 class ChannelForm(forms.Form):
     name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=ChannelKind.choices)
+    # The subscribers channel is the system's own, one per dark site: never configured by hand.
+    kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] != ChannelKind.SUBSCRIBERS])
     url = forms.CharField(
         label="Webhook URL",
         required=False,

@@ -16,13 +16,21 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from incidents import nudges
-from incidents.models import DeliveryStatus, Incident, NotificationChannel, NotificationDelivery, Status
+from incidents.models import (
+    ChannelKind,
+    DeliveryStatus,
+    Incident,
+    NotificationChannel,
+    NotificationDelivery,
+    Status,
+)
 from monitoring.models import Severity
 
 EVENT_LABELS = {
     "opened": "Incident opened",
     "resolved": "Incident resolved",
     "test": "Test notification",
+    "update-overdue": "Next public update overdue",
 }
 
 
@@ -41,6 +49,8 @@ def event_key(event: str) -> str | None:
         return f"severity-{int(value)}"
     if name == "escalated" and value.isdigit():
         return f"escalated-tier-{int(value)}"
+    if name == "update-overdue" and value.isdigit():  # one per promise: its due time is in the key
+        return f"update-overdue-{int(value)}"
     return None
 
 
@@ -51,6 +61,8 @@ def event_label(key: str) -> str:
         return f"Severity raised to SEV{key.removeprefix('severity-')}"
     if key.startswith("escalated-tier-"):
         return f"Not acknowledged: escalated to tier {key.removeprefix('escalated-tier-')}"
+    if key.startswith("update-overdue-"):
+        return EVENT_LABELS["update-overdue"]
     return key
 
 
@@ -92,6 +104,8 @@ def channels_for(*, incident: Incident, max_tier: int | None = None) -> list[Not
         NotificationChannel.objects.filter(
             is_active=True, min_severity__gte=incident.severity, tier__lte=tier
         )
+        # A dark site's subscribers hear only what was published for them, never team events.
+        .exclude(kind=ChannelKind.SUBSCRIBERS)
         .filter(Q(watches__isnull=True) | Q(watches=incident.watch_id))
         .distinct()
         .order_by("tier", "name")

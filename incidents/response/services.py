@@ -30,6 +30,7 @@ from crisisdesk.roles import APPROVE_DRAFTS, CLOSE_INCIDENTS, TRIAGE_INCIDENTS
 from crisisdesk.types import Member
 from incidents.lifecycle.timeline import timeline_add
 from incidents.models import Draft, DraftStatus, Evidence, Incident, Reply, RoleAssignment, Status, Task
+from incidents.publishing.selectors import public_url, site_for_watch
 from incidents.signals import incident_event
 from monitoring.models import Mention
 from playbooks.constants import channel_name
@@ -84,9 +85,33 @@ def placeholder_values(incident: Incident) -> dict[str, str]:
     a human, and a draft still holding one cannot be submitted, approved or published.
 
     Only fields a person wrote for the public: ``{issue}`` is ``Incident.public_summary``, never the
-    title (internal, often a rule's wording such as "Acme Air: volume spike").
+    title (internal, often a rule's wording such as "Acme Air: volume spike"). ``{incident_url}`` is
+    the watch's dark site once one is prepared (its address never changes, dark or live).
     """
-    return {"brand": incident.watch.name, "issue": incident.public_summary.strip()}
+    values = {"brand": incident.watch.name, "issue": incident.public_summary.strip()}
+    site = site_for_watch(incident.watch)
+    if site is not None:
+        values["incident_url"] = public_url(site)
+    return values
+
+
+def drafts_fill(*, incident: Incident, values: dict[str, str], by: Member | None) -> int:
+    """Fill ``values`` into the placeholders of ``incident``'s drafts nobody has submitted yet
+    (audited per draft); returns how many changed. Call inside the caller's transaction."""
+    filled = 0
+    for draft in Draft.objects.select_for_update().filter(incident=incident, status=DraftStatus.DRAFT):
+        body = render_placeholders(draft.body, values)
+        title = render_placeholders(draft.title, values)[:160]
+        if (body, title) != (draft.body, draft.title):
+            audited_update(
+                instance=draft,
+                by=by,
+                action="draft.filled",
+                audit_fields=DRAFT_FIELDS,
+                changes={"body": body, "title": title},
+            )
+            filled += 1
+    return filled
 
 
 PUBLIC_SUMMARY_MAX = 300
@@ -119,20 +144,7 @@ def incident_set_public_summary(*, incident: Incident, summary: str, by: Member)
     audited_update(
         instance=locked, by=by, action="incident.public_summary", changes={"public_summary": summary}
     )
-    filled = 0
-    if summary:
-        for draft in Draft.objects.select_for_update().filter(incident=locked, status=DraftStatus.DRAFT):
-            body = render_placeholders(draft.body, {"issue": summary})
-            title = render_placeholders(draft.title, {"issue": summary})[:160]
-            if (body, title) != (draft.body, draft.title):
-                audited_update(
-                    instance=draft,
-                    by=by,
-                    action="draft.filled",
-                    audit_fields=DRAFT_FIELDS,
-                    changes={"body": body, "title": title},
-                )
-                filled += 1
+    filled = drafts_fill(incident=locked, values={"issue": summary}, by=by) if summary else 0
     timeline_add(
         incident=locked,
         kind="public_summary",

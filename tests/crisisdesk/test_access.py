@@ -25,6 +25,11 @@ PUBLIC = {
     "crisisdesk:source-webhook": "authenticated by the source's HMAC signature, not a session",
     "api-schema": "the OpenAPI description (drf-spectacular's default serve permission)",
     "api-docs": "the API docs page (drf-spectacular's default serve permission)",
+    "public:status": "a dark site's public page: only published words, 404 while dark",
+    "public:feed": "a dark site's public Atom feed: only published words, 404 while dark",
+    "public:subscribe": "asking for a dark site's updates by email (double opt-in, throttled)",
+    "public:subscribe_confirm": "confirming a subscription: authorised by the emailed signed token",
+    "public:unsubscribe": "one-click unsubscribe: authorised by the emailed signed token",
 }
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 _SAMPLE = {"int": "999999", "uuid": str(uuid.UUID(int=7)), "slug": "x", "str": "x", "path": "x"}

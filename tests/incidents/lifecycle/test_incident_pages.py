@@ -231,11 +231,11 @@ class TestDetail:
         )
         assert count_queries(client, url) == few
         # 10 for the page itself, 1 for notification deliveries, 6 for the response panels (playbook,
-        # tasks, roles, drafts, queue, evidence), 1 for the review and 16 for the crisis room (start,
-        # figures 2, chart 3, breakdown 3, timeline 1, since-you-last-looked 3, the visit's upsert
-        # 1, who else is here 1, and the timeline's pages no longer loaded whole): a constant,
-        # whatever the size.
-        with django_assert_max_num_queries(34):
+        # tasks, roles, drafts, queue, evidence), 1 for the review, 1 for the watch's dark site and 16
+        # for the crisis room (start, figures 2, chart 3, breakdown 3, timeline 1, since-you-last-
+        # looked 3, the visit's upsert 1, who else is here 1; the timeline's pages are no longer
+        # loaded whole): a constant, whatever the size.
+        with django_assert_max_num_queries(35):
             client.get(url)
 
     def test_an_unknown_incident_is_404(self, client_for, viewer):

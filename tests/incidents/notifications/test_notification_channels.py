@@ -41,7 +41,7 @@ def payload(db, settings):
 
 
 def test_every_kind_has_a_plugin():
-    assert set(CHANNELS) == {"email", "slack", "teams", "webhook"}
+    assert set(CHANNELS) == {"email", "slack", "teams", "webhook", "subscribers"}
     with pytest.raises(PermanentError):
         get_channel("pager")
 

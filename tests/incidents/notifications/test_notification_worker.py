@@ -14,7 +14,7 @@ from crisisdesk.celery import app as celery_app
 from incidents.models import DeliveryStatus, Incident, NotificationDelivery
 from incidents.notifications import delivery as deliveries
 from incidents.signals import incident_event
-from tests.availability import redis_url, require_redis, xdist_worker_number
+from tests.availability import redis_db_url, require_redis, xdist_worker_number
 from tests.factories import IncidentFactory, WatchFactory
 from tests.incidents.notifications.receiver import make_channel, start_receiver
 
@@ -33,7 +33,7 @@ def redis_worker(monkeypatch):
     require_redis()
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     number = xdist_worker_number()
-    celery_app.conf.broker_url = f"{redis_url()}/{2 + 2 * number}"  # one Redis db per xdist worker
+    celery_app.conf.broker_url = redis_db_url(2 + 2 * number)  # one Redis db per xdist worker
     celery_app.conf.broker_transport_options = {}
     _reset_connections()
     # Retries come back quickly in this test; production backs off from 30 s.

@@ -150,7 +150,8 @@ def test_the_incident_page_query_count_stays_flat(
         Reply.objects.create(incident=incident, mention=mention, text="answered", replied_by=responder)
         evidence_capture(incident=incident, mention=mention, by=responder)
     assert page_queries() == few
-    with django_assert_max_num_queries(40):
+    # The page's constant cost grew with the crisis room and the dark-site panel (see test_incident_pages).
+    with django_assert_max_num_queries(41):
         client.get(f"/incidents/{incident.pk}/")
 
 
