@@ -53,6 +53,14 @@ class ChoiceFilter(django_filters.ChoiceFilter):
     field_class = _ChoiceField
 
 
+class _UUIDField(RefusesEmpty, forms.UUIDField):
+    pass
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = _UUIDField
+
+
 def _text_filter(max_length: int) -> type[django_filters.CharFilter]:
     @extend_schema_field({"type": "string", "maxLength": max_length})
     class BoundedTextFilter(django_filters.CharFilter):

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from rest_framework import generics
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
-from crisisdesk.api_filters import ChannelFilter, ChoiceFilter, IdFilter, LanguageFilter
+from crisisdesk.api_filters import ChannelFilter, ChoiceFilter, IdFilter, LanguageFilter, UUIDFilter
 from crisisdesk.roles import VIEW_PLAYBOOKS, api_permission
 from playbooks import selectors
 from playbooks.api.serializers import MessageTemplateSerializer, PlaybookSerializer, ScenarioSerializer
@@ -72,7 +72,7 @@ class MessageTemplateFilter(django_filters.FilterSet):
     language = LanguageFilter()
     channel = ChannelFilter()
     approval_state = ChoiceFilter(choices=ApprovalState.choices)
-    family = django_filters.UUIDFilter()
+    family = UUIDFilter()
 
     class Meta:
         model = MessageTemplate

@@ -39,6 +39,9 @@ def test_a_page_no_route_matches_is_still_the_html_404(client_for, viewer):
         ("/api/message-templates/", {"approval_state": ""}, "approval_state"),
         ("/api/message-templates/", {"language": "x" * 9}, "language"),
         ("/api/message-templates/", {"playbook": "-3"}, "playbook"),
+        ("/api/message-templates/", {"family": ""}, "family"),
+        ("/api/mentions/", {"page_size": "null"}, "page_size"),
+        ("/api/mentions/", {"page_size": "0"}, "page_size"),
     ],
 )
 def test_a_filter_given_without_a_usable_value_is_a_400_naming_it(client_for, viewer, path, params, field):
@@ -50,6 +53,10 @@ def test_a_filter_given_without_a_usable_value_is_a_400_naming_it(client_for, vi
 
 def test_a_filter_left_out_still_means_any(client_for, viewer):
     assert client_for(viewer).get("/api/sources/").status_code == 200
+
+
+def test_a_page_size_above_the_maximum_is_the_maximum(client_for, viewer):
+    assert client_for(viewer).get("/api/mentions/", {"page_size": "5000"}).status_code == 200
 
 
 def test_every_member_operation_documents_401_403_and_the_lockout(openapi):
