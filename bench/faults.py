@@ -19,10 +19,13 @@ retry what did not get a 202, as a real sender does. While they send, the faults
 
 Then it lets the sweeper catch up and prints, last line::
 
-    sent=N stored=S duplicated=D bucket_sum=B count=C incidents=I open_incidents=O signals=G ok=true
+    sent=N stored=S duplicated=D bucket_sum=B count=C incidents=I open_incidents=O signals=G
+    race_8_way_incidents=R ok=true
 
-``ok`` is true when every mention was stored once (S == N, D == 0), the 5-minute buckets add up to
-``COUNT(*)`` (B == C == N) and the flood opened exactly one incident. Exit status 1 otherwise.
+Last, ``--race`` (8) signals of another watch are escalated at the same instant from as many
+database connections. ``ok`` is true when every mention was stored once (S == N, D == 0), the
+5-minute buckets add up to ``COUNT(*)`` (B == C == N), the flood opened exactly one incident, and the
+race opened one incident holding all its signals. Exit status 1 otherwise.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -280,6 +284,61 @@ class Sender:
         return any(thread.is_alive() for thread in self.threads)
 
 
+def race_escalation(*, ways: int, stamp: str) -> tuple[int, int, int]:
+    """``ways`` signals of one quiet watch escalated at the same instant, each on its own database
+    connection. Returns (incidents opened, signals attached, errors): (1, ways, 0) when the partial
+    unique index and the opening service hold."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.pipeline import _delete_watch
+    from incidents.lifecycle.opening import open_or_attach
+    from incidents.models import Incident
+    from monitoring.detection.defaults import default_rules_for
+    from monitoring.models import Signal, Watch
+
+    watch = Watch.objects.create(name=f"Faults race {stamp}", include_terms=["acme air"])
+    rules = default_rules_for(watch)
+    for rule in rules:
+        rule.save()
+    now = timezone.now()
+    signal_ids = [
+        Signal.objects.create(
+            rule=rules[i % len(rules)],
+            watch=watch,
+            # One window per signal: a rule breaches a window once (signal_unique_rule_window).
+            window_start=now - timedelta(minutes=15 + i),
+            window_end=now - timedelta(minutes=i),
+            observed=40 + i,
+            expected=2,
+            severity=2,
+            summary={"top_terms": ["outage"]},
+        ).pk
+        for i in range(ways)
+    ]
+    barrier = threading.Barrier(ways)
+    errors: list[BaseException] = []
+
+    def escalate(signal_id: int) -> None:
+        try:
+            barrier.wait()
+            open_or_attach(signal_id=signal_id)
+        except BaseException as error:  # counted and reported, not raised in a thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=escalate, args=(signal_id,)) for signal_id in signal_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    incidents = Incident.objects.filter(watch=watch).count()
+    attached = Signal.objects.filter(watch=watch, incident__isnull=False).count()
+    _delete_watch(watch)
+    return incidents, attached, len(errors)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000)
@@ -290,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker-outage", type=float, default=5.0, help="seconds the broker is down")
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--web-port", type=int, default=8791)
+    parser.add_argument("--race", type=int, default=8, help="signals escalated at once on a quiet watch")
     parser.add_argument("--settle", type=float, default=240.0, help="most seconds to wait for the sweeper")
     args = parser.parse_args(argv)
 
@@ -411,14 +471,23 @@ def main(argv: list[str] | None = None) -> int:
     open_incidents = Incident.objects.filter(watch=watch).exclude(status__in=["resolved", "closed"]).count()
     signals = Signal.objects.filter(watch=watch).count()
     unprocessed = Signal.objects.filter(watch=watch, processed_at__isnull=True).count()
-    ok = stored == len(items) and duplicated == 0 and bucket_sum == count == len(items) and incidents == 1
+    _delete_watch(Watch.objects.get(pk=watch.pk))
+    raced_incidents, raced_attached, race_errors = race_escalation(ways=args.race, stamp=stamp)
+    ok = (
+        stored == len(items)
+        and duplicated == 0
+        and bucket_sum == count == len(items)
+        and incidents == 1
+        and (raced_incidents, raced_attached, race_errors) == (1, args.race, 0)
+    )
     log(
         f"faults: {', '.join(faults)}; settled {settle_s:.0f} s after sending; unprocessed signals {unprocessed}"
     )
-    _delete_watch(Watch.objects.get(pk=watch.pk))
+    log(f"{args.race}-way concurrent escalation: {raced_attached} signals attached, {race_errors} errors")
     print(
         f"sent={len(items)} stored={stored} duplicated={duplicated} bucket_sum={bucket_sum} count={count} "
-        f"incidents={incidents} open_incidents={open_incidents} signals={signals} ok={str(ok).lower()}"
+        f"incidents={incidents} open_incidents={open_incidents} signals={signals} "
+        f"race_{args.race}_way_incidents={raced_incidents} ok={str(ok).lower()}"
     )
     return 0 if ok else 1
 
