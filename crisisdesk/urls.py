@@ -15,3 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
 ]
+
+# JSON under /api/, the HTML page elsewhere.
+handler404 = "crisisdesk.api_errors.not_found"

@@ -6,11 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisisdesk.api_filters import ID_SCHEMA, MAX_ID
 from crisisdesk.roles import TRIAGE_INCIDENTS, VIEW_INCIDENTS, api_permission
 from crisisdesk.types import Member, MemberApiRequest
 from incidents.api.serializers import (
@@ -20,12 +22,21 @@ from incidents.api.serializers import (
     TransitionInputSerializer,
 )
 from incidents.lifecycle import selectors, services
-from incidents.models import Incident, Status
-
-# Larger numbers overflow the database integer (a 500 on SQLite) and can match nothing anyway.
-MAX_ID = 2**63 - 1
+from incidents.models import Incident, Severity, Status
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "status",
+            str,
+            enum=[*selectors.STATUS_FILTERS, *Status.values],
+            description=_("open (the default), closed, all, or one status."),
+        ),
+        OpenApiParameter("severity", int, enum=Severity.values, description=_("1 (SEV1) to 4 (SEV4).")),
+        OpenApiParameter("watch", ID_SCHEMA, description=_("A watch's id.")),
+    ]
+)
 class IncidentListApi(generics.ListAPIView):
     """Incidents, open first then newest. Filters: ``status`` (open/closed/all/<status>), ``severity``, ``watch``."""
 
@@ -37,19 +48,25 @@ class IncidentListApi(generics.ListAPIView):
         params = self.request.query_params
         status_filter = params.get("status", "open")
         if status_filter not in (*selectors.STATUS_FILTERS, *Status.values):
-            raise serializers.ValidationError({"status": f"Unknown status filter “{status_filter}”."})
+            raise serializers.ValidationError(
+                {"status": _("Unknown status filter “%(value)s”.") % {"value": status_filter}}
+            )
         numbers: dict[str, int | None] = {}
         for name in ("severity", "watch"):
             raw = params.get(name)
-            if not raw:  # absent or empty
+            if raw is None:
                 numbers[name] = None
                 continue
             try:
                 number = int(raw)
             except ValueError:
-                raise serializers.ValidationError({name: "Must be a whole number."}) from None
+                raise serializers.ValidationError({name: _("Must be a whole number.")}) from None
+            if name == "severity" and number not in Severity.values:
+                raise serializers.ValidationError({name: _("Must be 1 (SEV1) to 4 (SEV4).")})
             if not 1 <= number <= MAX_ID:
-                raise serializers.ValidationError({name: f"Must be between 1 and {MAX_ID}."})
+                raise serializers.ValidationError(
+                    {name: _("Must be between 1 and %(max)s.") % {"max": MAX_ID}}
+                )
             numbers[name] = number
         return selectors.incident_list(
             status=status_filter, severity=numbers["severity"], watch_id=numbers["watch"], limit=None
@@ -83,19 +100,27 @@ class _IncidentActionApi(APIView):
         return Response(IncidentDetailSerializer(incident).data)
 
 
-@extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
+# The refusal body names the incident's status (``crisisdesk.api_errors``); the rest is documented
+# around every view by crisisdesk.api_schema.
+REFUSED_MOVE = OpenApiResponse(
+    description=_("The lifecycle refuses this move from the incident's current status (named).")
+)
+ACTION_RESPONSES = {200: IncidentDetailSerializer, 409: REFUSED_MOVE}
+
+
+@extend_schema(request=NoteInputSerializer, responses=ACTION_RESPONSES)
 class IncidentAcknowledgeApi(_IncidentActionApi):
     def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         return services.incident_acknowledge(incident=incident, by=user)
 
 
-@extend_schema(request=NoteInputSerializer, responses=IncidentDetailSerializer)
+@extend_schema(request=NoteInputSerializer, responses=ACTION_RESPONSES)
 class IncidentResolveApi(_IncidentActionApi):
     def perform(self, incident: Incident, data: dict[str, Any], user: Member) -> Incident:
         return services.incident_resolve(incident=incident, by=user, note=data.get("note", ""))
 
 
-@extend_schema(request=TransitionInputSerializer, responses=IncidentDetailSerializer)
+@extend_schema(request=TransitionInputSerializer, responses=ACTION_RESPONSES)
 class IncidentTransitionApi(_IncidentActionApi):
     input_serializer = TransitionInputSerializer
 

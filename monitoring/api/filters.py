@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from crisisdesk.api_filters import MAX_ID, ChoiceFilter, IdFilter, LanguageFilter, RefusesEmpty
 from monitoring.explorer.search import (
     SEARCH_MAX_LENGTH,
     UNINDEXED_TIME,
@@ -36,30 +37,22 @@ from monitoring.models import (
     Watch,
 )
 
-MAX_ID = 2**63 - 1  # ids are BigAutoField
+
+class _IsoDateTimeField(RefusesEmpty, django_filters.fields.IsoDateTimeField):
+    pass
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field(OpenApiTypes.DATETIME)
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 time compared in UTC. Python accepts offsets up to ±23:59; PostgreSQL refuses
     a literal past ±15:59 (a 500 before), so the value is converted before it reaches the query."""
+
+    field_class = _IsoDateTimeField
 
     def filter(self, qs: Any, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(UTC)
         return super().filter(qs, value)
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An id filter: whole numbers only (``?watch=1.5`` or ``?watch=acme`` is a 400 naming the field), and
-    within a 64-bit id's range: SQLite raises OverflowError (a 500) on a larger number."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class WholeNumberFilter(django_filters.NumberFilter):
@@ -68,7 +61,7 @@ class WholeNumberFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class _StrictBooleanField(forms.Field):
+class _StrictBooleanField(RefusesEmpty, forms.Field):
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
             return None
@@ -97,8 +90,8 @@ class WatchFilter(django_filters.FilterSet):
 
 class SourceFilter(django_filters.FilterSet):
     watch = IdFilter(field_name="watch_id", label="Watch id.")
-    kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
-    health = django_filters.ChoiceFilter(choices=SourceHealth.choices)
+    kind = ChoiceFilter(choices=SourceKind.choices)
+    health = ChoiceFilter(choices=SourceHealth.choices)
     is_active = BooleanFilter()
 
     class Meta:
@@ -116,9 +109,9 @@ class MentionFilter(django_filters.FilterSet):
     watch = IdFilter(field_name="watch_id", label="Watch id.")
     source = IdFilter(field_name="source_id", label="Source id.")
     incident = IdFilter(field_name="incident_id", label="Incident id.")
-    language = django_filters.CharFilter(max_length=8)
-    sentiment_label = django_filters.ChoiceFilter(choices=SentimentLabel.choices)
-    state = django_filters.ChoiceFilter(choices=MentionState.choices)
+    language = LanguageFilter()
+    sentiment_label = ChoiceFilter(choices=SentimentLabel.choices)
+    state = ChoiceFilter(choices=MentionState.choices)
     published_after = UtcIsoDateTimeFilter(
         field_name="published_at", lookup_expr="gte", label="Published at or after (ISO 8601)."
     )
@@ -200,7 +193,7 @@ class SignalFilter(django_filters.FilterSet):
 
 class RuleFilter(django_filters.FilterSet):
     watch = IdFilter(field_name="watch_id", label="Watch id.")
-    kind = django_filters.ChoiceFilter(choices=RuleKind.choices)
+    kind = ChoiceFilter(choices=RuleKind.choices)
     is_active = BooleanFilter()
 
     class Meta:

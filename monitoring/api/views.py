@@ -14,11 +14,14 @@ from typing import Any
 from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, api_permission
 from crisisdesk.types import MemberApiRequest
@@ -146,6 +149,32 @@ class MentionPagination(CursorPagination):
         if UNINDEXED_TIME in queryset.query.annotations:
             return (f"-{UNINDEXED_TIME}", "-id")
         return tuple(self.ordering)
+
+    def get_page_size(self, request: Request) -> int:
+        """DRF falls back to the default page size on ``?page_size=abc`` or ``0``; here that is a
+        400 naming the parameter. Above ``max_page_size`` is the maximum, as documented."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [_("Give a whole number from 1.")]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = _("Mentions per page, 1 to %(max)s (more is %(max)s).") % {
+                    "max": self.max_page_size
+                }
+        return parameters
 
 
 class MentionListApi(_MonitoringApi, generics.ListAPIView):

@@ -6,16 +6,12 @@ approval is part of preparing. Anonymous requests get 401 (Basic is offered firs
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django import forms
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
+from crisisdesk.api_filters import ChannelFilter, ChoiceFilter, IdFilter, LanguageFilter, UUIDFilter
 from crisisdesk.roles import VIEW_PLAYBOOKS, api_permission
 from playbooks import selectors
 from playbooks.api.serializers import MessageTemplateSerializer, PlaybookSerializer, ScenarioSerializer
@@ -28,18 +24,6 @@ from playbooks.models import (
     ScenarioType,
     TemplateKind,
 )
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """Whole numbers within a 64-bit id's range (SQLite raises OverflowError, a 500, beyond it)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class _PlaybooksApi(generics.GenericAPIView):
@@ -57,8 +41,8 @@ class ScenarioListApi(_PlaybooksApi, generics.ListAPIView):
 
 
 class PlaybookFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=PlaybookStatus.choices)
-    scenario = django_filters.ChoiceFilter(field_name="scenario__type", choices=ScenarioType.choices)
+    status = ChoiceFilter(choices=PlaybookStatus.choices)
+    scenario = ChoiceFilter(field_name="scenario__type", choices=ScenarioType.choices)
 
     class Meta:
         model = Playbook
@@ -84,11 +68,11 @@ class PlaybookDetailApi(_PlaybooksApi, generics.RetrieveAPIView):
 
 class MessageTemplateFilter(django_filters.FilterSet):
     playbook = IdFilter(field_name="playbook_id", label="Playbook id.")
-    kind = django_filters.ChoiceFilter(choices=TemplateKind.choices)
-    language = django_filters.CharFilter(max_length=8)
-    channel = django_filters.CharFilter(max_length=40)
-    approval_state = django_filters.ChoiceFilter(choices=ApprovalState.choices)
-    family = django_filters.UUIDFilter()
+    kind = ChoiceFilter(choices=TemplateKind.choices)
+    language = LanguageFilter()
+    channel = ChannelFilter()
+    approval_state = ChoiceFilter(choices=ApprovalState.choices)
+    family = UUIDFilter()
 
     class Meta:
         model = MessageTemplate

@@ -40,6 +40,9 @@ def test_it_lists_open_incidents_with_counts(viewer):
         ({"status": "bogus"}, "status"),
         ({"severity": "high"}, "severity"),
         ({"watch": "acme"}, "watch"),
+        ({"severity": "7"}, "severity"),  # no SEV7: documented as 1 to 4
+        ({"severity": ""}, "severity"),  # given but empty is not "any"
+        ({"watch": "0"}, "watch"),
     ],
 )
 def test_bad_filters_are_a_400_naming_the_field(viewer, params, field):
