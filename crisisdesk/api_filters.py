@@ -61,7 +61,7 @@ class UUIDFilter(django_filters.UUIDFilter):
     field_class = _UUIDField
 
 
-def _text_filter(max_length: int) -> type[django_filters.CharFilter]:
+def text_filter(max_length: int) -> type[django_filters.CharFilter]:
     @extend_schema_field({"type": "string", "maxLength": max_length})
     class BoundedTextFilter(django_filters.CharFilter):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -73,5 +73,5 @@ def _text_filter(max_length: int) -> type[django_filters.CharFilter]:
 
 
 # Text filters whose length the schema states, so a longer value is a documented 400.
-LanguageFilter = _text_filter(8)
-ChannelFilter = _text_filter(40)
+LanguageFilter = text_filter(8)
+ChannelFilter = text_filter(40)

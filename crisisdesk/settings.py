@@ -291,6 +291,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API speaks JSON: a form encoding cannot carry its lists and objects (own_accounts, terms),
+    # and the schema then promises only what the API really reads.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "crisisdesk.api_schema.CrisisDeskAutoSchema",
     # Service refusals and validation errors become statuses in one place (crisisdesk.api_errors).
     "EXCEPTION_HANDLER": "crisisdesk.api_errors.exception_handler",

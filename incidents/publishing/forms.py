@@ -81,7 +81,7 @@ class DarksitePublishForm(forms.Form):
     )
     change_note = forms.CharField(label=_("What changed (for a correction)"), required=False, max_length=500)
     next_update_due = forms.DateTimeField(
-        label=_("Next update by (UTC)"), required=False, widget=UtcDateTimeInput()
+        label=_("Next update by (your time zone)"), required=False, widget=UtcDateTimeInput()
     )
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
@@ -96,5 +96,5 @@ class DarksitePublishForm(forms.Form):
 
 class NextUpdateForm(forms.Form):
     next_update_due = forms.DateTimeField(
-        label=_("Next update by (UTC)"), required=False, widget=UtcDateTimeInput()
+        label=_("Next update by (your time zone)"), required=False, widget=UtcDateTimeInput()
     )

@@ -10,7 +10,7 @@ no database row. A dark or unknown site is a 404, like any missing page.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -60,8 +61,9 @@ def _max_age() -> int:
 
 
 def render_public_page(page: PublicPage, *, preview: bool = False) -> str:
-    """The page's HTML, in the reader's language (no request: no user, session or CSRF token in it)."""
-    with override(page.language):
+    """The page's HTML, in the reader's language (no request: no user, session or CSRF token in it).
+    Times are UTC, as the page says: one cached page serves readers everywhere."""
+    with override(page.language), timezone.override(UTC):
         return render_to_string(PUBLIC_TEMPLATE, {"page": page, "preview": preview})
 
 

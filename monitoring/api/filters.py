@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from crisisdesk.api_filters import MAX_ID, ChoiceFilter, IdFilter, LanguageFilter, RefusesEmpty
+from crisisdesk.api_filters import MAX_ID, ChoiceFilter, IdFilter, LanguageFilter, RefusesEmpty, text_filter
 from monitoring.explorer.search import (
     SEARCH_MAX_LENGTH,
     UNINDEXED_TIME,
@@ -55,6 +55,13 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class RiskFilter(django_filters.NumberFilter):
+    """A risk score from 0 to 1; the schema says so (django-filter's own is an untyped parameter
+    when it filters through a method)."""
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_ID})
 class WholeNumberFilter(django_filters.NumberFilter):
     """A count (``?min_reach=2.5`` is a 400 naming the field)."""
 
@@ -118,23 +125,18 @@ class MentionFilter(django_filters.FilterSet):
     published_before = UtcIsoDateTimeFilter(
         field_name="published_at", lookup_expr="lt", label="Published before (ISO 8601)."
     )
-    q = django_filters.CharFilter(
+    q = text_filter(SEARCH_MAX_LENGTH)(
         method=_left_to_search,
-        max_length=SEARCH_MAX_LENGTH,
         label="Full-text search: every word must appear (English, Turkish and Indonesian words stemmed).",
     )
-    min_risk = django_filters.NumberFilter(
-        method=_left_to_search, min_value=0, max_value=1, label="Risk at least (0 … 1)."
-    )
+    min_risk = RiskFilter(method=_left_to_search, min_value=0, max_value=1, label="Risk at least (0 … 1).")
     min_reach = WholeNumberFilter(
         method=_left_to_search,
         min_value=0,
         max_value=MAX_ID,
         label="Author reach at least.",
     )
-    author = django_filters.CharFilter(
-        method=_left_to_search, max_length=255, label="Author (case-insensitive)."
-    )
+    author = text_filter(255)(method=_left_to_search, label="Author (case-insensitive).")
     is_own = BooleanFilter(method=_left_to_search, label="Posted by one of the watch's own accounts.")
     answered = BooleanFilter(method=_left_to_search, label="Some incident recorded a reply to it.")
 
