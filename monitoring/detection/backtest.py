@@ -57,7 +57,7 @@ def backtest_rule(*, rule: Rule, days: int, now: datetime | None = None) -> list
     end = bucket_start(now) + WIDTH
     load_start = first - lookback([rule])
     series = series_load(watch_id=rule.watch_id, start=load_start, end=end)
-    ctx = Context(series=series)
+    ctx = Context(series=series, honour_learning=False)
     if rule.kind == RuleKind.HIGH_REACH_NEGATIVE:
         ctx.high_reach = _high_reach_preloaded(rule, first, end)
     hits: list[BacktestHit] = []

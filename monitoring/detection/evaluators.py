@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from monitoring.detection.defaults import DEFAULT_MIN_EXPECTED_PER_HOUR, DEFAULT_MIN_REACH
+from monitoring.detection.learning import is_learning
 from monitoring.intake.buckets import WIDTH, BucketCounts, window_bounds
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity
 
@@ -151,6 +152,11 @@ class Context:
     series: Series
     # (window_start, window_end, min_reach) → number of negative mentions at or above min_reach
     high_reach: HighReachLookup = field(default=lambda start, end, min_reach: 0)
+    # When the watch was created: with the rule's own creation it bounds the learning period
+    # (``monitoring.detection.learning``). None when unknown (a replay of a bare series).
+    watch_created_at: datetime | None = None
+    # The backtest asks what the thresholds would have done over history, learning or not.
+    honour_learning: bool = True
 
 
 @dataclass
@@ -348,9 +354,12 @@ EVALUATORS: dict[str, Evaluator] = {
 
 
 def evaluate(rule: Rule, ctx: Context, now: datetime) -> Breach | None:
-    """Run the rule's evaluator; an unknown kind never fires."""
+    """Run the rule's evaluator; an unknown kind never fires, nor does a relative rule while it is
+    still learning its baseline (absolute rules fire from the start)."""
     evaluator = EVALUATORS.get(rule.kind)
-    return evaluator(rule, ctx, now) if evaluator else None
+    if evaluator is None or (ctx.honour_learning and is_learning(rule, ctx.watch_created_at, now)):
+        return None
+    return evaluator(rule, ctx, now)
 
 
 def in_cooldown(rule: Rule, now: datetime) -> bool:

@@ -183,10 +183,18 @@ def burst(watch, *, n: int = 20, text: str = "Acme Air lost my bag, refund now, 
     Bucket.objects.create(watch=watch, start=start, volume=n, negative=n, crisis_term_hits=n)
 
 
+def settled(watch) -> None:
+    """Backdate the watch and its rules a month before NOW: their learning period is long over."""
+    month_before = NOW - timedelta(days=30)
+    type(watch).objects.filter(pk=watch.pk).update(created_at=month_before)
+    Rule.objects.filter(watch=watch).update(created_at=month_before)
+
+
 @pytest.mark.django_db
 def test_detect_for_watch_stores_a_signal_a_responder_can_read():
     watch = WatchFactory(name="Acme Air", include_terms=["acme air"])
     RuleFactory(watch=watch, kind="volume_spike", min_count=5, name="Volume")
+    settled(watch)
     burst(watch)
 
     signals = detect_for_watch(watch_id=watch.pk, now=NOW)
@@ -207,6 +215,7 @@ def test_detect_for_watch_stores_a_signal_a_responder_can_read():
 def test_a_rule_in_cooldown_stays_quiet():
     watch = WatchFactory()
     r = RuleFactory(watch=watch, min_count=5, cooldown_minutes=60)
+    settled(watch)
     burst(watch)
     assert len(detect_for_watch(watch_id=watch.pk, now=NOW)) == 1
     assert detect_for_watch(watch_id=watch.pk, now=NOW + timedelta(minutes=30)) == []
@@ -218,6 +227,7 @@ def test_a_rule_in_cooldown_stays_quiet():
 def test_two_detectors_on_the_same_window_store_one_signal():
     watch = WatchFactory()
     r = RuleFactory(watch=watch, min_count=5)
+    settled(watch)
     burst(watch)
     assert len(detect_for_watch(watch_id=watch.pk, now=NOW)) == 1
     # A second detector that read the rule before the first one committed: no cooldown in its view.
@@ -231,6 +241,7 @@ def test_every_kind_fires_on_a_negative_burst_with_a_loud_author():
     watch = WatchFactory()
     for r in default_rules_for(watch):
         r.save()
+    settled(watch)
     burst(watch)
     MentionFactory(
         source=SourceFactory(watch=watch),
