@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.detection.defaults import default_rules_for
-from monitoring.detection.evaluators import BucketPoint, Context, Series, evaluate, poisson_sf, robust_z
+from monitoring.detection.evaluators import (
+    BucketPoint,
+    Context,
+    Series,
+    evaluate,
+    poisson_sf,
+    robust_baseline,
+    robust_z,
+)
 from monitoring.detection.services import detect_for_watch
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Rule, Signal
@@ -258,3 +266,45 @@ def test_every_kind_fires_on_a_negative_burst_with_a_loud_author():
     assert kinds == ["crisis_terms", "high_reach_negative", "negative_spike", "volume_spike"]
     loud = Signal.objects.get(rule__kind="high_reach_negative")
     assert list(loud.mentions.values_list("author", flat=True)) == ["famous"]
+
+
+# --- Robust baseline ------------------------------------------------------------------------------
+
+
+def test_the_robust_baseline_leaves_out_a_past_burst():
+    calm = [1.0] * (24 * 12)
+    calm[100:103] = [200.0, 200.0, 200.0]  # an incident an afternoon ago: one 15-minute window
+    expected, dispersion = robust_baseline(calm, n_window=3, floor=0.25)
+    assert expected == pytest.approx(3.0)
+    assert dispersion == pytest.approx(1.0)
+
+
+def _series_of(baseline: list[float], window: list[int]) -> Series:
+    """``baseline`` per bucket (oldest first) and then ``window`` in the last buckets up to NOW."""
+    current = bucket_start(NOW)
+    n = len(window)
+    points = [
+        BucketPoint(start=current - WIDTH * (n + i), volume=int(v)) for i, v in enumerate(reversed(baseline))
+    ]
+    points += [BucketPoint(start=current - WIDTH * (n - 1 - i), volume=v) for i, v in enumerate(window)]
+    return Series(points)
+
+
+def test_a_bursty_baseline_needs_a_bigger_window_than_a_steady_one():
+    bursty = ([0.0] * 3 + [12.0] * 3) * 48  # 18 a window on average, in clumps of 36
+    expected, dispersion = robust_baseline(bursty, n_window=3, floor=0.25)
+    assert expected == pytest.approx(18.0) and dispersion > 10
+    assert evaluate(rule(), Context(_series_of(bursty, [14, 13, 13])), NOW) is None
+    steady = [6.0] * (24 * 12)
+    assert evaluate(rule(), Context(_series_of(steady, [14, 13, 13])), NOW) is not None
+
+
+def test_the_baseline_expects_yesterdays_daily_peak_but_not_one_burst_in_it():
+    day = [0.0] * (24 * 12)
+    day[0:12] = [6.0] * 12  # the hour that began this time yesterday, the daily peak: 18 a window
+    expected, _ = robust_baseline(day, n_window=3, floor=0.25)
+    assert expected == pytest.approx(18.0)
+    once = [0.0] * (24 * 12)
+    once[0:3] = [60.0] * 3  # one burst at this time yesterday
+    expected, _ = robust_baseline(once, n_window=3, floor=0.25)
+    assert expected == pytest.approx(0.25)
