@@ -19,7 +19,8 @@ production evaluator after each arrival, with the rule's cooldown and its learni
 composite watch and its rule are "created" when the background starts). Prints per composite the
 delay from onset to the first alert (and the floor: minutes until the target's 5th post after onset,
 the earliest any rule with ``min_count`` 5 could fire), the alerts before onset during the learning
-period and after it, then
+period and after it, a line with the totals (and how many alerted within that floor + 5 minutes),
+then
 ``composites=N alerted=N median_delay_min=X false_alarms=N false_alarms_per_day=Y`` where the false
 alarms are those after learning and the rate is per pre-onset stream-day after learning.
 """
@@ -58,6 +59,7 @@ JITTER = timedelta(minutes=30)
 SPIKE_FACTOR, SPIKE_SLACK = 4.0, 6
 TARGET_LEAD = timedelta(days=1)  # the target's own posts from this long before its onset
 FLOOR_POSTS = 5  # the default min_count: no count rule can fire before the 5th post
+FLOOR_GRACE = 5.0  # minutes past that floor still counted as "at the limit"
 
 
 @dataclass
@@ -171,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             events[event_dir.name] = read_timestamps(files[0])
     rng = random.Random(args.seed)
     delays: list[float] = []
-    composites = alerted = total_false = total_learning = 0
+    composites = alerted = total_false = total_learning = at_limit = 0
     days = 0.0
     for target in events:
         for background in events:
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 if outcome.delay_min is not None:
                     alerted += 1
                     delays.append(outcome.delay_min)
+                    at_limit += outcome.delay_min <= composite.floor_min + FLOOR_GRACE
                 shown = f"{outcome.delay_min:.1f}" if outcome.delay_min is not None else "none"
                 print(
                     f"{label}: delay_min={shown} floor_min={composite.floor_min:.1f} "
@@ -207,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
     median = statistics.median(delays) if delays else float("nan")
     per_day = total_false / days if days else float("nan")
-    print(f"learning_alarms={total_learning} stream_days_after_learning={days:.1f}")
+    print(
+        f"learning_alarms={total_learning} stream_days_after_learning={days:.1f} "
+        f"within_floor_plus_{FLOOR_GRACE:.0f}_min={at_limit}"
+    )
     print(
         f"composites={composites} alerted={alerted} median_delay_min={median:.1f} "
         f"false_alarms={total_false} false_alarms_per_day={per_day:.2f}"
