@@ -18,7 +18,7 @@ from crisisdesk.celery import app
 from incidents.models import Incident
 from monitoring.detection.defaults import default_rules_for
 from monitoring.intake.ingest import ingest_items
-from monitoring.models import Bucket, Mention, Signal
+from monitoring.models import Bucket, Mention, Rule, Signal, Watch
 from monitoring.sources.base import Item
 from tests.availability import redis_db_url, require_redis, xdist_worker_number
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
@@ -73,6 +73,10 @@ def test_a_burst_becomes_an_incident_with_its_timeline_through_the_worker(worker
     for rule in default_rules_for(watch):
         if rule.kind == "volume_spike":
             rule.save()
+    # A watch that has been running for a day: its volume rule has learned its baseline.
+    learned = timezone.now() - timedelta(days=2)
+    Watch.objects.filter(pk=watch.pk).update(created_at=learned)
+    Rule.objects.filter(watch=watch).update(created_at=learned)
     source = SourceFactory(watch=watch, kind="webhook")
     now = timezone.now()
     items = [

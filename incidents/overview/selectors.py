@@ -15,11 +15,10 @@ from crisisdesk.roles import APPROVE_DRAFTS
 from crisisdesk.types import Member
 from incidents.models import OPEN_STATUSES, Draft, DraftStatus, Incident, Reply, RoleAssignment, Status, Task
 from incidents.response.selectors import first_response_due, queue_condition
-from monitoring.models import Bucket, Mention, Rule, RuleKind
+from monitoring.detection.learning import watch_learning_until
+from monitoring.models import Bucket, Mention, Rule
 from monitoring.setup.selectors import watch_list
 
-# Rules that compare the window with the watch's own history: they need a baseline first.
-RELATIVE_KINDS = (RuleKind.VOLUME_SPIKE, RuleKind.NEGATIVE_SPIKE)
 # "Close to the deadline": due within this much, or already late.
 DEADLINE_WARNING = timedelta(minutes=15)
 ITEMS_MAX = 10
@@ -47,16 +46,6 @@ class WatchState:
     health_counts: dict[str, int]
     problem_sources: int
     source_count: int
-
-
-def _learning_until(rules: list[Rule], watch_created: datetime) -> datetime | None:
-    """When the relative rules have a full baseline: the latest (rule start + baseline length)."""
-    ends = [
-        max(rule.created_at, watch_created) + timedelta(hours=rule.baseline_hours)
-        for rule in rules
-        if rule.kind in RELATIVE_KINDS and rule.is_active
-    ]
-    return max(ends) if ends else None
 
 
 def _series(
@@ -110,7 +99,7 @@ def watch_states(*, now: datetime | None = None) -> list[WatchState]:
     for watch in watches:
         volume_24h, share_24h = _series(hourly[watch.pk], end, hours=24, step=1)
         volume_7d, share_7d = _series(hourly[watch.pk], end, hours=24 * 7, step=6)
-        learning = _learning_until(rules[watch.pk], watch.created_at)
+        learning = watch_learning_until(rules[watch.pk], watch.created_at)
         if watch.open_incident is not None:
             state = "incident"
         elif learning is not None and learning > now:

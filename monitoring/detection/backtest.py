@@ -10,8 +10,12 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
+from incidents.models import Incident
 from monitoring.detection.evaluators import BreachFigures, Context, HighReachLookup, evaluate, lookback
 from monitoring.detection.selectors import series_load
 from monitoring.intake.buckets import WIDTH, bucket_start
@@ -57,7 +61,7 @@ def backtest_rule(*, rule: Rule, days: int, now: datetime | None = None) -> list
     end = bucket_start(now) + WIDTH
     load_start = first - lookback([rule])
     series = series_load(watch_id=rule.watch_id, start=load_start, end=end)
-    ctx = Context(series=series)
+    ctx = Context(series=series, honour_learning=False)
     if rule.kind == RuleKind.HIGH_REACH_NEGATIVE:
         ctx.high_reach = _high_reach_preloaded(rule, first, end)
     hits: list[BacktestHit] = []
@@ -74,3 +78,53 @@ def backtest_rule(*, rule: Rule, days: int, now: datetime | None = None) -> list
                 hits.append(BacktestHit(at=at, **breach.figures()))
         moment += WIDTH
     return hits
+
+
+@dataclass(frozen=True)
+class BacktestRate:
+    """How often the rule would have fired outside incidents: the evidence to tune sensitivity by."""
+
+    days: int
+    fired: int
+    outside_incidents: int
+    per_week: float
+
+    @property
+    def sentence(self) -> str:
+        """ "about 2 alerts a week", in the largest unit that keeps the figure at least one."""
+        if self.outside_incidents == 0:
+            return gettext("no alerts outside incidents")
+        per_day = self.per_week / 7
+        if per_day >= 1:
+            n = round(per_day)
+            return ngettext("about %(n)d alert a day", "about %(n)d alerts a day", n) % {"n": n}
+        if self.per_week >= 1:
+            n = round(self.per_week)
+            return ngettext("about %(n)d alert a week", "about %(n)d alerts a week", n) % {"n": n}
+        n = max(1, round(self.per_week * 30 / 7))
+        return ngettext("about %(n)d alert a month", "about %(n)d alerts a month", n) % {"n": n}
+
+
+def incident_periods(*, watch_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The watch's incidents overlapping ``[start, end)`` as ``(from, to)``: from its first signal
+    (or detection) to its resolution, or to ``end`` while it is open."""
+    rows = (
+        Incident.objects.filter(watch_id=watch_id)
+        .annotate(began=Coalesce(F("first_signal_at"), F("detected_at")))
+        .filter(began__lt=end)
+        .exclude(resolved_at__lt=start)
+        .values_list("began", "resolved_at")
+    )
+    return [(began, resolved or end) for began, resolved in rows]
+
+
+def backtest_rate(
+    *, rule: Rule, hits: list[BacktestHit], days: int, now: datetime | None = None
+) -> BacktestRate:
+    """Count the ``hits`` of a backtest over ``days`` that fell outside the watch's incidents (an
+    alert during an incident is the rule doing its job) and scale them to a week. One query."""
+    days = max(1, min(int(days), MAX_DAYS))
+    now = now or timezone.now()
+    periods = incident_periods(watch_id=rule.watch_id, start=now - timedelta(days=days), end=now + WIDTH)
+    outside = sum(1 for hit in hits if not any(began <= hit.at < to for began, to in periods))
+    return BacktestRate(days=days, fired=len(hits), outside_incidents=outside, per_week=outside * 7 / days)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from monitoring.detection.defaults import DEFAULT_MIN_EXPECTED_PER_HOUR, DEFAULT_MIN_REACH
+from monitoring.detection.learning import is_learning
 from monitoring.intake.buckets import WIDTH, BucketCounts, window_bounds
 from monitoring.models import Rule, RuleKind, Sensitivity, Severity
 
@@ -78,6 +79,33 @@ def robust_z(observed: float, history: list[float], *, floor: float = 1.0) -> tu
     mad = _median([abs(v - median) for v in history]) * 1.4826
     scale = max(mad, math.sqrt(max(median, floor)), 1.0)
     return (observed - median) / scale, median
+
+
+DAY_BUCKETS = 24 * 12
+BASELINE_TRIM = 0.05  # the busiest share of baseline windows left out: past incidents and outliers
+
+
+def robust_baseline(values: list[float], *, n_window: int, floor: float) -> tuple[float, float]:
+    """``(expected, dispersion)`` of a window's count from the trailing per-bucket ``values``.
+
+    The baseline is cut into windows of ``n_window`` buckets; the busiest ``BASELINE_TRIM`` of them
+    are dropped, so a past incident or a one-off burst in the baseline neither hides the next one
+    nor inflates the spread. ``expected`` is the mean of the rest (at least ``floor``: an empty
+    history is not "zero"). ``dispersion`` is their variance over their mean, at least 1: a brand's
+    chatter comes in bursts and daily cycles, far more variable than a Poisson stream, and the
+    count test is run quasi-Poisson (both counts divided by it) so ordinary bursts do not alarm.
+    """
+    in_order = [sum(values[i : i + n_window]) for i in range(0, len(values) - n_window + 1, n_window)]
+    sums = sorted(in_order)
+    kept = sums[: max(1, len(sums) - int(len(sums) * BASELINE_TRIM))] if sums else [0.0]
+    mean = sum(kept) / len(kept)
+    expected = max(mean, floor)
+    if len(in_order) * n_window >= DAY_BUCKETS:
+        # A day of history: the hour that began this time yesterday raises the expectation at the
+        # daily peak. Its median window, so one burst yesterday (an incident) does not count.
+        expected = max(expected, _median(in_order[: max(1, 4 // max(1, n_window // 3))]))
+    variance = sum((v - mean) ** 2 for v in kept) / max(1, len(kept) - 1)
+    return expected, max(1.0, variance / expected)
 
 
 def severity_for(rule: Rule, observed: float, expected: float, *, floor_count: int) -> int:
@@ -151,6 +179,11 @@ class Context:
     series: Series
     # (window_start, window_end, min_reach) → number of negative mentions at or above min_reach
     high_reach: HighReachLookup = field(default=lambda start, end, min_reach: 0)
+    # When the watch was created: with the rule's own creation it bounds the learning period
+    # (``monitoring.detection.learning``). None when unknown (a replay of a bare series).
+    watch_created_at: datetime | None = None
+    # The backtest asks what the thresholds would have done over history, learning or not.
+    honour_learning: bool = True
 
 
 @dataclass
@@ -212,7 +245,7 @@ def _count_spike(
     rule: Rule, ctx: Context, now: datetime, *, name: str, floor_per_hour: float
 ) -> CountTest | None:
     """Shared by volume and negative spikes; None below the rule's minimum count."""
-    window_start, window_end, baseline_start, n_window, n_baseline = _windows(rule, now)
+    window_start, window_end, baseline_start, n_window, _ = _windows(rule, now)
     observed = ctx.series.total(name, window_start, window_end)
     if observed < rule.min_count:
         return None
@@ -224,10 +257,9 @@ def _count_spike(
         expected = max(median, floor_per_bucket * n_window)
         threshold = float(_param(rule, "z", ROBUST_Z[_sensitivity(rule)]))
         return CountTest(z >= threshold, observed, expected, z, window_start, window_end)
-    baseline = ctx.series.total(name, baseline_start, window_start)
-    rate = max(baseline / n_baseline, floor_per_bucket)
-    expected = rate * n_window
-    p = poisson_sf(int(observed), expected)
+    values = ctx.series.per_bucket(name, baseline_start, window_start)
+    expected, dispersion = robust_baseline(values, n_window=n_window, floor=floor_per_bucket * n_window)
+    p = poisson_sf(int(observed / dispersion), expected / dispersion)
     threshold = float(_param(rule, "p", POISSON_P[_sensitivity(rule)]))
     return CountTest(p < threshold, observed, expected, p, window_start, window_end)
 
@@ -348,9 +380,12 @@ EVALUATORS: dict[str, Evaluator] = {
 
 
 def evaluate(rule: Rule, ctx: Context, now: datetime) -> Breach | None:
-    """Run the rule's evaluator; an unknown kind never fires."""
+    """Run the rule's evaluator; an unknown kind never fires, nor does a relative rule while it is
+    still learning its baseline (absolute rules fire from the start)."""
     evaluator = EVALUATORS.get(rule.kind)
-    return evaluator(rule, ctx, now) if evaluator else None
+    if evaluator is None or (ctx.honour_learning and is_learning(rule, ctx.watch_created_at, now)):
+        return None
+    return evaluator(rule, ctx, now)
 
 
 def in_cooldown(rule: Rule, now: datetime) -> bool:

@@ -62,12 +62,18 @@ def _signal_create(*, rule: Rule, breach: Breach, series: Series, now: datetime)
 def detect_for_watch(*, watch_id: int, now: datetime | None = None) -> list[Signal]:
     """Evaluate every active rule of the watch as of ``now``; return the signals created now."""
     now = now or timezone.now()
-    rules = [r for r in Rule.objects.filter(watch_id=watch_id, is_active=True) if not in_cooldown(r, now)]
+    rules = [
+        r
+        for r in Rule.objects.filter(watch_id=watch_id, is_active=True).select_related("watch")
+        if not in_cooldown(r, now)
+    ]
     if not rules:
         return []
     end = bucket_start(now) + WIDTH
     series = series_load(watch_id=watch_id, start=end - lookback(rules), end=end)
-    ctx = Context(series=series, high_reach=high_reach_lookup(watch_id))
+    ctx = Context(
+        series=series, high_reach=high_reach_lookup(watch_id), watch_created_at=rules[0].watch.created_at
+    )
     created: list[Signal] = []
     for rule in rules:
         breach = evaluate(rule, ctx, now)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from crisisdesk.roles import MANAGE_MONITORING, VIEW_MONITORING, require
 from crisisdesk.types import Member, MemberRequest
 from crisisdesk.web import run_action
-from monitoring.detection.backtest import backtest_rule
+from monitoring.detection.backtest import backtest_rate, backtest_rule
 from monitoring.intake.polling import pull_kinds
 from monitoring.intake.webhook import legacy_signature_retired
 from monitoring.models import Rule, Source, SourceKind, Watch
@@ -330,9 +330,10 @@ def rule_backtest(request: MemberRequest, pk: int) -> HttpResponse:
     """ "Over the last N days this rule would have fired at …", replayed over stored buckets (writes nothing)."""
     rule = _get(selectors.rule_get, pk, "rule")
     form = BacktestForm(request.GET or {"days": 7})
-    hits = None
+    hits = rate = None
     if form.is_valid():
         hits = backtest_rule(rule=rule, days=form.cleaned_data["days"])
+        rate = backtest_rate(rule=rule, hits=hits, days=form.cleaned_data["days"])
     return render(
         request,
         "monitoring/rule_backtest.html",
@@ -341,6 +342,7 @@ def rule_backtest(request: MemberRequest, pk: int) -> HttpResponse:
             "watch": rule.watch,
             "form": form,
             "hits": hits,
+            "rate": rate,
             "days": form.cleaned_data.get("days") if form.is_valid() else None,
         },
     )

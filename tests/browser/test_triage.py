@@ -11,6 +11,7 @@ from incidents.lifecycle.opening import open_or_attach
 from incidents.models import Incident, Status, TimelineEvent
 from monitoring.detection.services import detect_for_watch
 from monitoring.intake.ingest import ingest_items
+from monitoring.models import Rule, Watch
 from monitoring.scoring.rescore import score_new_mentions
 from monitoring.sources.base import Item
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory
@@ -32,6 +33,9 @@ def drill_incident() -> Incident:
     source = SourceFactory(watch=watch, kind="drill", name="Drill replay")
     RuleFactory(watch=watch, kind="volume_spike", name="Volume spike", min_count=10, window_minutes=15)
     now = timezone.now()
+    # A watch that has run for two days: its volume rule is past its learning period.
+    Watch.objects.filter(pk=watch.pk).update(created_at=now - timedelta(days=2))
+    Rule.objects.filter(watch=watch).update(created_at=now - timedelta(days=2))
     items = [
         Item(
             external_id=f"drill-{n}",

@@ -21,6 +21,7 @@ from crisisdesk.roles import ROLES, user_role
 from incidents.models import Incident, TimelineEvent
 from incidents.response.selectors import suggested_playbook
 from monitoring.detection.defaults import default_rules_for
+from monitoring.detection.learning import is_learning
 from monitoring.models import Rule, RuleKind, Source, Watch
 from monitoring.sources import get_connector
 from tests.factories import IncidentFactory
@@ -175,3 +176,13 @@ def test_the_drills_brand_posts_are_our_own_statements_not_chatter() -> None:
     assert (
         sum(Bucket.objects.filter(watch=watch).values_list("volume", flat=True)) == len(items) - own.count()
     )
+
+
+@pytest.mark.django_db
+def test_the_drill_watch_has_learned_its_baseline_so_the_drill_can_open_an_incident() -> None:
+    seed()
+
+    watch = Watch.objects.get(name="Acme Air")
+    now = timezone.now()
+    assert not any(is_learning(rule, watch.created_at, now) for rule in Rule.objects.filter(watch=watch))
+    assert AuditRecord.objects.filter(action="demo.learning_skipped").count() == 1

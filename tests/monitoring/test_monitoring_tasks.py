@@ -11,10 +11,17 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.tasks import escalate_signal
 from monitoring import tasks
-from monitoring.models import Bucket, Mention, Signal
+from monitoring.models import Bucket, Mention, Rule, Signal, Watch
 from monitoring.schedule import BEAT
 from monitoring.scoring import rescore
 from tests.factories import MentionFactory, RuleFactory, SourceFactory, WatchFactory
+
+
+def settled(watch) -> None:
+    """Backdate the watch and its rules by a month: past their learning period, they may fire."""
+    month_ago = timezone.now() - timedelta(days=30)
+    Watch.objects.filter(pk=watch.pk).update(created_at=month_ago)
+    Rule.objects.filter(watch=watch).update(created_at=month_ago)
 
 
 def sent(captured) -> list[tuple[str, tuple]]:
@@ -52,6 +59,7 @@ def test_scoring_task_re_enqueues_itself_while_a_flood_remains(
 def test_detect_task_escalates_new_signals_after_commit(django_capture_on_commit_callbacks):
     watch = WatchFactory()
     RuleFactory(watch=watch, min_count=5)
+    settled(watch)
     MentionFactory.create_batch(12, source=SourceFactory(watch=watch))
     rescore.score_new_mentions()
     with django_capture_on_commit_callbacks() as captured:
@@ -66,6 +74,7 @@ def test_detect_task_escalates_new_signals_after_commit(django_capture_on_commit
 def test_escalate_task_is_idempotent():
     watch = WatchFactory()
     RuleFactory(watch=watch, min_count=5)
+    settled(watch)
     MentionFactory.create_batch(12, source=SourceFactory(watch=watch))
     rescore.score_new_mentions()
     tasks.detect_watch(watch.pk)

@@ -12,12 +12,14 @@ production database would be a gift to an attacker) unless ``--force`` is given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from crisisdesk.audit.services import audit_record, audited_update, snapshot
 from crisisdesk.roles import ROLES
@@ -130,6 +132,17 @@ def seed_rules(watch: Watch) -> list[str]:
                 rule, ["kind", "name", "window_minutes", "min_count", "cooldown_minutes", "params"]
             ),
         )
+    # The drill plays a watch that has been running for a while: it opens its incident within a
+    # minute, so its rules must not still be learning a baseline (a new real watch does learn).
+    learned_at = timezone.now() - timedelta(hours=max(int(rule.baseline_hours) for rule in rules))
+    Rule.objects.filter(pk__in=[rule.pk for rule in rules]).update(created_at=learned_at)
+    Watch.objects.filter(pk=watch.pk, created_at__gt=learned_at).update(created_at=learned_at)
+    audit_record(
+        actor=None,
+        action="demo.learning_skipped",
+        target=watch,
+        after={"created_at": learned_at.isoformat()},
+    )
     return [rule.name for rule in rules]
 
 

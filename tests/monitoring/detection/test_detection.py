@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.detection.defaults import default_rules_for
-from monitoring.detection.evaluators import BucketPoint, Context, Series, evaluate, poisson_sf, robust_z
+from monitoring.detection.evaluators import (
+    BucketPoint,
+    Context,
+    Series,
+    evaluate,
+    poisson_sf,
+    robust_baseline,
+    robust_z,
+)
 from monitoring.detection.services import detect_for_watch
 from monitoring.intake.buckets import WIDTH, bucket_start
 from monitoring.models import Bucket, Rule, Signal
@@ -183,10 +191,18 @@ def burst(watch, *, n: int = 20, text: str = "Acme Air lost my bag, refund now, 
     Bucket.objects.create(watch=watch, start=start, volume=n, negative=n, crisis_term_hits=n)
 
 
+def settled(watch) -> None:
+    """Backdate the watch and its rules a month before NOW: their learning period is long over."""
+    month_before = NOW - timedelta(days=30)
+    type(watch).objects.filter(pk=watch.pk).update(created_at=month_before)
+    Rule.objects.filter(watch=watch).update(created_at=month_before)
+
+
 @pytest.mark.django_db
 def test_detect_for_watch_stores_a_signal_a_responder_can_read():
     watch = WatchFactory(name="Acme Air", include_terms=["acme air"])
     RuleFactory(watch=watch, kind="volume_spike", min_count=5, name="Volume")
+    settled(watch)
     burst(watch)
 
     signals = detect_for_watch(watch_id=watch.pk, now=NOW)
@@ -207,6 +223,7 @@ def test_detect_for_watch_stores_a_signal_a_responder_can_read():
 def test_a_rule_in_cooldown_stays_quiet():
     watch = WatchFactory()
     r = RuleFactory(watch=watch, min_count=5, cooldown_minutes=60)
+    settled(watch)
     burst(watch)
     assert len(detect_for_watch(watch_id=watch.pk, now=NOW)) == 1
     assert detect_for_watch(watch_id=watch.pk, now=NOW + timedelta(minutes=30)) == []
@@ -218,6 +235,7 @@ def test_a_rule_in_cooldown_stays_quiet():
 def test_two_detectors_on_the_same_window_store_one_signal():
     watch = WatchFactory()
     r = RuleFactory(watch=watch, min_count=5)
+    settled(watch)
     burst(watch)
     assert len(detect_for_watch(watch_id=watch.pk, now=NOW)) == 1
     # A second detector that read the rule before the first one committed: no cooldown in its view.
@@ -231,6 +249,7 @@ def test_every_kind_fires_on_a_negative_burst_with_a_loud_author():
     watch = WatchFactory()
     for r in default_rules_for(watch):
         r.save()
+    settled(watch)
     burst(watch)
     MentionFactory(
         source=SourceFactory(watch=watch),
@@ -247,3 +266,45 @@ def test_every_kind_fires_on_a_negative_burst_with_a_loud_author():
     assert kinds == ["crisis_terms", "high_reach_negative", "negative_spike", "volume_spike"]
     loud = Signal.objects.get(rule__kind="high_reach_negative")
     assert list(loud.mentions.values_list("author", flat=True)) == ["famous"]
+
+
+# --- Robust baseline ------------------------------------------------------------------------------
+
+
+def test_the_robust_baseline_leaves_out_a_past_burst():
+    calm = [1.0] * (24 * 12)
+    calm[100:103] = [200.0, 200.0, 200.0]  # an incident an afternoon ago: one 15-minute window
+    expected, dispersion = robust_baseline(calm, n_window=3, floor=0.25)
+    assert expected == pytest.approx(3.0)
+    assert dispersion == pytest.approx(1.0)
+
+
+def _series_of(baseline: list[float], window: list[int]) -> Series:
+    """``baseline`` per bucket (oldest first) and then ``window`` in the last buckets up to NOW."""
+    current = bucket_start(NOW)
+    n = len(window)
+    points = [
+        BucketPoint(start=current - WIDTH * (n + i), volume=int(v)) for i, v in enumerate(reversed(baseline))
+    ]
+    points += [BucketPoint(start=current - WIDTH * (n - 1 - i), volume=v) for i, v in enumerate(window)]
+    return Series(points)
+
+
+def test_a_bursty_baseline_needs_a_bigger_window_than_a_steady_one():
+    bursty = ([0.0] * 3 + [12.0] * 3) * 48  # 18 a window on average, in clumps of 36
+    expected, dispersion = robust_baseline(bursty, n_window=3, floor=0.25)
+    assert expected == pytest.approx(18.0) and dispersion > 10
+    assert evaluate(rule(), Context(_series_of(bursty, [14, 13, 13])), NOW) is None
+    steady = [6.0] * (24 * 12)
+    assert evaluate(rule(), Context(_series_of(steady, [14, 13, 13])), NOW) is not None
+
+
+def test_the_baseline_expects_yesterdays_daily_peak_but_not_one_burst_in_it():
+    day = [0.0] * (24 * 12)
+    day[0:12] = [6.0] * 12  # the hour that began this time yesterday, the daily peak: 18 a window
+    expected, _ = robust_baseline(day, n_window=3, floor=0.25)
+    assert expected == pytest.approx(18.0)
+    once = [0.0] * (24 * 12)
+    once[0:3] = [60.0] * 3  # one burst at this time yesterday
+    expected, _ = robust_baseline(once, n_window=3, floor=0.25)
+    assert expected == pytest.approx(0.25)

@@ -451,6 +451,7 @@ def test_the_backtest_page_lists_when_the_rule_would_have_fired(
     assert len(hits) == 1
     assert hits[0].window_start <= spike + WIDTH
     assert "would have fired 1 time" in page
+    assert "Outside incidents it would have fired about 1 alert a week (1 in 7 days)." in page
     assert page.count('class="backtest-hit"') == 1
     assert hits[0].at.strftime("%Y-%m-%d") in page
 
