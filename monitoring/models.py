@@ -297,6 +297,9 @@ class Signal(models.Model):
         indexes = [
             models.Index(fields=["processed_at", "id"], name="signal_unprocessed_idx"),
             models.Index(fields=["watch", "-detected_at"], name="signal_watch_time_idx"),
+            # The API's newest-first list across every watch reads this index instead of sorting
+            # every signal (a sequential scan and a sort at 30,000 signals).
+            models.Index(fields=["-detected_at", "-id"], name="signal_newest_idx"),
         ]
 
     def __str__(self) -> str:

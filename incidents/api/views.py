@@ -72,6 +72,11 @@ class IncidentListApi(generics.ListAPIView):
             status=status_filter, severity=numbers["severity"], watch_id=numbers["watch"], limit=None
         )
 
+    def paginate_queryset(self, queryset: QuerySet[Any, Any]) -> list[Any] | None:
+        """The page, with its signal and mention counts (two queries over the page's rows)."""
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.with_counts(page)
+
 
 class IncidentDetailApi(generics.RetrieveAPIView):
     serializer_class = IncidentDetailSerializer

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from crisisdesk.links import safe_url
 from crisisdesk.roles import TRIAGE_INCIDENTS
@@ -22,12 +21,6 @@ from playbooks.models import Phase
 
 CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": None}
-
-
-def _count_of(model: type[Mention | Signal], **match: Any) -> Coalesce:
-    """A correlated COUNT subquery (no join fan-out between mentions and signals)."""
-    rows = model.objects.filter(**match).order_by().values("incident").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def incident_mentions(incident: Incident | int) -> QuerySet[Mention]:
@@ -45,6 +38,9 @@ def incident_mention_counts(incident: Incident) -> dict[str, int]:
     )
 
 
+TRIAGE_PAGE_SIZE = 50
+
+
 def incident_list(
     *,
     status: str = "open",
@@ -52,16 +48,16 @@ def incident_list(
     watch_id: int | None = None,
     limit: int | None = 200,
 ) -> QuerySet[Incident]:
-    """Incidents for triage: open ones first, newest first, with signal and mention counts.
+    """Incidents for triage: open ones first, newest first.
 
     ``status`` is ``open`` (detected … monitoring), ``closed`` (resolved, closed), ``all`` or one
-    status value. Two queries' worth of work in one: counts come from subqueries.
+    status value. No counts here: a page of rows gets them from ``with_counts`` (two grouped
+    queries over that page), because a correlated COUNT per row made PostgreSQL plan (and JIT-compile)
+    two subqueries over every incident before it could cut a deep page.
     """
     qs = (
         Incident.objects.select_related("watch", "owner")
         .annotate(
-            signal_count=_count_of(Signal, incident=OuterRef("pk")),
-            mention_count=_count_of(Mention, incident=OuterRef("pk"), is_own=False),
             open_rank=Case(
                 When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
             ),
@@ -79,6 +75,34 @@ def incident_list(
     if watch_id:
         qs = qs.filter(watch_id=watch_id)
     return qs[:limit] if limit else qs
+
+
+def with_counts(incidents: Iterable[Incident]) -> list[Incident]:
+    """The incidents (one page of a list) with ``signal_count`` and ``mention_count`` set: two
+    grouped queries over their ids, however many rows. Mentions count as the incident page counts
+    them (``incident_mentions``: the brand's own posts left out)."""
+    rows = list(incidents)
+    ids = [incident.pk for incident in rows]
+    if not ids:
+        return rows
+    signals = dict(
+        Signal.objects.filter(incident_id__in=ids)
+        .order_by()
+        .values_list("incident_id")
+        .annotate(n=Count("pk"))
+        .values_list("incident_id", "n")
+    )
+    mentions = dict(
+        Mention.objects.filter(incident_id__in=ids, is_own=False)
+        .order_by()
+        .values_list("incident_id")
+        .annotate(n=Count("pk"))
+        .values_list("incident_id", "n")
+    )
+    for incident in rows:
+        incident.signal_count = signals.get(incident.pk, 0)  # type: ignore[attr-defined]
+        incident.mention_count = mentions.get(incident.pk, 0)  # type: ignore[attr-defined]
+    return rows
 
 
 def incident_get(pk: int) -> Incident:

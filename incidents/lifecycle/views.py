@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -62,12 +63,20 @@ def _get_incident(pk: int) -> Incident:
 def incident_list(request: MemberRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
     filters = form.filters()
-    incidents = list(selectors.incident_list(**filters))
+    # Page numbers (50 rows): the COUNT and the OFFSET read the filtered incidents only, and the
+    # counts columns are computed for the page's rows alone.
+    paginator = Paginator(selectors.incident_list(**filters, limit=None), selectors.TRIAGE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    incidents = selectors.with_counts(page.object_list)
+    others = request.GET.copy()
+    others.pop("page", None)
     context = {
         "form": form,
         "filters": filters,
         "incidents": incidents,
+        "page": page,
         "query": request.GET.urlencode(),
+        "page_query": others.urlencode(),
         "open_count": sum(1 for incident in incidents if incident.is_open),
         "now": timezone.now(),  # to mark a promised public update that is overdue
     }

@@ -89,8 +89,12 @@ def crisis_chart(incident: Incident, *, began: datetime, now: datetime) -> dict[
     negative = [0] * points
     risk_sum = [0.0] * points
     risk_max = [0.0] * points
-    rows = Bucket.objects.filter(watch_id=incident.watch_id, start__gte=start, start__lt=end).values_list(
-        "start", "volume", "negative", "risk_sum", "risk_max"
+    # No ordering: each row lands in its slot by time, and Bucket's default order (by the watch's
+    # name) joined the watch and sorted up to 90 days of buckets (18–65 ms at bench/pages.py's scale).
+    rows = (
+        Bucket.objects.filter(watch_id=incident.watch_id, start__gte=start, start__lt=end)
+        .order_by()
+        .values_list("start", "volume", "negative", "risk_sum", "risk_max")
     )
     for at, v, n, r_sum, r_max in rows:
         i = min(points - 1, (at - start) // step)

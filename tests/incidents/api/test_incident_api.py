@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -32,6 +34,26 @@ def test_it_lists_open_incidents_with_counts(viewer):
     assert row["title"] == "Baggage chaos" and row["severity"] == 2 and row["status"] == "detected"
     assert row["mention_count"] == 1 and row["signal_count"] == 0
     assert row["watch"] == incident.watch.name
+
+
+def test_a_deep_page_counts_its_own_rows_in_the_same_number_of_queries(viewer):
+    counted = IncidentFactory(status=Status.CLOSED)
+    source = SourceFactory(watch=counted.watch)
+    MentionFactory(source=source, incident=counted)
+    MentionFactory(source=source, incident=counted, is_own=True)  # our statement: not chatter
+    IncidentFactory.create_batch(120, status=Status.CLOSED)
+    client = api_for(viewer)
+    client.get(url("incident-list"))  # loads the member's permissions once
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url("incident-list"), {"status": "all"}).status_code == 200
+    with CaptureQueriesContext(connection) as deep:
+        response = client.get(url("incident-list"), {"status": "all", "page": 3})
+    assert response.status_code == 200
+    assert len(deep.captured_queries) == len(first.captured_queries)
+    # The page's COUNT, its rows and one grouped count each of signals and mentions: no subquery per row.
+    assert not any("(SELECT COUNT(" in q["sql"].upper() for q in deep.captured_queries)
+    rows = response.json()["results"]
+    assert rows[-1]["id"] == counted.pk and rows[-1]["mention_count"] == 1 and rows[-1]["signal_count"] == 0
 
 
 @pytest.mark.parametrize(

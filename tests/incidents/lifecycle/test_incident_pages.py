@@ -111,8 +111,43 @@ class TestList:
         for _ in range(8):
             busy_incident()
         assert count_queries(client, reverse("incidents:list")) == one
-        with django_assert_max_num_queries(7):
+        # Session, member, watches for the filter, the page's COUNT and rows, its two counts, …
+        with django_assert_max_num_queries(10):
             client.get(reverse("incidents:list"))
+
+    def test_it_pages_fifty_at_a_time_with_counts_for_the_page(self, client_for, viewer, settings):
+        watch = busy_incident().watch
+        Incident.objects.filter(watch=watch).update(status=Status.CLOSED)
+        older = IncidentFactory.create_batch(
+            55, watch=watch, status=Status.CLOSED, detected_at=timezone.now() - timedelta(days=2)
+        )
+        client = client_for(viewer)
+        first = client.get(reverse("incidents:list"), {"status": "all"})
+        assert len(first.context["incidents"]) == 50
+        assert first.context["page"].paginator.count == 56
+        html = first.content.decode()
+        assert "Page 1 of 2 (56 incidents)" in html and "status=all&amp;page=2" in html
+        assert first.context["incidents"][0].signal_count == 1
+        second = client.get(reverse("incidents:list"), {"status": "all", "page": 2})
+        assert [i.pk for i in second.context["incidents"]] == [
+            i.pk for i in sorted(older, key=lambda i: -i.pk)
+        ][49:]
+        assert {(i.signal_count, i.mention_count) for i in second.context["incidents"]} == {(0, 0)}
+        # A page past the end or not a number shows the nearest page rather than failing.
+        assert (
+            client.get(reverse("incidents:list"), {"status": "all", "page": 99}).context["page"].number == 2
+        )
+        assert (
+            client.get(reverse("incidents:list"), {"status": "all", "page": "x"}).context["page"].number == 1
+        )
+
+    def test_the_page_query_count_stays_the_same_on_a_deep_page(self, client_for, viewer):
+        for _ in range(3):
+            busy_incident()
+        IncidentFactory.create_batch(120, status=Status.CLOSED)
+        client = client_for(viewer)
+        first = count_queries(client, reverse("incidents:list") + "?status=all")
+        assert count_queries(client, reverse("incidents:list") + "?status=all&page=3") == first
 
     def test_hostile_text_is_escaped(self, client_for, viewer):
         IncidentFactory(title=SCRIPT)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Draft, Reply, RoleAssignment, Task
-from incidents.overview.selectors import my_work, watch_states
+from incidents.overview.selectors import _deadline_mentions, my_work, watch_states
 from monitoring.models import Bucket, Rule
 from tests.conftest import PASSWORD
 from tests.factories import IncidentFactory, MentionFactory, RuleFactory, SourceFactory, WatchFactory
@@ -195,3 +195,29 @@ def test_hostile_text_is_escaped(responder, client_for):
     html = client_for(responder).get(reverse("home")).content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>evil</b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_deadline_mentions_are_not_ordered_through_the_time_index():
+    incident = IncidentFactory(detected_at=NOW - timedelta(hours=2))
+    source = SourceFactory(watch=incident.watch)
+    for minutes in (50, 70):
+        MentionFactory(
+            source=source,
+            incident=incident,
+            sentiment_label="negative",
+            published_at=NOW - timedelta(minutes=minutes),
+        )
+    query = _deadline_mentions([incident], NOW)[:10]
+    assert [m.published_at for m in query] == [NOW - timedelta(minutes=70), NOW - timedelta(minutes=50)]
+    # Ordered by the bare column, PostgreSQL walked the time index of every watch from 90 days ago
+    # for the first ten rows (210 ms at a million mentions, bench/pages.py); ordered through an
+    # expression it reads the incidents' rows by their own index and sorts them. A small test
+    # table cannot show that plan, so the order expression itself is pinned.
+    sql = str(query.query).upper()
+    order_by = sql.rsplit("ORDER BY", 1)[1]
+    first_key = order_by.split(" ASC", 1)[0]
+    assert (
+        '"MONITORING_MENTION"."PUBLISHED_AT"' in first_key
+        and first_key.strip() != '"MONITORING_MENTION"."PUBLISHED_AT"'
+    )
+    assert "+" in first_key

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.lifecycle.services import incident_acknowledge, incident_resolve
@@ -213,3 +215,14 @@ def test_hostile_terms_and_authors_are_escaped(incident, client_for, viewer):
     html = client_for(viewer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "<img src=x" not in html and "<script>alert(2)" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_the_chart_reads_its_buckets_without_joining_or_sorting_by_watch(incident):
+    began = incident.detected_at - timedelta(minutes=30)
+    Bucket.objects.create(watch=incident.watch, start=incident.detected_at, volume=4, negative=1)
+    with CaptureQueriesContext(connection) as queries:
+        chart = crisis_chart(incident, began=began, now=NOW)
+    (bucket_query,) = [q["sql"] for q in queries if '"monitoring_bucket"' in q["sql"]]
+    # Bucket's default order is by the watch's name: a join and a sort of the whole span.
+    assert '"monitoring_watch"' not in bucket_query and "ORDER BY" not in bucket_query
+    assert sum(chart["volume"]) == 4 and sum(chart["negative"]) == 1
