@@ -47,6 +47,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support.postgres import admin_connection, ensure_database  # noqa: E402 - after the path line above
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cd_faults"
 BIN = Path(sys.executable).parent
 
@@ -160,39 +162,10 @@ class Stack:
             self.kill(name)
 
 
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 def terminate_connections(url: str) -> int:
     """End every other session on this run's database: what its clients see when PostgreSQL restarts."""
-    import psycopg2
-
     parsed = urlparse(url)
-    admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
+    admin = admin_connection(url)
     with admin.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

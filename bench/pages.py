@@ -27,6 +27,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.support.postgres import admin_connection
+
 BENCH_DATABASE = "cd_pages11_bench"
 MENTIONS = 1_000_000
 WATCHES = 20
@@ -107,21 +109,6 @@ FILL_SQL = [
 def bench_url(base: str) -> str:
     parsed = urlparse(base)
     return urlunparse(parsed._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def admin_connection(url: str):
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    return admin
 
 
 def recreate_database(url: str) -> None:

@@ -32,10 +32,11 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support.postgres import ensure_database  # noqa: E402 - after the path line above
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crisisdesk_bench"
 
 TEMPLATES = {
@@ -71,26 +72,6 @@ TEMPLATES = {
         "Aplikasi {brand} rosak, tak boleh daftar masuk",
     ],
 }
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def synthetic_items(n: int, *, seed: int = 7):
