@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crisisdesk.audit.services import audit_record
+from crisisdesk.audit.services import audited_update
 from crisisdesk.errors import Refusal
 from crisisdesk.models import MemberPreferences, TeamSettings
 from crisisdesk.preferences.choices import all_zones, language_codes
@@ -32,15 +32,11 @@ def preferences_set(*, member: Member, language: str, time_zone: str, by: Member
         ensure_permission(by, MANAGE_TEAM, _("Only admins change another member's preferences."))
     _check(language, time_zone, blank_ok=True)
     row, _created = MemberPreferences.objects.select_for_update().get_or_create(member=member)
-    before = {"language": row.language, "time_zone": row.time_zone}
-    row.language, row.time_zone = language, time_zone
-    row.save(update_fields=["language", "time_zone"])
-    audit_record(
-        actor=by,
+    audited_update(
+        instance=row,
+        by=by,
         action="preferences.updated",
-        target=row,
-        before=before,
-        after={"language": language, "time_zone": time_zone},
+        changes={"language": language, "time_zone": time_zone},
     )
     return row
 
@@ -51,14 +47,7 @@ def team_defaults_set(*, language: str, time_zone: str, by: Member) -> TeamSetti
     ensure_permission(by, MANAGE_TEAM, _("Only admins set the team's defaults."))
     _check(language, time_zone, blank_ok=False)
     row, _created = TeamSettings.objects.select_for_update().get_or_create(pk=1)
-    before = {"language": row.language, "time_zone": row.time_zone}
-    row.language, row.time_zone = language, time_zone
-    row.save(update_fields=["language", "time_zone"])
-    audit_record(
-        actor=by,
-        action="team.defaults",
-        target=row,
-        before=before,
-        after={"language": language, "time_zone": time_zone},
+    audited_update(
+        instance=row, by=by, action="team.defaults", changes={"language": language, "time_zone": time_zone}
     )
     return row
