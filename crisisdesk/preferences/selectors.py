@@ -16,9 +16,9 @@ class Locale:
 
 
 def team_settings() -> TeamSettings:
-    """The team's defaults (the row is created with the built-in defaults on first read)."""
-    row, _ = TeamSettings.objects.get_or_create(pk=1)
-    return row
+    """The team's defaults: the stored row, or the built-in defaults (unsaved) until an admin sets
+    them (``team_defaults_set`` creates the row; a read never writes)."""
+    return TeamSettings.objects.filter(pk=1).first() or TeamSettings(pk=1)
 
 
 def member_locale(member: Member) -> Locale:

@@ -42,6 +42,13 @@ def preferences_set(*, member: Member, language: str, time_zone: str, by: Member
 
 
 @transaction.atomic
+def preferences_language_set(*, member: Member, language: str, by: Member) -> MemberPreferences:
+    """The header's switcher: ``member``'s language; their own time zone (or none) stays as chosen."""
+    own_zone = MemberPreferences.objects.filter(member=member).values_list("time_zone", flat=True).first()
+    return preferences_set(member=member, language=language, time_zone=own_zone or "", by=by)
+
+
+@transaction.atomic
 def team_defaults_set(*, language: str, time_zone: str, by: Member) -> TeamSettings:
     """The team's default language and time zone, for members who chose none."""
     ensure_permission(by, MANAGE_TEAM, _("Only admins set the team's defaults."))

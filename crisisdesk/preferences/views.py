@@ -14,7 +14,7 @@ from crisisdesk.models import MemberPreferences
 from crisisdesk.preferences.forms import LanguageSwitchForm, PreferencesForm, TeamDefaultsForm
 from crisisdesk.preferences.locale import remember_locale
 from crisisdesk.preferences.selectors import member_locale, team_settings
-from crisisdesk.preferences.services import preferences_set, team_defaults_set
+from crisisdesk.preferences.services import preferences_language_set, preferences_set, team_defaults_set
 from crisisdesk.roles import MANAGE_TEAM, require
 from crisisdesk.types import MemberRequest
 from crisisdesk.web import form_error, run_action
@@ -56,15 +56,9 @@ def language_switch(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_error(form))
         return redirect(_safe_next(request, request.POST.get("next", "")))
-    current = member_locale(request.user)
 
     def switch() -> str:
-        preferences_set(
-            member=request.user,
-            by=request.user,
-            language=form.cleaned_data["language"],
-            time_zone=current.time_zone if current.time_zone != team_settings().time_zone else "",
-        )
+        preferences_language_set(member=request.user, language=form.cleaned_data["language"], by=request.user)
         remember_locale(request, member_locale(request.user))
         return ""
 

@@ -40,7 +40,7 @@
       if (!ids.length) return;
       if (inFlight) { schedule(); return; }
       inFlight = true; wanted = {}; lastRefresh = Date.now();
-      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
+      fetch(window.location.href, { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
         .then(function (html) {
           var fresh = new DOMParser().parseFromString(html, "text/html");

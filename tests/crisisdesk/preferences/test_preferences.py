@@ -125,3 +125,21 @@ def test_the_team_zone_applies_to_members_without_their_own(client, admin_member
         "Times in Asia/Jakarta"
         in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     )
+
+
+def test_the_switcher_keeps_a_zone_the_member_chose_even_when_it_is_the_teams(
+    client, admin_member, responder
+):
+    team_defaults_set(language="en", time_zone="Europe/Warsaw", by=admin_member)
+    preferences_set(member=responder, language="", time_zone="Europe/Warsaw", by=responder)
+    _signed_in(client, responder)
+    client.post(reverse("preferences-language"), {"language": "pl", "next": "/"})
+    row = MemberPreferences.objects.get(member=responder)
+    assert (row.language, row.time_zone) == ("pl", "Europe/Warsaw")
+
+
+def test_reading_the_team_defaults_writes_nothing():
+    from crisisdesk.preferences.selectors import team_settings
+
+    assert (team_settings().language, team_settings().time_zone) == ("en", "UTC")
+    assert not TeamSettings.objects.exists()
